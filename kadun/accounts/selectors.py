@@ -1,0 +1,5 @@
+from kadun.accounts.models import ApiKey, User
+
+
+def api_keys_of(*, user: User):
+    return ApiKey.objects.filter(user=user)

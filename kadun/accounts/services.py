@@ -1,0 +1,66 @@
+"""Writes for accounts: users, API keys."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kadun.accounts.errors import ApiKeyNotFound
+from kadun.accounts.models import ApiKey, User
+from kadun.core import clock
+from kadun.core.errors import InvalidInput
+from kadun.ledger import services as ledger
+
+API_KEY_PREFIX = "kd_"
+
+
+def user_create(*, username: str, password: str, email: str = "", staff_role: str = "", contact: str = "") -> User:
+    username = (username or "").strip()
+    if not username or len(username) > 150:
+        raise InvalidInput("invalid_username", "用户名不能为空，且不超过150个字符。")
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvalidInput("username_taken", "该用户名已被注册。")
+    try:
+        validate_password(password, User(username=username, email=email))
+    except ValidationError as exc:
+        raise InvalidInput("weak_password", "密码不符合要求：" + "；".join(exc.messages)) from exc
+    with transaction.atomic():
+        user = User(username=username, email=email, staff_role=staff_role, contact=contact)
+        user.set_password(password)
+        user.save()
+        ledger.accounts_open_for_buyer(user_id=user.pk)
+    return user
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
+    """Returns the key row and the full secret, which is shown once and never stored."""
+    name = (name or "").strip()[:60] or "API key"
+    prefix = secrets.token_hex(6)
+    secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, secret_hash=_hash(secret), created_at=clock.now())
+    return key, secret
+
+
+def api_key_revoke(*, user: User, key_id: int) -> None:
+    updated = ApiKey.objects.filter(pk=key_id, user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    if not updated:
+        raise ApiKeyNotFound()
+
+
+def api_key_authenticate(secret: str) -> User | None:
+    if not secret or not secret.startswith(API_KEY_PREFIX):
+        return None
+    prefix = secret[len(API_KEY_PREFIX):].split("_", 1)[0]
+    key = ApiKey.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)) or not key.user.is_active:
+        return None
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=clock.now())
+    return key.user

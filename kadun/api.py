@@ -1,0 +1,53 @@
+"""The one NinjaAPI. Each app adds its Router; errors are {"code", "message"}."""
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from kadun.core.errors import DomainError
+
+api = NinjaAPI(
+    title="kadun API",
+    version="1",
+    description="卡盾 kadun: products, orders, key reveals, and the merchant API. Errors are `{code, message}`.",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    return api.create_response(request, {"code": "invalid_input", "message": "输入有误。", "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request, exc):
+    return api.create_response(request, {"code": "unauthorized", "message": "需要登录或有效的 API 密钥。"}, status=401)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"code": "not_found", "message": "未找到。"}, status=404)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+def _mount() -> None:
+    from kadun.catalog.api import router as catalog_router
+    from kadun.merchants.api import router as merchant_router
+    from kadun.orders.api import router as orders_router
+
+    api.add_router("/products", catalog_router)
+    api.add_router("/orders", orders_router)
+    api.add_router("/merchant", merchant_router)
+
+
+_mount()

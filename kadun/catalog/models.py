@@ -1,0 +1,31 @@
+from django.db import models
+
+from kadun.catalog.states import Category, Delivery
+
+
+class Product(models.Model):
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="products")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.AUTO)
+    price = models.PositiveBigIntegerField(help_text="in 分")
+    market_price = models.PositiveBigIntegerField(null=True, blank=True, help_text="market reference price in 分")
+    inspection_hours = models.PositiveIntegerField(help_text="inspection window after delivery, in hours")
+    max_per_order = models.PositiveIntegerField(default=10)
+    # manual services: [{"name": "account", "label": "游戏账号", "required": true}, ...]
+    buyer_fields = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["is_active", "category", "id"])]
+        constraints = [models.CheckConstraint(condition=models.Q(price__gt=0), name="product_price_positive")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_auto(self) -> bool:
+        return self.delivery == Delivery.AUTO

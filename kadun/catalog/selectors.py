@@ -1,0 +1,52 @@
+"""Reads for the catalog. Stock is counted from available keys (index on product, status)."""
+from __future__ import annotations
+
+from django.db.models import Count, OuterRef, Q, Subquery, IntegerField
+from django.db.models.functions import Coalesce
+
+from kadun.catalog.errors import ProductNotFound
+from kadun.catalog.models import Product
+from kadun.inventory.models import CardKey
+from kadun.inventory.states import KeyStatus
+
+
+def _with_stock(qs):
+    available = (
+        CardKey.objects.filter(product=OuterRef("pk"), status=KeyStatus.AVAILABLE)
+        .order_by()
+        .values("product")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return qs.annotate(stock=Coalesce(Subquery(available, output_field=IntegerField()), 0))
+
+
+def storefront(*, category: str | None = None, q: str | None = None):
+    qs = Product.objects.filter(is_active=True, shop__is_active=True).select_related("shop")
+    if category:
+        qs = qs.filter(category=category)
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(shop__name__icontains=q))
+    return _with_stock(qs).order_by("-id")
+
+
+def product_public(product_id: int) -> Product:
+    product = _with_stock(Product.objects.filter(pk=product_id, is_active=True, shop__is_active=True).select_related("shop")).first()
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def products_of_shop(*, shop):
+    return _with_stock(Product.objects.filter(shop=shop)).order_by("-id")
+
+
+def product_of_shop(*, shop, product_id: int) -> Product:
+    product = _with_stock(Product.objects.filter(shop=shop, pk=product_id)).first()
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def stock_of(product_id: int) -> int:
+    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).count()

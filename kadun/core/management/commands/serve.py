@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve kadun (waitress) with the deadline sweeper and outbox worker running in-process."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-sweeper", action="store_true", help="run the sweeper elsewhere (kadun sweep)")
+
+    def handle(self, *args, host, port, threads, no_sweeper, **options):
+        from waitress import serve
+
+        from kadun.core.worker import start_in_thread
+        from kadun.wsgi import application
+
+        if not no_sweeper:
+            start_in_thread()
+        self.stdout.write(f"kadun serving on http://{host}:{port}/  (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, sweeper: {'off' if no_sweeper else 'in-process'})")
+        serve(application, host=host, port=port, threads=threads, ident="kadun", clear_untrusted_proxy_headers=True)

@@ -1,0 +1,42 @@
+"""The one background loop: fire due deadlines and send the outbox."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from kadun.deadlines.services import deadlines_sweep
+from kadun.notifications.services import outbox_deliver, wait_for_work
+
+log = logging.getLogger("kadun.worker")
+
+
+def run_once() -> tuple[int, int]:
+    fired = deadlines_sweep()
+    sent = outbox_deliver()
+    return fired, sent
+
+
+def run_forever(stop: threading.Event, *, interval: float | None = None) -> None:
+    interval = settings.KADUN_SWEEP_INTERVAL_SECONDS if interval is None else interval
+    while not stop.is_set():
+        busy = False
+        try:
+            close_old_connections()
+            fired, sent = run_once()
+            busy = fired >= settings.KADUN_SWEEP_BATCH or sent > 0
+        except Exception:  # keep sweeping; the failure is logged and retried next round
+            log.exception("sweep round failed")
+            time.sleep(interval)
+        if not busy:
+            wait_for_work(interval)
+
+
+def start_in_thread() -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(stop,), name="kadun-sweeper", daemon=True)
+    thread.start()
+    return thread, stop

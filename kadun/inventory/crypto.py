@@ -1,0 +1,48 @@
+"""Card keys at rest: MultiFernet (AES-128-CBC + HMAC-SHA256). The first configured key
+encrypts; every configured key decrypts, so keys can be rotated with ``kadun rotate-keys``.
+Duplicates are found by a keyed hash (HMAC-SHA256), so the database never holds a plain hash
+that could be brute-forced from a list of known codes."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, MultiFernet
+from django.conf import settings
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.KADUN_CARD_KEYS))
+
+
+def encrypt(secret: str) -> str:
+    return fernet().encrypt(secret.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    return fernet().decrypt(token.encode()).decode()
+
+
+def rotate(token: str) -> str:
+    return fernet().rotate(token.encode()).decode()
+
+
+def normalize(secret: str) -> str:
+    return secret.strip()
+
+
+def fingerprint(secret: str) -> str:
+    return hmac.new(settings.KADUN_KEY_HASH_SECRET.encode(), normalize(secret).encode(), hashlib.sha256).hexdigest()
+
+
+def mask(secret: str) -> str:
+    """What the order page shows before 查看卡密: length and the last 4 characters of long keys."""
+    if len(secret) >= 12:
+        return "•" * 8 + secret[-4:]
+    return "•" * 8

@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from kadun.inventory.models import CardKey
+from kadun.inventory.services import keys_rotate
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt every card key with the first key in KADUN_CARD_KEYS. To rotate: put a new "
+        "key first, keep the old ones after it, run this, then drop the old keys."
+    )
+
+    def handle(self, *args, **options):
+        with tqdm(total=CardKey.objects.count(), unit="key", desc="rotate", file=self.stderr._out) as bar:
+            done = keys_rotate(progress=bar.update)
+        self.stdout.write(f"re-encrypted {done} card key(s)")

@@ -1,0 +1,55 @@
+from django.db import models
+
+from kadun.inventory.states import KeyStatus
+
+
+class ImportBatch(models.Model):
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="import_batches")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="import_batches")
+    source = models.CharField(max_length=20, help_text="paste / file / api / cli")
+    total_lines = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    duplicate_in_file = models.PositiveIntegerField(default=0)
+    duplicate_existing = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+
+
+class CardKey(models.Model):
+    """One secret, sold once. ``secret`` holds the Fernet token, never the plaintext."""
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="keys")
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="keys")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="keys", null=True, blank=True)
+    secret = models.TextField()
+    fingerprint = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=12, choices=KeyStatus.choices, default=KeyStatus.AVAILABLE)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="keys", null=True, blank=True)
+    sold_at = models.DateTimeField(null=True, blank=True)
+    first_revealed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["product", "status", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sold") | models.Q(order__isnull=False), name="cardkey_sold_has_order"
+            ),
+        ]
+
+
+class Reveal(models.Model):
+    """One 查看卡密. The first one per key is the key fact in a refund."""
+
+    key = models.ForeignKey(CardKey, on_delete=models.PROTECT, related_name="reveals")
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="reveals")
+    user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True)
+    actor = models.CharField(max_length=20, help_text="buyer / guest / staff")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]

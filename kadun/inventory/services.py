@@ -1,0 +1,203 @@
+"""Writes for inventory: importing, allocating and revealing card keys."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from kadun.catalog.models import Product
+from kadun.core import clock
+from kadun.core.db import is_postgres
+from kadun.inventory import crypto
+from kadun.inventory.errors import ImportTooLarge, KeyNotFound, NotAKeyProduct
+from kadun.inventory.models import CardKey, ImportBatch, Reveal
+from kadun.inventory.states import KeyStatus
+
+MAX_KEYS_PER_IMPORT = 100_000
+MAX_KEY_LENGTH = 500
+CHUNK = 1000
+_HEADER_WORDS = {"卡密", "卡号", "账号", "key", "code", "account", "card", "secret"}
+REPORT_LINES = 200  # line numbers listed per category in a report
+
+
+@dataclass
+class ImportReport:
+    batch_id: int | None = None
+    total_lines: int = 0
+    imported: int = 0
+    duplicate_in_file: list[int] = field(default_factory=list)
+    duplicate_existing: list[int] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "batch_id": self.batch_id,
+            "total_lines": self.total_lines,
+            "imported": self.imported,
+            "duplicate_in_file": len(self.duplicate_in_file),
+            "duplicate_existing": len(self.duplicate_existing),
+            "invalid": len(self.invalid),
+            "duplicate_in_file_lines": self.duplicate_in_file[:REPORT_LINES],
+            "duplicate_existing_lines": self.duplicate_existing[:REPORT_LINES],
+            "invalid_lines": self.invalid[:REPORT_LINES],
+        }
+
+
+def parse_text(text: str) -> list[tuple[int, str]]:
+    """One key per line; blank lines skipped. ``account----password`` pairs are kept whole."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def parse_csv(text: str) -> list[tuple[int, str]]:
+    """First column is the key; with two columns the row is an account and password pair."""
+    out = []
+    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row if c.strip()]
+        if not cells:
+            continue
+        if n == 1 and cells[0].lower() in _HEADER_WORDS:
+            continue
+        out.append((n, cells[0] if len(cells) == 1 else "----".join(cells[:2])))
+    return out
+
+
+def parse_upload(name: str, data: bytes) -> list[tuple[int, str]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise NotAKeyProduct("invalid_file", "文件编码无法识别，请使用 UTF-8 或 GBK 编码的 .txt / .csv 文件。")
+    return parse_csv(text) if name.lower().endswith(".csv") else parse_text(text)
+
+
+def keys_import(
+    *, product: Product, lines: Iterable[tuple[int, str]], source: str, progress: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import keys for a product. Duplicates inside the input and against every key on the
+    platform (in stock, sold or withdrawn, any merchant) are refused and reported by line."""
+    if not product.is_auto:
+        raise NotAKeyProduct()
+    lines = list(lines)
+    if len(lines) > MAX_KEYS_PER_IMPORT:
+        raise ImportTooLarge()
+    report = ImportReport(total_lines=len(lines))
+    seen: set[str] = set()
+    candidates: list[tuple[int, str, str]] = []
+    for lineno, secret in lines:
+        secret = crypto.normalize(secret)
+        if not secret or len(secret) > MAX_KEY_LENGTH or "\x00" in secret:
+            report.invalid.append(lineno)
+            continue
+        fp = crypto.fingerprint(secret)
+        if fp in seen:
+            report.duplicate_in_file.append(lineno)
+            continue
+        seen.add(fp)
+        candidates.append((lineno, secret, fp))
+
+    now = clock.now()
+    batch = ImportBatch.objects.create(shop_id=product.shop_id, product=product, source=source, created_at=now)
+    report.batch_id = batch.pk
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        existing = set(CardKey.objects.filter(fingerprint__in=[fp for _, _, fp in chunk]).values_list("fingerprint", flat=True))
+        fresh = []
+        for lineno, secret, fp in chunk:
+            if fp in existing:
+                report.duplicate_existing.append(lineno)
+            else:
+                fresh.append((lineno, secret, fp))
+        rows = [
+            CardKey(product=product, shop_id=product.shop_id, batch=batch, secret=crypto.encrypt(s), fingerprint=fp, created_at=now)
+            for _, s, fp in fresh
+        ]
+        try:
+            with transaction.atomic():
+                CardKey.objects.bulk_create(rows)
+            report.imported += len(rows)
+        except IntegrityError:
+            # Another import raced us on some of these keys: fall back to one row at a time.
+            for (lineno, _, _), row in zip(fresh, rows):
+                try:
+                    with transaction.atomic():
+                        row.pk = None
+                        row.save(force_insert=True)
+                    report.imported += 1
+                except IntegrityError:
+                    report.duplicate_existing.append(lineno)
+        if progress:
+            progress(len(chunk))
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        total_lines=report.total_lines,
+        imported=report.imported,
+        duplicate_in_file=len(report.duplicate_in_file),
+        duplicate_existing=len(report.duplicate_existing),
+        invalid=len(report.invalid),
+    )
+    report.duplicate_existing.sort()
+    return report
+
+
+class _Short(Exception):
+    pass
+
+
+def keys_allocate(*, order_id: int, product_id: int, quantity: int) -> list[int] | None:
+    """Take ``quantity`` available keys for an order, all or none; must run in the caller's
+    transaction. On PostgreSQL rows locked by a concurrent buyer are skipped (SKIP LOCKED), and
+    the conditional update guarantees no key is ever sold twice on any database."""
+    try:
+        with transaction.atomic():
+            qs = CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")
+            if is_postgres():
+                qs = qs.select_for_update(skip_locked=True)
+            ids = list(qs.values_list("id", flat=True)[:quantity])
+            if len(ids) < quantity:
+                raise _Short
+            sold = CardKey.objects.filter(pk__in=ids, status=KeyStatus.AVAILABLE).update(
+                status=KeyStatus.SOLD, order_id=order_id, sold_at=clock.now()
+            )
+            if sold != quantity:
+                raise _Short
+    except _Short:
+        return None
+    return ids
+
+
+def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = None, user_agent: str = "") -> tuple[CardKey, str]:
+    """Decrypt one key of an order for the party the caller has already authorised, and log it."""
+    key = CardKey.objects.filter(pk=key_id, order=order, status=KeyStatus.SOLD).first()
+    if key is None:
+        raise KeyNotFound()
+    now = clock.now()
+    with transaction.atomic():
+        Reveal.objects.create(
+            key=key, order=order, user=user if user is not None and user.is_authenticated else None,
+            actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
+        )
+        CardKey.objects.filter(pk=key.pk, first_revealed_at__isnull=True).update(first_revealed_at=now)
+    key.refresh_from_db(fields=["first_revealed_at"])
+    return key, crypto.decrypt(key.secret)
+
+
+def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:
+    """Re-encrypt every key with the first configured key. Returns the number of keys."""
+    done, last_id = 0, 0
+    while True:
+        batch = list(CardKey.objects.filter(pk__gt=last_id).order_by("id").only("id", "secret")[:CHUNK])
+        if not batch:
+            return done
+        for key in batch:
+            key.secret = crypto.rotate(key.secret)
+        with transaction.atomic():
+            CardKey.objects.bulk_update(batch, ["secret"])
+        done += len(batch)
+        last_id = batch[-1].pk
+        if progress:
+            progress(len(batch))

@@ -1,0 +1,62 @@
+"""Balances and the ledger invariants."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Sum
+
+from kadun.ledger import accounts as codes
+from kadun.ledger.models import Account, JournalEntry, Posting
+
+
+def balance_of(code: str) -> int:
+    account = Account.objects.filter(code=code).first()
+    if account is None:
+        return 0
+    if account.floor:
+        return account.balance
+    return Posting.objects.filter(account=account).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def balances_of(code_list: list[str]) -> dict[str, int]:
+    return {code: balance_of(code) for code in code_list}
+
+
+def shop_balances(*, shop_id: int, escrow_total: int) -> dict[str, int]:
+    return {
+        "escrow": escrow_total,
+        "pending": balance_of(codes.merchant_pending(shop_id)),
+        "available": balance_of(codes.merchant_available(shop_id)),
+        "deposit": balance_of(codes.merchant_deposit(shop_id)),
+    }
+
+
+def entries_for(*, ref_type: str, ref_id: int):
+    return JournalEntry.objects.filter(ref_type=ref_type, ref_id=ref_id).prefetch_related("postings__account").order_by("id")
+
+
+@dataclass
+class CheckReport:
+    checked: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def ledger_invariants(report: CheckReport) -> None:
+    report.checked["entries"] = JournalEntry.objects.count()
+    report.checked["postings"] = Posting.objects.count()
+    report.checked["accounts"] = Account.objects.count()
+    for row in Posting.objects.values("entry_id").annotate(s=Sum("amount"), n=Count("id")).exclude(s=0)[:50]:
+        report.problems.append(f"entry {row['entry_id']} does not sum to zero ({row['s']})")
+    for row in JournalEntry.objects.annotate(n=Count("postings")).filter(n__lt=2).values("id", "n")[:50]:
+        report.problems.append(f"entry {row['id']} has {row['n']} posting(s)")
+    sums = dict(Posting.objects.filter(account__floor=True).values_list("account_id").annotate(s=Sum("amount")))
+    for account in Account.objects.filter(floor=True).only("id", "code", "balance").iterator(chunk_size=2000):
+        total = sums.get(account.pk, 0)
+        if account.balance != total:
+            report.problems.append(f"account {account.code}: stored balance {account.balance} != postings {total}")
+        if total < 0:
+            report.problems.append(f"account {account.code} is negative ({total})")

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from kadun.accounts.models import User
+from kadun.core import clock
+from kadun.core.errors import InvalidInput
+from kadun.ledger import services as ledger
+from kadun.merchants.errors import ShopExists, ShopNameTaken
+from kadun.merchants.models import Shop
+
+
+def shop_create(*, owner: User, name: str, description: str = "") -> Shop:
+    name = (name or "").strip()
+    if not 2 <= len(name) <= 60:
+        raise InvalidInput("invalid_shop_name", "店铺名称需为2到60个字符。")
+    if Shop.objects.filter(owner=owner).exists():
+        raise ShopExists()
+    try:
+        with transaction.atomic():
+            shop = Shop.objects.create(owner=owner, name=name, description=description.strip(), created_at=clock.now())
+            ledger.accounts_open_for_shop(shop_id=shop.pk)
+    except IntegrityError as exc:
+        raise ShopNameTaken() from exc
+    return shop

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "kadun.orders"
+    label = "orders"
+
+    def ready(self):
+        from kadun.orders import deadlines  # noqa: F401  (registers deadline handlers)

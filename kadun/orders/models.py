@@ -1,0 +1,76 @@
+from django.db import models
+
+from kadun.catalog.states import Delivery
+from kadun.orders.states import Actor, OrderStatus
+
+
+class Order(models.Model):
+    order_no = models.CharField(max_length=24, unique=True)
+    buyer = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    # Guest checkout: a contact (e-mail / QQ / phone), a hashed query password, and a hashed
+    # access token whose plaintext is only ever in the buyer's access link.
+    contact = models.CharField(max_length=120, blank=True)
+    query_password = models.CharField(max_length=128, blank=True)
+    access_token_hash = models.CharField(max_length=64, unique=True)
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="orders")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="orders")
+    title = models.CharField(max_length=120, help_text="product title at purchase")
+    delivery = models.CharField(max_length=10, choices=Delivery.choices)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.PositiveBigIntegerField()
+    amount = models.PositiveBigIntegerField(help_text="total in 分")
+    fee = models.PositiveBigIntegerField(default=0, help_text="platform fee taken at confirmation")
+    refunded_amount = models.PositiveBigIntegerField(default=0)
+    inspection_hours = models.PositiveIntegerField()
+    buyer_inputs = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
+    delivery_note = models.TextField(blank=True)
+    delivery_image = models.FileField(upload_to="delivery/%Y/%m/", blank=True)
+    # Room for the refund rules frozen at purchase (refunds issue): rules + text, and their SHA-256.
+    policy_snapshot = models.JSONField(null=True, blank=True)
+    policy_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["shop", "-id"]),
+            models.Index(fields=["buyer", "-id"]),
+            models.Index(fields=["status", "-id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="order_amount_positive"),
+            models.CheckConstraint(condition=models.Q(refunded_amount__lte=models.F("amount")), name="order_refund_le_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_no
+
+    @property
+    def is_auto(self) -> bool:
+        return self.delivery == Delivery.AUTO
+
+    @property
+    def is_guest(self) -> bool:
+        return self.buyer_id is None
+
+
+class OrderEvent(models.Model):
+    """What happened to an order, in order. Written in the same transaction as the change."""
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.CharField(max_length=12, choices=Actor.choices)
+    actor_user = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]

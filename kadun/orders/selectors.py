@@ -1,0 +1,133 @@
+"""Reads for orders, and who may see which order.
+
+An order is visible to: its buyer (logged in), a guest holding its access token or having
+proved the query password in this session, the merchant whose shop sold it, and platform staff.
+Everyone else gets OrderNotFound — the same answer as for an order that does not exist.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+
+from django.contrib.auth.hashers import check_password
+from django.db.models import Count, Q, Sum
+
+from kadun.orders.errors import OrderNotFound
+from kadun.orders.models import Order, OrderEvent
+from kadun.orders.services import token_hash
+from kadun.orders.states import HELD, OrderStatus
+
+BUYER, MERCHANT, STAFF = "buyer", "merchant", "staff"
+# A hash that no password ever matches: checked when the order number is unknown, so a
+# wrong number and a wrong password take the same time.
+_DUMMY = "pbkdf2_sha256$1000000$kadun$0000000000000000000000000000000000000000000="
+
+
+@dataclass
+class Viewer:
+    user: object = None
+    granted_order_ids: set[int] = field(default_factory=set)  # guest grants held in the session
+    token: str | None = None  # an access token presented with the request (API header)
+
+    @property
+    def authenticated(self) -> bool:
+        return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
+
+
+def order_access(*, order_no: str, viewer: Viewer) -> tuple[Order, str]:
+    """The order and the viewer's relation to it (buyer / merchant / staff), or OrderNotFound."""
+    order = Order.objects.select_related("shop", "product").filter(order_no=str(order_no)[:24]).first()
+    if order is None:
+        raise OrderNotFound()
+    user = viewer.user if viewer.authenticated else None
+    if user is not None and order.buyer_id == user.pk:
+        return order, BUYER
+    if order.buyer_id is None:
+        if order.pk in viewer.granted_order_ids:
+            return order, BUYER
+        if viewer.token and hmac.compare_digest(token_hash(viewer.token), order.access_token_hash):
+            return order, BUYER
+    if user is not None and order.shop.owner_id == user.pk:
+        return order, MERCHANT
+    if user is not None and getattr(user, "staff_role", ""):
+        return order, STAFF
+    raise OrderNotFound()
+
+
+def order_by_token(token: str) -> Order:
+    order = Order.objects.filter(access_token_hash=token_hash(token or "")).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def order_lookup(*, order_no: str, password: str) -> Order:
+    """Guest lookup by order number + query password. Wrong number and wrong password are one
+    answer; rate limiting is the caller's (per order number and per address)."""
+    order = Order.objects.filter(order_no=str(order_no).strip()[:24], buyer__isnull=True).first()
+    ok = check_password(password or "", order.query_password if order else _DUMMY)
+    if order is None or not ok:
+        raise OrderNotFound("lookup_failed", "订单号或查询密码不正确。")
+    return order
+
+
+def orders_of_buyer(*, user):
+    return Order.objects.filter(buyer=user).select_related("shop").order_by("-id")
+
+
+def orders_of_shop(*, shop, status: str | None = None):
+    qs = Order.objects.filter(shop=shop).order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def orders_for_staff(*, status: str | None = None, q: str | None = None):
+    qs = Order.objects.select_related("shop").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(order_no=q.strip()) | Q(shop__name__icontains=q.strip()))
+    return qs
+
+
+def events_of(order):
+    return OrderEvent.objects.filter(order=order)
+
+
+def escrow_total_of_shop(*, shop) -> int:
+    """Money of this shop's orders still held in escrow."""
+    return Order.objects.filter(shop=shop, status__in=HELD).aggregate(s=Sum("amount"))["s"] or 0
+
+
+def order_invariants(report) -> None:
+    """Orders against the ledger: escrow = paid − refunded − released, keys sold once."""
+    from kadun.inventory.models import CardKey
+    from kadun.inventory.states import KeyStatus
+    from kadun.ledger.models import Account, Posting
+
+    held = dict(Account.objects.filter(kind="escrow").values_list("owner_id", "balance"))
+    paid = dict(
+        Posting.objects.filter(account__kind="escrow", amount__gt=0).values_list("account__owner_id").annotate(s=Sum("amount"))
+    )
+    report.checked["orders"] = Order.objects.count()
+    for order in Order.objects.only("id", "order_no", "status", "amount", "refunded_amount", "quantity", "delivery").iterator(chunk_size=2000):
+        balance = held.get(order.pk, 0)
+        was_paid = paid.get(order.pk, 0)
+        if order.status in HELD:
+            expected = order.amount - order.refunded_amount
+        else:
+            expected = 0
+        if balance != expected:
+            report.problems.append(f"order {order.order_no} ({order.status}): escrow {balance} != expected {expected}")
+        if order.status in HELD | {OrderStatus.CONFIRMED} and was_paid != order.amount:
+            report.problems.append(f"order {order.order_no} ({order.status}): paid {was_paid} != amount {order.amount}")
+    sold_counts: dict[int, int] = {}
+    for row in CardKey.objects.filter(status=KeyStatus.SOLD).values("order_id").annotate(n=Count("id")):
+        sold_counts[row["order_id"]] = row["n"]
+    for order_id, qty, status in Order.objects.filter(delivery="auto").values_list("id", "quantity", "status").iterator(chunk_size=5000):
+        n = sold_counts.get(order_id, 0)
+        if status in (OrderStatus.DELIVERED, OrderStatus.CONFIRMED) and n != qty:
+            report.problems.append(f"order #{order_id}: {n} keys delivered for quantity {qty}")
+        if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED) and n:
+            report.problems.append(f"order #{order_id} ({status}) holds {n} keys")

@@ -1,0 +1,300 @@
+"""Writes for orders: checkout, payment outcome, delivery, confirmation, expiry, settlement.
+
+Every state change is a conditional update with its event row (and ledger entry, when money
+moves) in one transaction; side effects are outbox rows sent after commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.urls import reverse
+
+from kadun.catalog.models import Product
+from kadun.catalog.states import Delivery
+from kadun.core import clock
+from kadun.core.money import fee_of, fen_to_yuan
+from kadun.core.transitions import transition
+from kadun.deadlines.services import deadline_schedule
+from kadun.inventory import services as inventory
+from kadun.catalog.errors import ProductNotFound
+from kadun.ledger import accounts as codes
+from kadun.ledger import services as ledger
+from kadun.notifications.services import message_send, outbox_enqueue
+from kadun.orders.errors import (
+    ContactRequired,
+    InvalidImage,
+    InvalidQuantity,
+    MissingBuyerInput,
+    NotAcceptable,
+    NotConfirmable,
+    NotDeliverable,
+    OutOfStock,
+)
+from kadun.orders.models import Order, OrderEvent
+from kadun.orders.states import Actor, OrderStatus, sources_of
+
+S = OrderStatus
+KIND_EXPIRE = "order_expire"
+KIND_AUTOCONFIRM = "order_autoconfirm"
+KIND_SETTLE = "order_settle"
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _order_no() -> str:
+    return clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
+
+
+def _event(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "") -> None:
+    OrderEvent.objects.create(
+        order_id=order_id, kind=kind, from_status=frm, to_status=to, actor=actor,
+        actor_user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        note=note[:300], at=clock.now(),
+    )
+
+
+def _move(order_id: int, to: str, *, kind: str, actor: str, user=None, note: str = "", error=None, **changes) -> str:
+    """Conditional update from any state allowed to reach ``to``; returns the state it left."""
+    frm = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+    allowed = sources_of(to)
+    if frm not in allowed:
+        raise error or NotConfirmable()
+    transition(Order, pk=order_id, from_states=[frm], to=to, error=error, **changes)
+    _event(order_id, kind, actor=actor, frm=frm, to=to, user=user, note=note)
+    return frm
+
+
+def _clean_inputs(product: Product, inputs: dict | None) -> dict:
+    inputs = inputs or {}
+    cleaned = {}
+    for spec in product.buyer_fields:
+        value = str(inputs.get(spec["name"], "")).strip()[:200]
+        if spec.get("required", True) and not value:
+            raise MissingBuyerInput(message=f"请填写「{spec['label']}」。")
+        if value:
+            cleaned[spec["name"]] = value
+    return cleaned
+
+
+def order_create(
+    *,
+    product_id: int,
+    quantity: int,
+    buyer=None,
+    contact: str = "",
+    query_password: str = "",
+    buyer_inputs: dict | None = None,
+    provider: str = "sandbox",
+) -> tuple[Order, str, str]:
+    """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
+    order page; only its hash is stored, so it is shown once, on the page that follows checkout."""
+    from kadun.catalog import selectors as catalog
+    from kadun.payments import services as payments
+
+    product = Product.objects.select_related("shop").filter(pk=product_id, is_active=True, shop__is_active=True).first()
+    if product is None:
+        raise ProductNotFound()
+    try:
+        quantity = int(quantity)
+    except (TypeError, ValueError):
+        raise InvalidQuantity() from None
+    if product.delivery == Delivery.MANUAL and quantity != 1:
+        raise InvalidQuantity(message="服务类商品每单只能购买1份。")
+    if not 1 <= quantity <= product.max_per_order:
+        raise InvalidQuantity(message=f"购买数量需在1到{product.max_per_order}之间。")
+    is_guest = buyer is None or not buyer.is_authenticated
+    contact = (contact or "").strip()[:120]
+    if is_guest and (not contact or len(query_password or "") < 6 or len(query_password) > 128):
+        raise ContactRequired()
+    inputs = _clean_inputs(product, buyer_inputs) if product.delivery == Delivery.MANUAL else {}
+    if product.is_auto and catalog.stock_of(product.pk) < quantity:
+        raise OutOfStock()
+    if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
+        raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
+
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    with transaction.atomic():
+        order = Order.objects.create(
+            order_no=_order_no(),
+            buyer=None if is_guest else buyer,
+            contact=contact,
+            query_password=make_password(query_password) if is_guest else "",
+            access_token_hash=token_hash(token),
+            shop=product.shop,
+            product=product,
+            title=product.title,
+            delivery=product.delivery,
+            quantity=quantity,
+            unit_price=product.price,
+            amount=product.price * quantity,
+            inspection_hours=product.inspection_hours,
+            buyer_inputs=inputs,
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
+        )
+        _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
+        _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
+    return order, token, pay_url
+
+
+def order_on_paid(*, order_id: int) -> str:
+    """The order's payment succeeded and its money is in escrow (same transaction). Deliver keys,
+    or queue the service for the merchant; if the keys ran out or the order had expired, refund
+    in full at once. Returns the outcome."""
+    from kadun.payments import services as payments
+
+    order = Order.objects.select_related("product").get(pk=order_id)
+    now = clock.now()
+    if order.status != S.PENDING_PAYMENT:
+        # Paid after expiry (or after anything else): the money goes straight back.
+        _event(order.pk, "paid", actor=Actor.GATEWAY, frm=order.status, to=order.status, note="订单已不在待支付状态，款项原路退回")
+        return _refund_all(order, reason="late_payment", note="订单已过期后才收到付款，已全额原路退回。")
+    if order.is_auto:
+        keys = inventory.keys_allocate(order_id=order.pk, product_id=order.product_id, quantity=order.quantity)
+        if keys is None:
+            _event(order.pk, "paid", actor=Actor.GATEWAY, frm=S.PENDING_PAYMENT, to=S.PENDING_PAYMENT)
+            return _refund_all(order, reason="out_of_stock", note="付款时库存已售罄，已全额原路退回。")
+        _move(order.pk, S.DELIVERED, kind="paid_delivered", actor=Actor.GATEWAY, note=f"已自动发货 {len(keys)} 个卡密", paid_at=now, delivered_at=now)
+        deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
+        _notify_buyer(order, "订单已发货", f"订单 {order.order_no}（{order.title}）已自动发货，请在订单页查看卡密。")
+        return "delivered"
+    _move(order.pk, S.PAID, kind="paid", actor=Actor.GATEWAY, paid_at=now)
+    message_send(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]))
+    return "paid"
+
+
+def _refund_all(order: Order, *, reason: str, note: str) -> str:
+    from kadun.payments import services as payments
+
+    refundable = order.amount - order.refunded_amount
+    payments.refund_to_source(order=order, amount=refundable, reason=reason, note=note)
+    frm = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
+    transition(
+        Order, pk=order.pk, from_states=sources_of(S.REFUNDED), to=S.REFUNDED,
+        refunded_amount=order.amount, refunded_at=clock.now(),
+    )
+    _event(order.pk, "refunded", actor=Actor.SYSTEM, frm=frm, to=S.REFUNDED, note=f"{note}（{fen_to_yuan(refundable)} 元）")
+    _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：{note}")
+    return reason
+
+
+def _notify_buyer(order: Order, title: str, body: str) -> None:
+    if order.buyer_id:
+        message_send(user_id=order.buyer_id, title=title, body=body, link=reverse("web:order", args=[order.order_no]))
+    elif "@" in order.contact:
+        # No link with a token: the guest opens the order with order number + query password.
+        outbox_enqueue(topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"})
+
+
+def order_expire(*, order_id: int) -> str:
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order_id, status=S.PENDING_PAYMENT).exists():
+            return "noop"
+        transition(Order, pk=order_id, from_states=[S.PENDING_PAYMENT], to=S.EXPIRED)
+        _event(order_id, "expired", actor=Actor.SYSTEM, frm=S.PENDING_PAYMENT, to=S.EXPIRED, note="超时未支付，订单已关闭")
+    return "done"
+
+
+def order_accept(*, order: Order, shop) -> None:
+    if order.shop_id != shop.pk:
+        raise NotAcceptable()
+    with transaction.atomic():
+        _move(order.pk, S.IN_SERVICE, kind="accepted", actor=Actor.MERCHANT, user=shop.owner, error=NotAcceptable())
+        _notify_buyer(order, "商家已接单", f"订单 {order.order_no}（{order.title}）商家已接单，正在处理。")
+
+
+def _check_image(upload) -> None:
+    if upload is None:
+        return
+    if upload.size > settings.KADUN_MAX_UPLOAD_IMAGE_BYTES:
+        raise InvalidImage()
+    head = upload.read(16)
+    upload.seek(0)
+    if not (head.startswith(_IMAGE_MAGIC) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")):
+        raise InvalidImage()
+
+
+def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
+    """A manual service is done: the merchant's delivery note (and image) go to the buyer and the
+    inspection window starts now."""
+    if order.shop_id != shop.pk or order.is_auto:
+        raise NotDeliverable()
+    note = (note or "").strip()
+    if not note:
+        raise NotDeliverable("delivery_note_required", "请填写发货说明。", status=400)
+    _check_image(image)
+    now = clock.now()
+    with transaction.atomic():
+        frm = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
+        if frm not in (S.PAID, S.IN_SERVICE):
+            raise NotDeliverable()
+        transition(Order, pk=order.pk, from_states=[frm], to=S.DELIVERED, delivered_at=now, delivery_note=note[:5000], error=NotDeliverable())
+        if image is not None:
+            order.refresh_from_db()
+            order.delivery_image.save(f"{order.order_no}-{secrets.token_hex(4)}", image, save=False)
+            Order.objects.filter(pk=order.pk).update(delivery_image=order.delivery_image.name)
+        _event(order.pk, "delivered", actor=Actor.MERCHANT, frm=frm, to=S.DELIVERED, user=shop.owner)
+        deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
+        _notify_buyer(order, "商家已发货", f"订单 {order.order_no}（{order.title}）商家已完成服务，请验收。")
+
+
+def order_confirm(*, order_id: int, actor: str, user=None) -> None:
+    """确认收货: escrow → merchant pending, less the platform fee; settlement is scheduled."""
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        now = clock.now()
+        fee = fee_of(order.amount - order.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS)
+        transition(Order, pk=order.pk, from_states=[S.DELIVERED], to=S.CONFIRMED, confirmed_at=now, fee=fee, error=NotConfirmable())
+        released = order.amount - order.refunded_amount
+        ledger.entry_post(
+            kind="release",
+            idempotency_key=f"release:order:{order.pk}",
+            lines=[
+                (codes.escrow(order.pk), -released),
+                (codes.merchant_pending(order.shop_id), released - fee),
+                (codes.PLATFORM_FEES, fee),
+            ],
+            ref_type="order",
+            ref_id=order.pk,
+        )
+        note = "验货期结束，系统自动确认收货" if actor == Actor.SYSTEM else "买家确认收货"
+        _event(order.pk, "confirmed", actor=actor, frm=S.DELIVERED, to=S.CONFIRMED, user=user, note=note)
+        deadline_schedule(kind=KIND_SETTLE, subject_id=order.pk, due_at=now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS))
+
+
+def order_autoconfirm(*, order_id: int) -> str:
+    if not Order.objects.filter(pk=order_id, status=S.DELIVERED).exists():
+        return "noop"
+    order_confirm(order_id=order_id, actor=Actor.SYSTEM)
+    return "done"
+
+
+def order_settle(*, order_id: int) -> str:
+    """Settlement delay over: the merchant's pending income for the order becomes available."""
+    with transaction.atomic():
+        order = Order.objects.filter(pk=order_id, status=S.CONFIRMED, settled_at__isnull=True).first()
+        if order is None:
+            return "noop"
+        if not Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(settled_at=clock.now()):
+            return "noop"
+        amount = order.amount - order.refunded_amount - order.fee
+        if amount > 0:
+            ledger.entry_post(
+                kind="settle",
+                idempotency_key=f"settle:order:{order.pk}",
+                lines=[(codes.merchant_pending(order.shop_id), -amount), (codes.merchant_available(order.shop_id), amount)],
+                ref_type="order",
+                ref_id=order.pk,
+            )
+        _event(order.pk, "settled", actor=Actor.SYSTEM, note=f"结算期结束，{fen_to_yuan(amount)} 元转入商家可用余额")
+    return "done"

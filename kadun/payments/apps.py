@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "kadun.payments"
+    label = "payments"
+
+    def ready(self):
+        from kadun.payments import services  # noqa: F401  (outbox senders)
+        from kadun.payments.providers import sandbox  # noqa: F401  (registers the provider)

@@ -1,0 +1,59 @@
+from django.db import models
+
+from kadun.payments.states import PaymentStatus, RefundStatus
+
+
+class Payment(models.Model):
+    """Our side of one payment of an order at a provider."""
+
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="payment")
+    provider = models.CharField(max_length=20)
+    out_trade_no = models.CharField(max_length=32, unique=True)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="CNY")
+    status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
+    gateway_trade_no = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+
+class Refund(models.Model):
+    """Money back to the buyer's payment source. The ledger entry is written with this row; the
+    provider's refund call is an outbox message sent after commit."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    refund_no = models.CharField(max_length=32, unique=True)
+    amount = models.PositiveBigIntegerField()
+    reason = models.CharField(max_length=40)
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
+    provider_refund_no = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+
+class SandboxTrade(models.Model):
+    """The sandbox gateway's own books. It plays the outside world: kadun learns of a payment only
+    through the signed notification the sandbox sends, never by reading this table."""
+
+    out_trade_no = models.CharField(max_length=32, unique=True)
+    trade_no = models.CharField(max_length=40, unique=True)
+    merchant_no = models.CharField(max_length=32)
+    amount = models.PositiveBigIntegerField()
+    currency = models.CharField(max_length=3, default="CNY")
+    subject = models.CharField(max_length=120)
+    return_url = models.CharField(max_length=300)
+    status = models.CharField(max_length=12, default="created", help_text="created / paid / failed")
+    refunded = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+
+class SandboxRefund(models.Model):
+    """A refund as the sandbox gateway books it; unique per refund_no, so a retried call is a no-op."""
+
+    refund_no = models.CharField(max_length=32, unique=True)
+    out_trade_no = models.CharField(max_length=32)
+    amount = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()

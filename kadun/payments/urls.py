@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kadun.payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("notify/<str:provider>/", views.notify, name="notify"),
+    path("sandbox/<str:out_trade_no>/", views.sandbox_pay, name="sandbox_pay"),
+]

@@ -1,0 +1,45 @@
+"""Gateway-facing endpoints: the notify URL, and the sandbox gateway's own pay page."""
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kadun.payments import selectors
+from kadun.payments.errors import BadNotification, UnknownProvider
+from kadun.payments.providers.sandbox import sandbox_trade_finish
+
+log = logging.getLogger("kadun.payments")
+
+
+@csrf_exempt
+@require_POST
+def notify(request, provider: str):
+    """Gateways POST here. We answer ``success`` only after our transaction has committed; a
+    refused notification gets ``fail`` and a 400 and changes nothing."""
+    from kadun.payments.services import notification_handle
+
+    params = {k: v for k, v in request.POST.items()}
+    try:
+        outcome = notification_handle(provider=provider, params=params)
+    except (BadNotification, UnknownProvider) as exc:
+        # Never log the parameters: only which check failed and for which trade number.
+        log.warning("refused %s notification for %s: %s", provider, params.get("out_trade_no", "?")[:32], exc.code)
+        return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+    log.info("%s notification for %s: %s", provider, params.get("out_trade_no", "?")[:32], outcome)
+    return HttpResponse("success", content_type="text/plain")
+
+
+@require_http_methods(["GET", "POST"])
+def sandbox_pay(request, out_trade_no: str):
+    """The sandbox gateway's checkout page: 支付 or 支付失败."""
+    trade = selectors.sandbox_trade(out_trade_no)
+    if trade is None:
+        raise Http404
+    if request.method == "POST":
+        trade = sandbox_trade_finish(out_trade_no=out_trade_no, paid=request.POST.get("action") == "pay")
+        return redirect(trade.return_url)
+    return render(request, "payments/sandbox_pay.html", {"trade": trade})

@@ -1,0 +1,223 @@
+"""kadun settings: everything comes from the environment.
+
+Embedded default (no environment at all): SQLite at ``var/kadun.sqlite3`` in WAL mode with
+IMMEDIATE transactions, and secrets generated once into ``var/secrets.json`` (mode 0600).
+Production sets ``DATABASE_URL`` and the ``KADUN_*`` secrets explicitly (see docs/deploy.md).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from kadun.settings.secrets import load_secrets
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("KADUN_VAR_DIR", Path.cwd() / "var")).resolve()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if value in (None, "") else int(value)
+
+
+_secrets = load_secrets(VAR_DIR)
+
+SECRET_KEY = _secrets["SECRET_KEY"]
+DEBUG = env_bool("KADUN_DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KADUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("KADUN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+# Public base URL, used in links we send (guest order link e-mails) and the sandbox notify URL.
+SITE_URL = os.environ.get("KADUN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "kadun.core",
+    "kadun.accounts",
+    "kadun.ledger",
+    "kadun.deadlines",
+    "kadun.notifications",
+    "kadun.merchants",
+    "kadun.catalog",
+    "kadun.inventory",
+    "kadun.orders",
+    "kadun.payments",
+    "kadun.web",
+    "kadun.backoffice",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kadun.core.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kadun.urls"
+WSGI_APPLICATION = "kadun.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kadun.web.context.site",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        db = dj_database_url.parse(url, conn_max_age=env_int("KADUN_DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+        if db["ENGINE"].endswith("postgresql"):
+            db.setdefault("TEST", {})["NAME"] = os.environ.get("KADUN_TEST_DB_NAME", "test_kadun")
+        return db
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(VAR_DIR / "kadun.sqlite3"),
+        "OPTIONS": {
+            # One writer at a time, taken at BEGIN: no "database is locked" upgrade deadlocks.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+        "TEST": {"NAME": str(VAR_DIR / "test-kadun.sqlite3")},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+_redis = os.environ.get("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
+        if _redis
+        # Shared by every process on the same database, so rate limits hold across web workers.
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kadun_cache"}
+    )
+}
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+AXES_FAILURE_LIMIT = env_int("KADUN_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_SENSITIVE_PARAMETERS = ["password", "query_password"]
+AXES_IPWARE_PROXY_COUNT = env_int("KADUN_PROXY_COUNT", 0)
+
+RATELIMIT_VIEW = "kadun.web.views.ratelimited"
+RATELIMIT_USE_CACHE = "default"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("KADUN_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"  # display; storage is UTC (USE_TZ)
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "media")}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+EMAIL_BACKEND = os.environ.get("KADUN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("KADUN_FROM_EMAIL", "kadun <noreply@kadun.local>")
+
+# --- kadun's own settings -------------------------------------------------------------
+# Card keys are encrypted with MultiFernet: the first key encrypts, all keys decrypt.
+KADUN_CARD_KEYS = _secrets["KADUN_CARD_KEYS"]
+# Keyed hash for platform-wide duplicate detection of card keys.
+KADUN_KEY_HASH_SECRET = _secrets["KADUN_KEY_HASH_SECRET"]
+# Shared secret between kadun and its built-in sandbox gateway.
+KADUN_SANDBOX_SECRET = _secrets["KADUN_SANDBOX_SECRET"]
+KADUN_SANDBOX_APP_ID = os.environ.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
+KADUN_SANDBOX_NOTIFY_URL = os.environ.get("KADUN_SANDBOX_NOTIFY_URL", SITE_URL + "/pay/notify/sandbox/")
+KADUN_NOTIFY_MAX_SKEW_SECONDS = env_int("KADUN_NOTIFY_MAX_SKEW_SECONDS", 300)
+
+KADUN_PLATFORM_FEE_BPS = env_int("KADUN_PLATFORM_FEE_BPS", 200)  # 2%
+KADUN_SETTLEMENT_DELAY_HOURS = env_int("KADUN_SETTLEMENT_DELAY_HOURS", 72)
+KADUN_PAYMENT_TIMEOUT_MINUTES = env_int("KADUN_PAYMENT_TIMEOUT_MINUTES", 15)
+KADUN_DEFAULT_WINDOW_AUTO_HOURS = 24
+KADUN_DEFAULT_WINDOW_MANUAL_HOURS = 72
+KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # per order number
+KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # per client address
+KADUN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("KADUN_SWEEP_INTERVAL_SECONDS", "1.0"))
+KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 200)
+KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)
+KADUN_MAX_UPLOAD_IMAGE_BYTES = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KADUN_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Request logs never carry bodies; card keys and passwords are only ever in bodies.
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
+}
