@@ -5,6 +5,18 @@ from kadun.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("p/<int:product_id>/", views.product_page, name="product"),
+    path("p/<int:product_id>/buy/", views.checkout, name="checkout"),
+    path("o/<str:token>/", views.order_open, name="order_open"),
+    path("orders/lookup/", views.lookup, name="lookup"),
+    path("orders/mine/", views.my_orders, name="my_orders"),
     path("orders/<str:order_no>/", views.order_page, name="order"),
-    path("login/", views.home, name="login"),
+    path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
+    path("orders/<str:order_no>/keys/<int:key_id>/reveal/", views.reveal, name="reveal"),
+    path("orders/<str:order_no>/confirm/", views.confirm, name="confirm"),
+    path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
+    path("messages/", views.inbox, name="inbox"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
 ]
