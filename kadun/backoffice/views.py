@@ -1,5 +1,117 @@
-from django.http import HttpResponse
+"""The staff console (平台后台): orders, one order in full, and the ledger check.
+
+Only users with a staff role get in. Everyone else — anonymous, buyers, merchants — gets the
+same 404 as for a page that does not exist, so the console does not announce itself.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from kadun.backoffice.selectors import platform_check, staff_orders_page
+from kadun.inventory.selectors import keys_of_order, reveals_of_order
+from kadun.ledger.selectors import entries_for
+from kadun.orders.errors import OrderNotFound
+from kadun.orders.selectors import Viewer, events_of, order_access
+from kadun.orders.states import OrderStatus
+from kadun.payments.selectors import payment_of, refunds_of
+
+PAGE_SIZE = 50
+PROBLEMS_SHOWN = 200
+CHECKED_LABELS = {
+    "entries": _("记账凭证"),
+    "postings": _("分录"),
+    "accounts": _("账户"),
+    "orders": _("订单"),
+}
 
 
+def staff_only(view):
+    """404 for anyone without a staff role; never cached, since every page carries buyers' data."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_authenticated and getattr(user, "staff_role", "")):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapper)
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部状态"))] + list(OrderStatus.choices))
+    q = forms.CharField(label=_("订单号或店铺名"), required=False, max_length=60, strip=True)
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@staff_only
+@require_safe
 def home(request):
-    return HttpResponse("todo")
+    form = OrderFilterForm(request.GET or None)
+    filters = {}
+    if form.is_bound:
+        form.is_valid()
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    page = staff_orders_page(
+        status=filters.get("status"), q=filters.get("q"),
+        before=_int_param(request, "before"), after=_int_param(request, "after"), size=PAGE_SIZE,
+    )
+    newer_url = older_url = None
+    if page.newer_than is not None:
+        newer_url = "?" + urlencode({**filters, "after": page.newer_than})
+    if page.older_than is not None:
+        older_url = "?" + urlencode({**filters, "before": page.older_than})
+    first_url = "?" + urlencode(filters) if filters else "?"
+    return render(request, "backoffice/orders.html", {
+        "form": form, "orders": page.orders, "newer_url": newer_url, "older_url": older_url,
+        "first_url": first_url, "filtered": bool(filters), "section": "orders",
+    })
+
+
+@staff_only
+@require_safe
+def order_detail(request, order_no):
+    try:
+        order, _relation = order_access(order_no=order_no, viewer=Viewer(user=request.user))
+    except OrderNotFound:
+        raise Http404 from None
+    keys = keys_of_order(order)
+    index_of = {key["id"]: key["index"] for key in keys}
+    reveals = list(reveals_of_order(order).select_related("user"))
+    for reveal in reveals:
+        reveal.key_index = index_of.get(reveal.key_id)
+    return render(request, "backoffice/order_detail.html", {
+        "order": order,
+        "buyer": order.buyer,
+        "events": events_of(order).select_related("actor_user"),
+        "payment": payment_of(order),
+        "refunds": refunds_of(order),
+        "entries": entries_for(ref_type="order", ref_id=order.pk),
+        "keys": keys,
+        "reveals": reveals,
+        "section": "orders",
+    })
+
+
+@staff_only
+@require_safe
+def ledger_check(request):
+    report = platform_check()
+    checked = [(CHECKED_LABELS.get(name, name), count) for name, count in report.checked.items()]
+    return render(request, "backoffice/ledger_check.html", {
+        "report": report, "checked": checked,
+        "problems": report.problems[:PROBLEMS_SHOWN], "hidden": max(0, len(report.problems) - PROBLEMS_SHOWN),
+        "section": "ledger",
+    })

@@ -1,3 +1,25 @@
-from ninja import Router
+"""Public catalog: GET /api/products, GET /api/products/{id}."""
+from __future__ import annotations
 
-router = Router()
+from typing import Optional
+
+from ninja import Query, Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from kadun.catalog import selectors as catalog
+from kadun.catalog.schemas import ProductOut
+from kadun.catalog.states import Category
+from kadun.core.api_auth import OPTIONAL_AUTH, PUBLIC_AUTH, errors
+
+router = Router(tags=["products"], auth=PUBLIC_AUTH)
+
+
+@router.get("", response={200: list[ProductOut], **errors(401, 422)}, openapi_extra=OPTIONAL_AUTH, summary="在售商品")
+@paginate(PageNumberPagination, page_size=20, max_page_size=100)
+def product_list(request, category: Optional[Category] = None, q: Optional[str] = Query(None, max_length=50)):
+    return catalog.storefront(category=category, q=(q or "").strip() or None)
+
+
+@router.get("/{int:product_id}", response={200: ProductOut, **errors(401, 404)}, openapi_extra=OPTIONAL_AUTH, summary="商品详情")
+def product_detail(request, product_id: int):
+    return catalog.product_public(product_id)

@@ -9,3 +9,24 @@ def shop_of(user: User) -> Shop:
     if shop is None:
         raise NotAMerchant()
     return shop
+
+
+def waiting_order_counts(*, shop: Shop) -> dict[str, int]:
+    """How many of the shop's orders wait for the merchant: paid (接单) and in service (发货)."""
+    from django.db.models import Count
+
+    from kadun.orders.selectors import orders_of_shop
+    from kadun.orders.states import OrderStatus
+
+    waiting = [OrderStatus.PAID, OrderStatus.IN_SERVICE]
+    counts = dict.fromkeys(waiting, 0)
+    rows = orders_of_shop(shop=shop).filter(status__in=waiting).order_by().values("status").annotate(n=Count("id"))
+    counts.update({row["status"]: row["n"] for row in rows})
+    return {"paid": counts[OrderStatus.PAID], "in_service": counts[OrderStatus.IN_SERVICE]}
+
+
+def import_batches_of_product(*, shop: Shop, product_id: int):
+    """The shop's import batches for one of its products, newest first."""
+    from kadun.inventory.selectors import import_batches_of
+
+    return import_batches_of(shop=shop).filter(product_id=product_id)

@@ -5,5 +5,17 @@ from kadun.merchants import views
 app_name = "merchants"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("open/", views.shop_open, name="open"),
+    path("products/", views.product_list, name="products"),
+    path("products/new/", views.product_new, name="product_new"),
+    path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),
+    path("products/<int:product_id>/active/", views.product_active, name="product_active"),
+    path("products/<int:product_id>/keys/", views.key_import, name="key_import"),
+    path("imports/", views.import_batches, name="imports"),
+    path("orders/", views.order_list, name="orders"),
     path("orders/<str:order_no>/", views.order_detail, name="order"),
+    path("orders/<str:order_no>/accept/", views.order_accept, name="order_accept"),
+    path("orders/<str:order_no>/deliver/", views.order_deliver, name="order_deliver"),
+    path("api-keys/", views.api_keys, name="api_keys"),
+    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

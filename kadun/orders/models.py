@@ -1,7 +1,9 @@
+import datetime as dt
+
 from django.db import models
 
 from kadun.catalog.states import Delivery
-from kadun.orders.states import Actor, OrderStatus
+from kadun.orders.states import EVENT_LABELS, Actor, OrderStatus
 
 
 class Order(models.Model):
@@ -59,6 +61,11 @@ class Order(models.Model):
     def is_guest(self) -> bool:
         return self.buyer_id is None
 
+    @property
+    def inspection_ends_at(self):
+        """When the inspection window ends and the order confirms itself (from delivery)."""
+        return self.delivered_at + dt.timedelta(hours=self.inspection_hours) if self.delivered_at else None
+
 
 class OrderEvent(models.Model):
     """What happened to an order, in order. Written in the same transaction as the change."""
@@ -74,3 +81,7 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.kind, self.kind)

@@ -39,3 +39,16 @@ class Actor(models.TextChoices):
     STAFF = "staff", "平台"
     SYSTEM = "system", "系统"
     GATEWAY = "gateway", "支付网关"
+
+
+EVENT_LABELS = {
+    "created": "下单",
+    "paid": "已支付",
+    "paid_delivered": "已支付并自动发货",
+    "accepted": "商家接单",
+    "delivered": "商家发货",
+    "confirmed": "确认收货",
+    "expired": "订单关闭",
+    "refunded": "退款",
+    "settled": "结算给商家",
+}

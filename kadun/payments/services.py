@@ -29,6 +29,8 @@ def payment_create(*, order, provider: str = DEFAULT_PROVIDER, return_url: str) 
     impl = providers.get(provider)
     payment = Payment.objects.create(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount, created_at=clock.now())
     pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
+    Payment.objects.filter(pk=payment.pk).update(pay_url=pay_url)
+    payment.pay_url = pay_url
     return payment, pay_url
 
 

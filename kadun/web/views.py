@@ -1,13 +1,270 @@
-from django.http import HttpResponse
+"""Buyer-facing pages: storefront, product, checkout, order page with reveal, lookup, accounts."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from kadun.accounts.services import user_create
+from kadun.catalog import selectors as catalog
+from kadun.catalog.states import Category
+from kadun.core.errors import DomainError, RateLimited
+from kadun.inventory import selectors as inventory_reads
+from kadun.inventory.services import key_reveal
+from kadun.notifications.selectors import messages_for
+from kadun.orders import selectors as orders
+from kadun.orders import services as order_services
+from kadun.orders.errors import OrderNotFound
+from kadun.orders.selectors import BUYER, Viewer
+from kadun.orders.states import OrderStatus
+from kadun.payments import selectors as payment_reads
+from kadun.web.forms import CheckoutForm, LookupForm, SignupForm
+
+GRANTS = "kadun_order_grants"
+
+
+def _grant(request, order) -> None:
+    """Remember in this session that the guest proved access to the order."""
+    grants = list(request.session.get(GRANTS, []))
+    if order.pk not in grants:
+        grants = (grants + [order.pk])[-50:]
+        request.session[GRANTS] = grants
+        request.session.cycle_key()
+
+
+def viewer_of(request) -> Viewer:
+    return Viewer(user=request.user, granted_order_ids=set(request.session.get(GRANTS, [])))
+
+
+def _access(request, order_no: str):
+    try:
+        return orders.order_access(order_no=order_no, viewer=viewer_of(request))
+    except OrderNotFound:
+        raise Http404 from None
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
 
 
 def home(request):
-    return HttpResponse("todo")
+    category = request.GET.get("category") or None
+    if category not in Category.values:
+        category = None
+    q = (request.GET.get("q") or "").strip()[:50] or None
+    page = Paginator(catalog.storefront(category=category, q=q), 24).get_page(request.GET.get("page"))
+    return render(request, "web/home.html", {"page": page, "categories": Category.choices, "category": category, "q": q or ""})
 
 
-def order_page(request, order_no):
-    return HttpResponse("todo")
+def product_page(request, product_id: int):
+    try:
+        product = catalog.product_public(product_id)
+    except DomainError:
+        raise Http404 from None
+    form = CheckoutForm(product=product, user=request.user)
+    return render(request, "web/product.html", {"product": product, "form": form})
+
+
+@require_POST
+def checkout(request, product_id: int):
+    try:
+        product = catalog.product_public(product_id)
+    except DomainError:
+        raise Http404 from None
+    form = CheckoutForm(request.POST, product=product, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            order, token, pay_url = order_services.order_create(
+                product_id=product.pk,
+                quantity=data["quantity"],
+                buyer=request.user if request.user.is_authenticated else None,
+                contact=data.get("contact", ""),
+                query_password=data.get("query_password", ""),
+                buyer_inputs=form.buyer_inputs(),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if order.is_guest:
+                _grant(request, order)
+            # Rendered, not redirected: the guest's access link is shown this once and nowhere else.
+            link = settings.SITE_URL + reverse("web:order_open", args=[token]) if order.is_guest else None
+            request.kadun_sensitive = True
+            return render(request, "web/order_created.html", {"order": order, "pay_url": pay_url, "access_link": link})
+    return render(request, "web/product.html", {"product": product, "form": form}, status=400)
+
+
+def order_open(request, token: str):
+    """The guest's access link. Grants the session and moves to a URL without the token."""
+    try:
+        order = orders.order_by_token(token)
+    except OrderNotFound:
+        raise Http404 from None
+    _grant(request, order)
+    return redirect("web:order", order.order_no)
+
+
+def _order_context(request, order, role):
+    payment = payment_reads.payment_of(order)
+    return {
+        "order": order,
+        "role": role,
+        "keys": inventory_reads.keys_of_order(order) if order.is_auto else [],
+        "events": orders.events_of(order),
+        "payment": payment,
+        "refunds": payment_reads.refunds_of(order),
+        "can_pay": role == BUYER and order.status == OrderStatus.PENDING_PAYMENT and payment is not None,
+        "can_confirm": role == BUYER and order.status == OrderStatus.DELIVERED,
+        "can_reveal": role == BUYER,
+        "waiting": order.status == OrderStatus.PENDING_PAYMENT,
+    }
+
+
+def order_page(request, order_no: str):
+    order, role = _access(request, order_no)
+    request.kadun_sensitive = True
+    return render(request, "web/order.html", _order_context(request, order, role))
+
+
+def order_status(request, order_no: str):
+    """Polled by htmx while the order waits for its payment notification."""
+    order, _role = _access(request, order_no)
+    request.kadun_sensitive = True
+    if request.GET.get("was") and request.GET["was"] != order.status:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "web/_order_status.html", {"order": order, "waiting": order.status == OrderStatus.PENDING_PAYMENT})
+
+
+@require_POST
+def reveal(request, order_no: str, key_id: int):
+    order, role = _access(request, order_no)
+    if role != BUYER:
+        raise Http404
+    try:
+        key, secret = key_reveal(
+            order=order, key_id=key_id, actor="buyer" if request.user.is_authenticated and order.buyer_id else "guest",
+            user=request.user, ip=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+    except DomainError:
+        raise Http404 from None
+    request.kadun_sensitive = True
+    return render(request, "web/_key_revealed.html", {"key": key, "secret": secret, "order": order})
+
+
+@require_POST
+def confirm(request, order_no: str):
+    order, role = _access(request, order_no)
+    if role != BUYER:
+        raise Http404
+    try:
+        order_services.order_confirm(order_id=order.pk, actor="buyer" if order.buyer_id else "guest", user=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已确认收货，款项将结算给商家。"))
+    return redirect("web:order", order.order_no)
+
+
+def delivery_image(request, order_no: str):
+    order, _role = _access(request, order_no)
+    if not order.delivery_image:
+        raise Http404
+    response = FileResponse(order.delivery_image.open("rb"))
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+def _lookup_rate(group, request):
+    return settings.KADUN_LOOKUP_RATE
+
+
+def _lookup_ip_rate(group, request):
+    return settings.KADUN_LOOKUP_IP_RATE
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_lookup_ip_rate, method="POST", block=False, group="order_lookup_ip")
+@ratelimit(key="post:order_no", rate=_lookup_rate, method="POST", block=False, group="order_lookup_no")
+def lookup(request):
+    """Guests find an order by order number + query password. Rate-limited per order number and
+    per address; a wrong number and a wrong password get the same answer."""
+    form = LookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            form.add_error(None, RateLimited.message)
+            status = 429
+        elif form.is_valid():
+            try:
+                order = orders.order_lookup(order_no=form.cleaned_data["order_no"], password=form.cleaned_data["query_password"])
+            except OrderNotFound as exc:
+                form.add_error(None, exc.message)
+                status = 404
+            else:
+                _grant(request, order)
+                return redirect("web:order", order.order_no)
+        else:
+            status = 400
+    return render(request, "web/lookup.html", {"form": form}, status=status)
+
+
+@login_required
+def my_orders(request):
+    page = Paginator(orders.orders_of_buyer(user=request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "web/my_orders.html", {"page": page})
+
+
+@login_required
+def inbox(request):
+    page = Paginator(messages_for(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "web/inbox.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password"],
+                email=form.cleaned_data.get("email", ""), contact=form.cleaned_data.get("contact", ""),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("注册成功，欢迎使用卡盾。"))
+            return redirect("web:home")
+    return render(request, "web/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+class KadunLoginView(LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+login_view = KadunLoginView.as_view()
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("web:home")
 
 
 def ratelimited(request, exception):
-    return HttpResponse("rate limited", status=429)
+    return render(request, "web/error.html", {"message": RateLimited.message}, status=429)

@@ -1,0 +1,56 @@
+# kadun: two commands. `make run` serves the demo on SQLite; `make test` runs every test.
+PORT ?= 8000
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test test-sqlite test-pg browser-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/kadun migrate --noinput -v0
+	$(BIN)/kadun demo
+	@echo "Open http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
+	KADUN_SITE_URL=http://127.0.0.1:$(PORT) $(BIN)/kadun serve --port $(PORT)
+
+# Debian's Chromium for the browser tests; nothing downloads a browser of its own.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"; \
+	  else echo "chromium not installed and cannot install it here: browser tests will be skipped"; fi; \
+	fi
+
+test: $(VENV)/.installed-test browser-deps
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory test-pg; \
+	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped"; \
+	  if [ -n "$$CI" ]; then echo "CI needs PostgreSQL"; exit 1; fi; fi
+
+test-sqlite: $(VENV)/.installed-test
+	@echo "== tests on SQLite =="
+	KADUN_VAR_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest -q
+
+test-pg: $(VENV)/.installed-test
+	@echo "== tests on PostgreSQL =="
+	DATABASE_URL=$(PG_URL) KADUN_VAR_DIR=$(CURDIR)/var/test-pg $(BIN)/pytest -q -m "not browser"
+
+bench: $(VENV)/.installed-test
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,147 @@
+"""Who is calling the API, and the error shape every endpoint shares.
+
+Three ways in, tried in this order:
+
+1. ``Authorization: Bearer kd_...`` — an API key (``accounts.services.api_key_authenticate``).
+   A bearer key that does not authenticate (unknown, revoked, user disabled) is a 401 at once;
+   it never falls through to the anonymous caller.
+2. The Django session cookie. A logged-in session must pass Django's CSRF check on unsafe
+   methods (POST, PATCH, DELETE), exactly as a form would; failing it is a 403, never a
+   fallback to "anonymous". A session that is not logged in carries no authority here and is
+   skipped (guest order grants held in a session are honoured by the pages, not by the API).
+3. ``X-Order-Token`` — a guest's order access token, for the order endpoints. Only
+   ``orders.selectors.order_access`` decides what it opens.
+
+Endpoints open to everyone list ``anonymous`` last: it always succeeds with a caller that has
+no user. Handlers read ``request.auth`` (a ``Caller``), never ``request.user``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ninja import Schema
+from ninja.security import APIKeyHeader, HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
+from ninja.utils import check_csrf
+
+from kadun.accounts.services import api_key_authenticate
+from kadun.core.errors import DomainError, Forbidden
+
+ORDER_TOKEN_HEADER = "X-Order-Token"
+
+
+class InvalidApiKey(DomainError):
+    code = "invalid_api_key"
+    status = 401
+    message = "API 密钥无效或已被撤销。"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    message = "CSRF 校验失败：请刷新页面后重试，或改用 API 密钥。"
+
+
+class SessionRequired(Forbidden):
+    code = "session_required"
+    message = "此操作需要在网页登录状态下进行，不能使用 API 密钥。"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated party of one API request."""
+
+    user: Any = None
+    via: str = "anonymous"  # api_key / session / order_token / anonymous
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user is not None and getattr(self.user, "is_authenticated", False)
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer kd_...``."""
+
+    def authenticate(self, request, token: str) -> Caller:
+        user = api_key_authenticate((token or "").strip())
+        if user is None:
+            raise InvalidApiKey()
+        return Caller(user=user, via="api_key")
+
+
+class SessionAuth(NinjaSessionAuth):
+    """ninja's session auth, with CSRF enforced for logged-in sessions on unsafe methods.
+
+    ninja's own class runs the CSRF check before it knows whether anyone is logged in, which
+    would refuse a cookie-less guest client (nothing to forge) on every POST. Here the check
+    runs whenever the cookie carries a logged-in user — the only case a forged cross-site
+    request could borrow — and a failure stops the request."""
+
+    def __call__(self, request) -> Caller | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise CsrfFailed()
+        return Caller(user=user, via="session")
+
+
+class OrderTokenAuth(APIKeyHeader):
+    """``X-Order-Token``: a guest's order access token (checked against the order later)."""
+
+    param_name = ORDER_TOKEN_HEADER
+
+    def authenticate(self, request, key: str | None) -> Caller | None:
+        return Caller(via="order_token") if key else None
+
+
+class AnonymousAuth:
+    """Last in the list of an endpoint open to everyone: always a caller, without a user."""
+
+    def __call__(self, request) -> Caller:
+        return Caller()
+
+
+api_key = ApiKeyAuth()
+session = SessionAuth()
+order_token = OrderTokenAuth()
+anonymous = AnonymousAuth()
+
+USER_AUTH = [api_key, session]
+PUBLIC_AUTH = [api_key, session, anonymous]
+ORDER_AUTH = [api_key, session, order_token, anonymous]
+# OpenAPI: an empty security requirement marks credentials as optional.
+OPTIONAL_AUTH = {"security": [{}]}
+
+
+def caller_of(request) -> Caller:
+    return getattr(request, "auth", None) or Caller()
+
+
+def order_token_of(request) -> str | None:
+    return (request.headers.get(ORDER_TOKEN_HEADER) or "").strip() or None
+
+
+def require_session(request) -> Caller:
+    caller = caller_of(request)
+    if caller.via != "session":
+        raise SessionRequired()
+    return caller
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[dict[str, Any]] = []
+
+
+def errors(*statuses: int) -> dict[int, type[Schema]]:
+    """Error responses for an endpoint's OpenAPI: ``response={200: Out, **errors(401, 404)}``."""
+    return {status: ValidationErrorOut if status == 422 else ErrorOut for status in statuses}

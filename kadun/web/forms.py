@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class CheckoutForm(forms.Form):
+    quantity = forms.IntegerField(label=_("购买数量"), min_value=1, initial=1)
+    contact = forms.CharField(label=_("联系方式（邮箱 / QQ / 手机号）"), max_length=120, required=False)
+    query_password = forms.CharField(
+        label=_("查询密码（至少6位，凭订单号和它查询订单）"), min_length=6, max_length=128, required=False, widget=forms.PasswordInput
+    )
+
+    def __init__(self, *args, product, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.product = product
+        self.fields["quantity"].max_value = product.max_per_order
+        self.fields["quantity"].widget.attrs.update(max=product.max_per_order, min=1)
+        if not product.is_auto:
+            self.fields["quantity"].widget = forms.HiddenInput()
+        self.is_guest = not (user and user.is_authenticated)
+        if self.is_guest:
+            self.fields["contact"].required = True
+            self.fields["query_password"].required = True
+        else:
+            del self.fields["contact"]
+            del self.fields["query_password"]
+        for spec in product.buyer_fields if not product.is_auto else []:
+            self.fields[f"bf_{spec['name']}"] = forms.CharField(label=spec["label"], max_length=200, required=spec.get("required", True))
+
+    def buyer_inputs(self) -> dict:
+        return {name[3:]: value for name, value in self.cleaned_data.items() if name.startswith("bf_")}
+
+
+class LookupForm(forms.Form):
+    order_no = forms.CharField(label=_("订单号"), max_length=24)
+    query_password = forms.CharField(label=_("查询密码"), max_length=128, widget=forms.PasswordInput)
+
+
+class SignupForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=150)
+    email = forms.EmailField(label=_("邮箱（选填）"), required=False)
+    contact = forms.CharField(label=_("QQ / 手机号（选填）"), max_length=120, required=False)
+    password = forms.CharField(label=_("密码（至少8位）"), widget=forms.PasswordInput)
+    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password2"):
+            raise forms.ValidationError(_("两次输入的密码不一致。"))
+        return data

@@ -1,0 +1,61 @@
+"""Load the demo data once: a merchant with a game card, a software key and a 代充 service, a
+buyer, and a staff admin. Safe to run again: it only prints the logins the second time."""
+import secrets
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from kadun.accounts.models import User
+from kadun.accounts.services import user_create
+from kadun.catalog.services import product_create
+from kadun.inventory.services import keys_import
+from kadun.merchants.services import shop_create
+
+PASSWORD = "kadun-demo-2026"
+ACCOUNTS = (
+    ("demo-merchant", "商家 merchant", ""),
+    ("demo-buyer", "买家 buyer", ""),
+    ("demo-admin", "平台管理员 staff admin", "admin"),
+)
+
+
+class Command(BaseCommand):
+    help = "Load demo data once and print the demo logins."
+
+    def handle(self, *args, **options):
+        if not User.objects.filter(username="demo-merchant").exists():
+            with transaction.atomic():
+                self._load()
+            self.stdout.write("demo data loaded")
+        self.stdout.write("Demo accounts (password for all: %s):" % PASSWORD)
+        for username, role, _ in ACCOUNTS:
+            self.stdout.write(f"  {username:<15} {role}")
+
+    def _load(self):
+        merchant = user_create(username="demo-merchant", password=PASSWORD, email="merchant@example.com")
+        user_create(username="demo-buyer", password=PASSWORD, email="buyer@example.com")
+        admin = user_create(username="demo-admin", password=PASSWORD, staff_role="admin")
+        User.objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+        shop = shop_create(owner=merchant, name="星河数卡", description="游戏点卡、软件激活码与代充服务，担保交易。")
+        card = product_create(shop=shop, data={
+            "title": "网易一卡通 50元 点卡", "category": "game_card", "delivery": "auto", "price": 4850, "market_price": 5000,
+            "description": "官方渠道卡密，自动发货。到账后请尽快在官网充值。", "max_per_order": 5,
+        })
+        software = product_create(shop=shop, data={
+            "title": "Office 专业版 激活码（一年）", "category": "software", "delivery": "auto", "price": 3900, "market_price": 6900,
+            "description": "一机一码。请先查看卡密再激活；未查看的卡密可按规则快速退款。", "max_per_order": 3,
+            "inspection_hours": 48,
+        })
+        topup = product_create(shop=shop, data={
+            "title": "原神 创世结晶 6480 代充", "category": "topup", "delivery": "manual", "price": 59800, "market_price": 64800,
+            "description": "提供 UID 与服务器，2小时内到账。", "buyer_fields": [
+                {"name": "uid", "label": "游戏UID", "required": True},
+                {"name": "server", "label": "服务器", "required": True},
+                {"name": "role", "label": "角色名", "required": False},
+            ],
+        })
+        def codes(prefix, n):
+            return [(i + 1, f"{prefix}-{secrets.token_hex(4).upper()}-{secrets.token_hex(4).upper()}") for i in range(n)]
+        keys_import(product=card, lines=codes("WY50", 30), source="demo")
+        keys_import(product=software, lines=[(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)], source="demo")
+        _ = topup

@@ -1,0 +1,24 @@
+from django import template
+
+from kadun.core.money import fen_to_yuan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(fen) -> str:
+    """Money in 分 shown as 元 with two decimals: {{ order.amount|yuan }} -> 12.34"""
+    if fen in (None, ""):
+        return ""
+    return fen_to_yuan(int(fen))
+
+
+STATUS_BADGE = {
+    "delivered": "warn", "paid": "warn", "in_service": "warn", "pending_payment": "",
+    "confirmed": "ok", "refunded": "bad", "expired": "",
+}
+
+
+@register.filter
+def badge(status: str) -> str:
+    return STATUS_BADGE.get(status, "")
