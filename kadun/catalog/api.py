@@ -1,6 +1,4 @@
 """Public catalog: GET /api/products, GET /api/products/{id}."""
-from __future__ import annotations
-
 from typing import Optional
 
 from ninja import Query, Router

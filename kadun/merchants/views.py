@@ -275,15 +275,21 @@ def _order_page(request, shop, order, *, deliver_form=None, status: int = 200):
     }, status=status)
 
 
-@merchant_page
-def order_detail(request, shop, order_no: str):
-    return _order_page(request, shop, _merchant_order(request, order_no))
+# Order pages check the order first: whoever is not its merchant (its buyer, staff, another
+# merchant, a user without a shop) gets the same 404. The merchant's shop is the order's shop.
 
 
-@merchant_page
-@require_POST
-def order_accept(request, shop, order_no: str):
+@login_required
+def order_detail(request, order_no: str):
     order = _merchant_order(request, order_no)
+    return _order_page(request, order.shop, order)
+
+
+@login_required
+@require_POST
+def order_accept(request, order_no: str):
+    order = _merchant_order(request, order_no)
+    shop = order.shop
     try:
         order_services.order_accept(order=order, shop=shop)
     except DomainError as exc:
@@ -293,10 +299,11 @@ def order_accept(request, shop, order_no: str):
     return redirect("merchants:order", order_no=order.order_no)
 
 
-@merchant_page
+@login_required
 @require_POST
-def order_deliver(request, shop, order_no: str):
+def order_deliver(request, order_no: str):
     order = _merchant_order(request, order_no)
+    shop = order.shop
     form = DeliverForm(request.POST, request.FILES)
     if form.is_valid():
         try:

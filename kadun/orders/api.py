@@ -1,3 +1,109 @@
-from ninja import Router
+"""Orders for buyers and guests: checkout, read, reveal a key, confirm.
 
-router = Router()
+An order is visible to whoever ``orders.selectors.order_access`` says: its buyer (API key or
+session), a guest presenting the order's token in ``X-Order-Token``, the merchant of the order,
+and staff. Everyone else gets 404 ``order_not_found``, the same as for an order that does not
+exist. Only the buyer may reveal keys or confirm.
+"""
+from django.http import HttpResponse
+from ninja import Router
+from ninja.responses import Status
+
+from kadun.core.api_auth import (
+    OPTIONAL_AUTH,
+    ORDER_AUTH,
+    PUBLIC_AUTH,
+    caller_of,
+    client_ip,
+    errors,
+    order_token_of,
+)
+from kadun.core.errors import Forbidden
+from kadun.inventory.errors import KeyNotFound
+from kadun.inventory.services import key_reveal
+from kadun.orders import services
+from kadun.orders.schemas import OrderCreatedOut, OrderCreateIn, OrderOut, RevealOut, order_out
+from kadun.orders.selectors import BUYER, Viewer, order_access
+from kadun.orders.states import Actor
+
+router = Router(tags=["orders"])
+
+
+def _access(request, order_no: str):
+    caller = caller_of(request)
+    order, role = order_access(order_no=order_no, viewer=Viewer(user=caller.user, token=order_token_of(request)))
+    request.kadun_sensitive = True  # no caching of anything about an order
+    return caller, order, role
+
+
+def _buyer_actor(order) -> str:
+    return Actor.BUYER if order.buyer_id else Actor.GUEST
+
+
+@router.post(
+    "",
+    auth=PUBLIC_AUTH,
+    openapi_extra=OPTIONAL_AUTH,
+    response={201: OrderCreatedOut, **errors(400, 401, 403, 404, 409, 422)},
+    summary="下单",
+    description="游客需填写 contact 和 query_password；返回的 access_token 只出现这一次，用作 X-Order-Token。",
+)
+def order_create(request, data: OrderCreateIn):
+    caller = caller_of(request)
+    buyer = caller.user if caller.authenticated else None
+    order, token, pay_url = services.order_create(
+        product_id=data.product_id,
+        quantity=data.quantity,
+        buyer=buyer,
+        contact=data.contact,
+        query_password=data.query_password,
+        buyer_inputs=data.buyer_inputs,
+    )
+    request.kadun_sensitive = True
+    return Status(201, {"order": order_out(order, BUYER), "access_token": token if buyer is None else None, "pay_url": pay_url})
+
+
+@router.get("/{order_no}", auth=ORDER_AUTH, openapi_extra=OPTIONAL_AUTH, response={200: OrderOut, **errors(401, 404)}, summary="订单详情")
+def order_detail(request, order_no: str):
+    _caller, order, role = _access(request, order_no)
+    return order_out(order, role)
+
+
+@router.post(
+    "/{order_no}/keys/{int:key_id}/reveal",
+    auth=ORDER_AUTH,
+    openapi_extra=OPTIONAL_AUTH,
+    response={200: RevealOut, **errors(401, 403, 404)},
+    summary="查看卡密",
+    description="仅买家可查看；每次查看都记录时间、IP 和 User-Agent，首次查看时间是退款判定的关键事实。",
+)
+def key_reveal_endpoint(request, response: HttpResponse, order_no: str, key_id: int):
+    caller, order, role = _access(request, order_no)
+    if role != BUYER:
+        raise KeyNotFound()
+    key, secret = key_reveal(
+        order=order,
+        key_id=key_id,
+        actor=_buyer_actor(order),
+        user=caller.user,
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+    response["Cache-Control"] = "no-store"
+    return {"id": key.pk, "secret": secret, "first_revealed_at": key.first_revealed_at}
+
+
+@router.post(
+    "/{order_no}/confirm",
+    auth=ORDER_AUTH,
+    openapi_extra=OPTIONAL_AUTH,
+    response={200: OrderOut, **errors(401, 403, 404, 409)},
+    summary="确认收货",
+)
+def order_confirm(request, order_no: str):
+    caller, order, role = _access(request, order_no)
+    if role != BUYER:
+        raise Forbidden("not_the_buyer", "只有买家可以确认收货。")
+    services.order_confirm(order_id=order.pk, actor=_buyer_actor(order), user=caller.user)
+    order.refresh_from_db()
+    return order_out(order, role)

@@ -18,9 +18,18 @@ from kadun.orders.services import token_hash
 from kadun.orders.states import HELD, OrderStatus
 
 BUYER, MERCHANT, STAFF = "buyer", "merchant", "staff"
-# A hash that no password ever matches: checked when the order number is unknown, so a
-# wrong number and a wrong password take the same time.
-_DUMMY = "pbkdf2_sha256$1000000$kadun$0000000000000000000000000000000000000000000="
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash checked when the order number is unknown, so that a wrong number and a wrong
+    password take the same time (same hasher, same work factor)."""
+    from django.contrib.auth.hashers import get_hasher, make_password
+
+    algorithm = get_hasher().algorithm
+    if algorithm not in _dummy:
+        _dummy[algorithm] = make_password("kadun-no-such-order")
+    return _dummy[algorithm]
 
 
 @dataclass
@@ -65,7 +74,7 @@ def order_lookup(*, order_no: str, password: str) -> Order:
     """Guest lookup by order number + query password. Wrong number and wrong password are one
     answer; rate limiting is the caller's (per order number and per address)."""
     order = Order.objects.filter(order_no=str(order_no).strip()[:24], buyer__isnull=True).first()
-    ok = check_password(password or "", order.query_password if order else _DUMMY)
+    ok = check_password(password or "", order.query_password if order else _dummy_hash())
     if order is None or not ok:
         raise OrderNotFound("lookup_failed", "订单号或查询密码不正确。")
     return order

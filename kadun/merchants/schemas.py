@@ -1,0 +1,52 @@
+"""API shapes for the merchant API. Money is an integer number of 分."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from ninja import Field, Schema
+
+
+class KeysImportIn(Schema):
+    keys: list[str] = Field(min_length=1, description="每项一个卡密；账号密码可写成 account----password")
+
+
+class KeysImportOut(Schema):
+    batch_id: Optional[int]
+    total_lines: int
+    imported: int
+    duplicate_in_file: int
+    duplicate_existing: int
+    invalid: int
+    duplicate_in_file_lines: list[int]
+    duplicate_existing_lines: list[int]
+    invalid_lines: list[int]
+
+
+class DeliverIn(Schema):
+    note: str = Field(min_length=1, max_length=5000, description="发货说明：服务完成情况")
+
+
+class BalancesOut(Schema):
+    escrow: int = Field(description="担保中（买家未确认），分")
+    pending: int = Field(description="待结算，分")
+    available: int = Field(description="可提现，分")
+    deposit: int = Field(description="保证金，分")
+
+
+class ApiKeyOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: Optional[dt.datetime]
+    revoked_at: Optional[dt.datetime]
+
+
+class ApiKeyIn(Schema):
+    name: str = Field("API key", max_length=60)
+
+
+class ApiKeyCreatedOut(Schema):
+    key: ApiKeyOut
+    secret: str = Field(description="完整密钥，只显示这一次；请求头 Authorization: Bearer <secret>")

@@ -1,0 +1,126 @@
+"""API shapes for orders, and the one function that turns an order into what a viewer may see.
+
+Who sees what (``viewer_role`` from ``orders.selectors.order_access``):
+- buyer (or guest with the order's token): everything below, including the payment to follow;
+- merchant of the order: no payment; buyer_inputs (it needs them to perform a service);
+- staff: neither payment nor buyer_inputs.
+Keys are always masked here; the plaintext only comes from the reveal endpoint, to the buyer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from ninja import Field, Schema
+
+from kadun.catalog.states import Delivery
+from kadun.orders.selectors import BUYER, MERCHANT, events_of
+from kadun.orders.states import Actor, OrderStatus
+
+
+class OrderCreateIn(Schema):
+    product_id: int = Field(ge=1)
+    quantity: int = Field(1, ge=1, le=1000)
+    contact: str = Field("", max_length=120, description="游客必填：邮箱、QQ 或手机号")
+    query_password: str = Field("", max_length=128, description="游客必填：查询密码，至少6位")
+    buyer_inputs: Optional[dict[str, str]] = Field(None, description="手动服务商家要求的下单信息，如 {\"account\": \"...\"}")
+
+
+class KeyOut(Schema):
+    id: int
+    index: int
+    masked: str
+    first_revealed_at: Optional[dt.datetime]
+
+
+class EventOut(Schema):
+    kind: str
+    from_status: str
+    to_status: str
+    actor: Actor
+    note: str
+    at: dt.datetime
+
+
+class PaymentOut(Schema):
+    provider: str
+    out_trade_no: str
+    status: str
+    pay_url: str
+
+
+class OrderOut(Schema):
+    order_no: str
+    status: OrderStatus
+    title: str
+    quantity: int
+    unit_price: int = Field(description="分")
+    amount: int = Field(description="分")
+    refunded_amount: int = Field(description="分")
+    delivery: Delivery
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    paid_at: Optional[dt.datetime]
+    delivered_at: Optional[dt.datetime]
+    confirmed_at: Optional[dt.datetime]
+    keys: list[KeyOut]
+    delivery_note: str
+    buyer_inputs: Optional[dict[str, str]] = Field(description="仅买家和商家可见")
+    events: list[EventOut]
+    payment: Optional[PaymentOut] = Field(description="仅买家可见")
+    viewer_role: str = Field(description="buyer / merchant / staff")
+
+
+class OrderCreatedOut(Schema):
+    order: OrderOut
+    access_token: Optional[str] = Field(description="游客订单的访问令牌（X-Order-Token），只返回这一次；登录买家为 null")
+    pay_url: str
+
+
+class OrderSummaryOut(Schema):
+    order_no: str
+    status: OrderStatus
+    title: str
+    quantity: int
+    amount: int = Field(description="分")
+    refunded_amount: int = Field(description="分")
+    delivery: Delivery
+    created_at: dt.datetime
+    paid_at: Optional[dt.datetime]
+    delivered_at: Optional[dt.datetime]
+    confirmed_at: Optional[dt.datetime]
+
+
+class RevealOut(Schema):
+    id: int
+    secret: str
+    first_revealed_at: dt.datetime
+
+
+def order_out(order, role: str) -> dict:
+    """What ``role`` may see of ``order`` (already authorised by ``order_access``)."""
+    from kadun.inventory.selectors import keys_of_order
+    from kadun.payments.selectors import payment_of
+
+    payment = payment_of(order) if role == BUYER else None
+    return {
+        "order_no": order.order_no,
+        "status": order.status,
+        "title": order.title,
+        "quantity": order.quantity,
+        "unit_price": order.unit_price,
+        "amount": order.amount,
+        "refunded_amount": order.refunded_amount,
+        "delivery": order.delivery,
+        "created_at": order.created_at,
+        "expires_at": order.expires_at,
+        "paid_at": order.paid_at,
+        "delivered_at": order.delivered_at,
+        "confirmed_at": order.confirmed_at,
+        "keys": keys_of_order(order) if order.is_auto else [],
+        "delivery_note": order.delivery_note,
+        "buyer_inputs": order.buyer_inputs if role in (BUYER, MERCHANT) else None,
+        "events": list(events_of(order)),
+        "payment": payment,
+        "viewer_role": role,
+    }
