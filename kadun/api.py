@@ -37,6 +37,8 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if exc.status_code == 400:  # ninja: the body is not valid JSON / form data
+        return api.create_response(request, {"code": "invalid_input", "message": "请求内容无法解析，请发送合法的 JSON。"}, status=422)
     return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
 
 

@@ -60,7 +60,7 @@ class ProductForm(forms.Form):
     delivery = forms.ChoiceField(label=_("发货方式"), choices=Delivery.choices, help_text=_("创建后不能修改。"))
     price = forms.CharField(label=_("价格（元）"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "12.34"}))
     market_price = forms.CharField(
-        label=_("市场参考价（元，可选）"), required=False, max_length=20,
+        label=_("市场参考价（元）"), required=False, max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
     inspection_hours = forms.IntegerField(
@@ -107,16 +107,12 @@ class ProductForm(forms.Form):
 
     def service_data(self) -> dict:
         """What product_create / product_update take."""
-        data = dict(self.cleaned_data)
-        if data.get("inspection_hours") is None:
-            if self.product is None:
-                data["inspection_hours"] = None  # the service's default for the delivery kind
-            else:
-                data.pop("inspection_hours")  # keep the current window
-        return data
+        # A blank inspection window (None) is the service's default for the delivery kind.
+        return dict(self.cleaned_data)
 
 
 class KeyImportForm(forms.Form):
+    no_optional_marks = True  # one of the two is needed
     text = forms.CharField(
         label=_("粘贴卡密"), required=False,
         widget=forms.Textarea(attrs={"rows": 10, "placeholder": "ABCD-EFGH-1234\naccount----password", "spellcheck": "false", "autocomplete": "off"}),
@@ -149,7 +145,7 @@ class KeyImportForm(forms.Form):
 class DeliverForm(forms.Form):
     note = forms.CharField(label=_("发货说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
     image = forms.FileField(
-        label=_("图片（可选）"), required=False,
+        label=_("图片"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
     )
 

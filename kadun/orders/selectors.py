@@ -9,29 +9,15 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from django.contrib.auth.hashers import check_password
 from django.db.models import Count, Q, Sum
 
+from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
 from kadun.orders.models import Order, OrderEvent
 from kadun.orders.services import token_hash
 from kadun.orders.states import HELD, OrderStatus
 
 BUYER, MERCHANT, STAFF = "buyer", "merchant", "staff"
-_dummy: dict[str, str] = {}
-
-
-def _dummy_hash() -> str:
-    """A hash checked when the order number is unknown, so that a wrong number and a wrong
-    password take the same time (same hasher, same work factor)."""
-    from django.contrib.auth.hashers import get_hasher, make_password
-
-    algorithm = get_hasher().algorithm
-    if algorithm not in _dummy:
-        _dummy[algorithm] = make_password("kadun-no-such-order")
-    return _dummy[algorithm]
-
-
 @dataclass
 class Viewer:
     user: object = None
@@ -74,7 +60,7 @@ def order_lookup(*, order_no: str, password: str) -> Order:
     """Guest lookup by order number + query password. Wrong number and wrong password are one
     answer; rate limiting is the caller's (per order number and per address)."""
     order = Order.objects.filter(order_no=str(order_no).strip()[:24], buyer__isnull=True).first()
-    ok = check_password(password or "", order.query_password if order else _dummy_hash())
+    ok = passwords.check(password or "", order.query_password if order else "")
     if order is None or not ok:
         raise OrderNotFound("lookup_failed", "订单号或查询密码不正确。")
     return order

@@ -10,7 +10,6 @@ import hashlib
 import secrets
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.urls import reverse
 
@@ -35,6 +34,7 @@ from kadun.orders.errors import (
     NotDeliverable,
     OutOfStock,
 )
+from kadun.orders import passwords
 from kadun.orders.models import Order, OrderEvent
 from kadun.orders.states import Actor, OrderStatus, sources_of
 
@@ -127,7 +127,7 @@ def order_create(
             order_no=_order_no(),
             buyer=None if is_guest else buyer,
             contact=contact,
-            query_password=make_password(query_password) if is_guest else "",
+            query_password=passwords.make(query_password) if is_guest else "",
             access_token_hash=token_hash(token),
             shop=product.shop,
             product=product,

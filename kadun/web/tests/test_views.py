@@ -4,12 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.hashers import check_password
 from django.test import Client
 
 from conftest import buy, make_product, make_shop, make_user, pay
 from kadun.inventory.models import CardKey, Reveal
 from kadun.inventory import crypto
+from kadun.orders import passwords
 from kadun.orders.models import Order
 from kadun.orders.states import OrderStatus
 
@@ -31,7 +31,7 @@ def test_guest_checkout_creates_order_and_shows_access_link_once(product):
     assert response.status_code == 200
     order = Order.objects.get()
     assert order.status == OrderStatus.PENDING_PAYMENT and order.contact == "guest@example.com"
-    assert order.query_password != "chaxun123" and check_password("chaxun123", order.query_password)
+    assert order.query_password != "chaxun123" and passwords.check("chaxun123", order.query_password)
     link = _link_path(response)
     assert order.access_token_hash not in link  # only the hash is stored, the link holds the token
     assert "no-store" in response["Cache-Control"]
