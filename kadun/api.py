@@ -10,7 +10,13 @@ from kadun.core.errors import DomainError
 api = NinjaAPI(
     title="kadun API",
     version="1",
-    description="卡盾 kadun: products, orders, key reveals, and the merchant API. Errors are `{code, message}`.",
+    description=(
+        "卡盾 kadun: products, orders, key reveals, and the merchant API. Money is an integer number of 分. "
+        "Errors are `{code, message}` with a stable code.\n\n"
+        "Authentication: `Authorization: Bearer kd_...` (an API key), or the site's session cookie "
+        "(writes need Django's CSRF token in `X-CSRFToken`), or, for a guest's order, the order's access "
+        "token in `X-Order-Token`."
+    ),
     urls_namespace="api",
 )
 

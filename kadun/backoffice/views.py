@@ -53,7 +53,7 @@ class OrderFilterForm(forms.Form):
 
 def _int_param(request, name: str) -> int | None:
     value = request.GET.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @staff_only

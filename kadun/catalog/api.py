@@ -1,20 +1,24 @@
 """Public catalog: GET /api/products, GET /api/products/{id}."""
-from typing import Optional
+from typing import Annotated, Optional
 
 from ninja import Query, Router
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import BeforeValidator
 
 from kadun.catalog import selectors as catalog
 from kadun.catalog.schemas import ProductOut
 from kadun.catalog.states import Category
 from kadun.core.api_auth import OPTIONAL_AUTH, PUBLIC_AUTH, errors
 
+# ?category= (empty) means every category, as on the storefront page.
+CategoryFilter = Annotated[Optional[Category], BeforeValidator(lambda v: v or None)]
+
 router = Router(tags=["products"], auth=PUBLIC_AUTH)
 
 
 @router.get("", response={200: list[ProductOut], **errors(401, 422)}, openapi_extra=OPTIONAL_AUTH, summary="在售商品")
 @paginate(PageNumberPagination, page_size=20, max_page_size=100)
-def product_list(request, category: Optional[Category] = None, q: Optional[str] = Query(None, max_length=50)):
+def product_list(request, category: CategoryFilter = None, q: Optional[str] = Query(None, max_length=50)):
     return catalog.storefront(category=category, q=(q or "").strip() or None)
 
 

@@ -16,6 +16,9 @@ class Product(models.Model):
     # manual services: [{"name": "account", "label": "游戏账号", "required": true}, ...]
     buyer_fields = models.JSONField(default=list, blank=True)
     is_active = models.BooleanField(default=True)
+    # 验货 checker for card keys: {"kind": "none"} | {"kind": "format", "pattern": "..."} |
+    # {"kind": "http", "url": "...", "secret": "..."} (see kadun.inventory.checkers)
+    checker = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -29,3 +32,17 @@ class Product(models.Model):
     @property
     def is_auto(self) -> bool:
         return self.delivery == Delivery.AUTO
+
+
+class RefundPolicy(models.Model):
+    """One version of a product's refund rules. Versions are never edited: an edit is a new
+    version, and orders keep the snapshot of the version they were bought under."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="policies")
+    version = models.PositiveIntegerField()
+    rules = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "version"], name="refund_policy_version_unique")]
+        ordering = ["-version"]

@@ -5,7 +5,8 @@ from django.db.models import Count, OuterRef, Q, Subquery, IntegerField
 from django.db.models.functions import Coalesce
 
 from kadun.catalog.errors import ProductNotFound
-from kadun.catalog.models import Product
+from kadun.catalog import policies
+from kadun.catalog.models import Product, RefundPolicy
 from kadun.inventory.models import CardKey
 from kadun.inventory.states import KeyStatus
 
@@ -50,3 +51,23 @@ def product_of_shop(*, shop, product_id: int) -> Product:
 
 def stock_of(product_id: int) -> int:
     return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).count()
+
+
+def policy_current(product) -> RefundPolicy:
+    return RefundPolicy.objects.filter(product=product).order_by("-version").first()
+
+
+def policy_text(product) -> dict:
+    """The current rules of a product, their numbered clauses and rendered text (product page,
+    checkout)."""
+    policy = policy_current(product)
+    return {
+        "version": policy.version,
+        "rules": policy.rules,
+        "clauses": policies.clauses(policy.rules, delivery=product.delivery),
+        "text": policies.render_text(policy.rules, delivery=product.delivery),
+    }
+
+
+def policies_of(product):
+    return RefundPolicy.objects.filter(product=product).order_by("-version")

@@ -5,8 +5,12 @@ import re
 
 from django.conf import settings
 
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from kadun.catalog import policies
 from kadun.catalog.errors import InvalidProduct, ProductNotFound
-from kadun.catalog.models import Product
+from kadun.catalog.models import Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
 from kadun.core import clock
 from kadun.merchants.models import Shop
@@ -86,9 +90,67 @@ def _validate(data: dict) -> dict:
 
 
 def product_create(*, shop: Shop, data: dict) -> Product:
+    """A product and version 1 of its refund rules (the defaults, or ``data["refund_rules"]``)."""
     fields = _validate(data)
+    rules = policies.validate(data.get("refund_rules") or {}, delivery=fields["delivery"])
+    checker = checker_validate(data.get("checker") or {"kind": "none"}) if fields["delivery"] == Delivery.AUTO else {"kind": "none"}
     now = clock.now()
-    return Product.objects.create(shop=shop, created_at=now, updated_at=now, **fields)
+    with transaction.atomic():
+        product = Product.objects.create(shop=shop, created_at=now, updated_at=now, checker=checker, **fields)
+        RefundPolicy.objects.create(product=product, version=1, rules=rules, created_at=now)
+    return product
+
+
+def policy_update(*, shop: Shop, product_id: int, rules: dict) -> RefundPolicy:
+    """A new version of the product's refund rules. Orders already placed keep theirs."""
+    product = Product.objects.filter(pk=product_id, shop=shop).first()
+    if product is None:
+        raise ProductNotFound()
+    cleaned = policies.validate(rules, delivery=product.delivery)
+    for _ in range(3):
+        latest = RefundPolicy.objects.filter(product=product).aggregate(v=Max("version"))["v"] or 0
+        try:
+            with transaction.atomic():
+                return RefundPolicy.objects.create(product=product, version=latest + 1, rules=cleaned, created_at=clock.now())
+        except IntegrityError:
+            continue  # two edits at once: take the next number
+    raise InvalidProduct("policy_conflict", "退款规则正在被同时修改，请重试。", status=409)
+
+
+CHECKER_KINDS = ("none", "format", "http")
+
+
+def checker_validate(config: dict) -> dict:
+    kind = (config or {}).get("kind", "none")
+    if kind not in CHECKER_KINDS:
+        raise InvalidProduct("invalid_checker", "验货方式只能是：不验货、格式校验、HTTP 接口。")
+    if kind == "none":
+        return {"kind": "none"}
+    if kind == "format":
+        pattern = str(config.get("pattern", ""))[:300]
+        try:
+            re.compile(pattern)
+        except re.error:
+            raise InvalidProduct("invalid_checker", "格式校验的正则表达式无效。") from None
+        if not pattern:
+            raise InvalidProduct("invalid_checker", "请填写卡密格式（正则表达式）。")
+        return {"kind": "format", "pattern": pattern}
+    url = str(config.get("url", "")).strip()[:300]
+    if not url.startswith(("http://", "https://")):
+        raise InvalidProduct("invalid_checker", "验货接口地址必须以 http:// 或 https:// 开头。")
+    secret = str(config.get("secret", "")).strip()[:200]
+    if len(secret) < 16:
+        raise InvalidProduct("invalid_checker", "验货接口签名密钥至少16个字符。")
+    return {"kind": "http", "url": url, "secret": secret}
+
+
+def checker_set(*, shop: Shop, product_id: int, config: dict) -> None:
+    product = Product.objects.filter(pk=product_id, shop=shop).first()
+    if product is None:
+        raise ProductNotFound()
+    if not product.is_auto:
+        raise InvalidProduct("invalid_checker", "手动服务类商品不需要验货。")
+    Product.objects.filter(pk=product.pk).update(checker=checker_validate(config), updated_at=clock.now())
 
 
 def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:

@@ -15,8 +15,9 @@ log = logging.getLogger("kadun.deadlines")
 MAX_ATTEMPTS = 8
 
 
-def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime) -> Deadline:
-    """Schedule (or move, if not yet fired) the one deadline of ``kind`` for a subject."""
+def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm: bool = False) -> Deadline:
+    """Schedule (or move, if not yet fired) the one deadline of ``kind`` for a subject. With
+    ``rearm`` a deadline that already fired is set to fire again at ``due_at``."""
     if kind not in HANDLERS:
         raise ValueError(f"no handler for deadline kind {kind!r}")
     deadline, created = Deadline.objects.get_or_create(
@@ -24,6 +25,8 @@ def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime) -> Dea
     )
     if not created and deadline.fired_at is None and deadline.due_at != due_at:
         Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(due_at=due_at)
+    elif not created and deadline.fired_at is not None and rearm:
+        Deadline.objects.filter(pk=deadline.pk).update(due_at=due_at, fired_at=None, outcome="", attempts=0, last_error="")
     return deadline
 
 

@@ -27,6 +27,9 @@ class CardKey(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="keys", null=True, blank=True)
     sold_at = models.DateTimeField(null=True, blank=True)
     first_revealed_at = models.DateTimeField(null=True, blank=True)
+    # A sold key taken back from its order: refunded (作废) or replaced (补发). Never sold again.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -53,3 +56,18 @@ class Reveal(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class VerificationReport(models.Model):
+    """A 验货 result for one key: evidence for the refund engine. The secret is never in it."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="verifications")
+    key = models.ForeignKey(CardKey, on_delete=models.PROTECT, related_name="verifications")
+    checker = models.CharField(max_length=10)
+    result = models.CharField(max_length=10, help_text="valid / used / invalid / error")
+    raw = models.TextField(blank=True, help_text="the checker's raw answer (truncated), for the record")
+    checked_at = models.DateTimeField()
+    before_first_reveal = models.BooleanField(help_text="checked before the buyer ever saw the key")
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]

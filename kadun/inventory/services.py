@@ -13,7 +13,7 @@ from kadun.core import clock
 from kadun.core.db import is_postgres
 from kadun.inventory import crypto
 from kadun.inventory.errors import ImportTooLarge, KeyNotFound, NotAKeyProduct
-from kadun.inventory.models import CardKey, ImportBatch, Reveal
+from kadun.inventory.models import CardKey, ImportBatch, Reveal, VerificationReport
 from kadun.inventory.states import KeyStatus
 
 MAX_KEYS_PER_IMPORT = 100_000
@@ -201,3 +201,45 @@ def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:
         last_id = batch[-1].pk
         if progress:
             progress(len(batch))
+
+
+def keys_withdraw(*, order, key_ids: list[int], reason: str) -> int:
+    """Take sold keys back from their order (refund 作废 or replacement). They are never sold
+    again. All or nothing: a key already withdrawn makes the caller's transaction fail."""
+    from kadun.core.errors import InvalidTransition
+
+    key_ids = sorted(set(key_ids))
+    done = CardKey.objects.filter(pk__in=key_ids, order=order, status=KeyStatus.SOLD).update(
+        status=KeyStatus.WITHDRAWN, withdrawn_at=clock.now(), withdrawn_reason=reason[:20]
+    )
+    if done != len(key_ids):
+        raise InvalidTransition("key_already_withdrawn", "卡密已作废或已补发，不能重复处理。")
+    return done
+
+
+def keys_replace(*, order, key_ids: list[int]) -> list[int] | None:
+    """补发: give the order fresh keys from the product's stock for ``key_ids`` and withdraw
+    those. Returns the new key ids, or None (nothing changed) if stock is short."""
+    new_ids = keys_allocate(order_id=order.pk, product_id=order.product_id, quantity=len(set(key_ids)))
+    if new_ids is None:
+        return None
+    keys_withdraw(order=order, key_ids=key_ids, reason="replaced")
+    return new_ids
+
+
+def key_verify(*, order, key_id: int) -> VerificationReport | None:
+    """Run the product's 验货 checker on one key of the order and store the report. The secret
+    goes only to the checker, never to the caller. None when the product has no checker."""
+    from kadun.inventory import checkers
+
+    key = CardKey.objects.select_related("product").filter(pk=key_id, order=order, status=KeyStatus.SOLD).first()
+    if key is None:
+        raise KeyNotFound()
+    before_reveal = key.first_revealed_at is None
+    outcome = checkers.run(key.product.checker, crypto.decrypt(key.secret), key.product_id)
+    if outcome is None:
+        return None
+    return VerificationReport.objects.create(
+        order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
+        checked_at=clock.now(), before_first_reveal=before_reveal,
+    )

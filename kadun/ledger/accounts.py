@@ -12,6 +12,7 @@ KINDS = {
     "fees": False,            # platform income
     "insurance_pool": True,   # 售后保险 pool
     "advance": False,         # 先行赔付: platform pays buyers before recovering from merchants
+    "debt": False,            # what a merchant owes the platform after 先行赔付 (negative = owed)
 }
 
 
@@ -37,6 +38,10 @@ def merchant_available(shop_id: int) -> str:
 
 def merchant_deposit(shop_id: int) -> str:
     return f"merchant:{shop_id}:deposit"
+
+
+def merchant_debt(shop_id: int) -> str:
+    return f"merchant:{shop_id}:debt"
 
 
 PLATFORM_FEES = "platform:fees"

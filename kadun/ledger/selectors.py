@@ -28,7 +28,15 @@ def shop_balances(*, shop_id: int, escrow_total: int) -> dict[str, int]:
         "pending": balance_of(codes.merchant_pending(shop_id)),
         "available": balance_of(codes.merchant_available(shop_id)),
         "deposit": balance_of(codes.merchant_deposit(shop_id)),
+        "debt": -balance_of(codes.merchant_debt(shop_id)),
     }
+
+
+def sum_for_ref(*, code: str, ref_type: str, ref_id: int) -> int:
+    """What the entries about one subject (e.g. an order) moved through one account."""
+    return (
+        Posting.objects.filter(account__code=code, entry__ref_type=ref_type, entry__ref_id=ref_id).aggregate(s=Sum("amount"))["s"] or 0
+    )
 
 
 def entries_for(*, ref_type: str, ref_id: int):

@@ -12,3 +12,18 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Breach(models.Model):
+    """A promise the merchant broke, on the record for merchant governance (credit score later):
+    a replacement not delivered by its deadline, a refund request left unanswered, a service
+    not delivered in time."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="breaches")
+    kind = models.CharField(max_length=32)
+    order_id = models.BigIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]

@@ -30,3 +30,9 @@ def import_batches_of_product(*, shop: Shop, product_id: int):
     from kadun.inventory.selectors import import_batches_of
 
     return import_batches_of(shop=shop).filter(product_id=product_id)
+
+
+def breaches_of(*, shop):
+    from kadun.merchants.models import Breach
+
+    return Breach.objects.filter(shop=shop)

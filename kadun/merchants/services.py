@@ -23,3 +23,10 @@ def shop_create(*, owner: User, name: str, description: str = "") -> Shop:
     except IntegrityError as exc:
         raise ShopNameTaken() from exc
     return shop
+
+
+def breach_record(*, shop_id: int, kind: str, order_id: int | None = None, note: str = "") -> None:
+    """Written in the caller's transaction, with the refund the breach caused."""
+    from kadun.merchants.models import Breach
+
+    Breach.objects.create(shop_id=shop_id, kind=kind, order_id=order_id, note=note[:200], at=clock.now())

@@ -92,7 +92,11 @@ def _merchant_order(request, order_no: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def shop_open(request):
-    if getattr(request.user, "shop_or_none", None) is not None:
+    try:
+        selectors.shop_of(request.user)
+    except NotAMerchant:
+        pass
+    else:
         return redirect("merchants:dashboard")
     form = ShopOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -77,7 +77,7 @@ def order_detail(request, order_no: str):
     summary="查看卡密",
     description="仅买家可查看；每次查看都记录时间、IP 和 User-Agent，首次查看时间是退款判定的关键事实。",
 )
-def key_reveal_endpoint(request, response: HttpResponse, order_no: str, key_id: int):
+def order_key_reveal(request, response: HttpResponse, order_no: str, key_id: int):
     caller, order, role = _access(request, order_no)
     if role != BUYER:
         raise KeyNotFound()

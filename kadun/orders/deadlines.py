@@ -1,6 +1,6 @@
 from kadun.deadlines.registry import handler
 from kadun.orders import services
-from kadun.orders.services import KIND_AUTOCONFIRM, KIND_EXPIRE, KIND_SETTLE
+from kadun.orders.services import KIND_AUTOCONFIRM, KIND_EXPIRE, KIND_SERVICE_DUE, KIND_SETTLE
 
 
 @handler(KIND_EXPIRE)
@@ -16,3 +16,8 @@ def autoconfirm(order_id: int) -> str:
 @handler(KIND_SETTLE)
 def settle(order_id: int) -> str:
     return services.order_settle(order_id=order_id)
+
+
+@handler(KIND_SERVICE_DUE)
+def service_due(order_id: int) -> str:
+    return services.order_service_overdue(order_id=order_id)

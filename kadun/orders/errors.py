@@ -45,3 +45,9 @@ class NotAcceptable(InvalidTransition):
 class InvalidImage(DomainError):
     code = "invalid_image"
     message = "图片需为 PNG、JPEG、GIF 或 WebP 格式，且不超过 5 MB。"
+
+
+class RefundTooLarge(DomainError):
+    code = "refund_exceeds_payment"
+    status = 409
+    message = "累计退款不能超过实付金额。"

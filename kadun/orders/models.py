@@ -28,9 +28,15 @@ class Order(models.Model):
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING_PAYMENT)
     delivery_note = models.TextField(blank=True)
     delivery_image = models.FileField(upload_to="delivery/%Y/%m/", blank=True)
-    # Room for the refund rules frozen at purchase (refunds issue): rules + text, and their SHA-256.
+    # The refund rules frozen at purchase: rules + numbered clauses + text, and their SHA-256.
     policy_snapshot = models.JSONField(null=True, blank=True)
     policy_hash = models.CharField(max_length=64, blank=True)
+    # The buyer confirmed, on this purchase, that 7天无理由 does not apply (消保法 §25; 暂行办法 §20).
+    no_reason_waived = models.BooleanField(default=False)
+    # An open refund request holds the money: auto-confirm waits until it is settled.
+    refund_hold = models.BooleanField(default=False)
+    # Manual services: how many of the policy's milestones the merchant has marked as reached.
+    milestone = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)

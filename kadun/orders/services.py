@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
+from kadun.catalog import policies
 from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
@@ -30,6 +31,7 @@ from kadun.orders.errors import (
     InvalidQuantity,
     MissingBuyerInput,
     NotAcceptable,
+    RefundTooLarge,
     NotConfirmable,
     NotDeliverable,
     OutOfStock,
@@ -42,6 +44,7 @@ S = OrderStatus
 KIND_EXPIRE = "order_expire"
 KIND_AUTOCONFIRM = "order_autoconfirm"
 KIND_SETTLE = "order_settle"
+KIND_SERVICE_DUE = "order_service_due"
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 
@@ -93,6 +96,7 @@ def order_create(
     query_password: str = "",
     buyer_inputs: dict | None = None,
     provider: str = "sandbox",
+    no_reason_waived: bool = False,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
     order page; only its hash is stored, so it is shown once, on the page that follows checkout."""
@@ -120,6 +124,9 @@ def order_create(
     if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
         raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
 
+    policy = catalog.policy_current(product)
+    snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
+    waived = bool(no_reason_waived) and not policy.rules.get("no_reason_7days", False)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
@@ -138,6 +145,9 @@ def order_create(
             amount=product.price * quantity,
             inspection_hours=product.inspection_hours,
             buyer_inputs=inputs,
+            policy_snapshot=snapshot,
+            policy_hash=digest,
+            no_reason_waived=waived,
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
@@ -169,23 +179,46 @@ def order_on_paid(*, order_id: int) -> str:
         _notify_buyer(order, "订单已发货", f"订单 {order.order_no}（{order.title}）已自动发货，请在订单页查看卡密。")
         return "delivered"
     _move(order.pk, S.PAID, kind="paid", actor=Actor.GATEWAY, paid_at=now)
+    hours = (order.policy_snapshot or {}).get("rules", {}).get("delivery_deadline_hours")
+    if hours:
+        deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))
     message_send(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]))
     return "paid"
 
 
 def _refund_all(order: Order, *, reason: str, note: str) -> str:
+    order_refund(order_id=order.pk, amount=order.amount - order.refunded_amount, reason=reason, note=note, key=f"{reason}:order:{order.pk}")
+    return reason
+
+
+def order_refund(*, order_id: int, amount: int, reason: str, note: str = "", destination: str = "source", key: str, actor: str = Actor.SYSTEM, user=None):
+    """Refund part or all of an order, in the caller's transaction. Idempotent on ``key``;
+    refuses to take cumulative refunds past the amount paid; a full refund moves the order to
+    refunded and stops what was pending for it (auto-confirm, settlement)."""
+    from django.db.models import F
+
     from kadun.payments import services as payments
 
-    refundable = order.amount - order.refunded_amount
-    payments.refund_to_source(order=order, amount=refundable, reason=reason, note=note)
-    frm = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
-    transition(
-        Order, pk=order.pk, from_states=sources_of(S.REFUNDED), to=S.REFUNDED,
-        refunded_amount=order.amount, refunded_at=clock.now(),
-    )
-    _event(order.pk, "refunded", actor=Actor.SYSTEM, frm=frm, to=S.REFUNDED, note=f"{note}（{fen_to_yuan(refundable)} 元）")
-    _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：{note}")
-    return reason
+    with transaction.atomic():
+        existing = payments.refund_by_key(key)
+        if existing is not None:
+            return existing
+        amount = int(amount)
+        if amount <= 0:
+            raise RefundTooLarge("invalid_refund_amount", "退款金额必须大于0。", status=400)
+        if not Order.objects.filter(pk=order_id, refunded_amount__lte=F("amount") - amount).update(refunded_amount=F("refunded_amount") + amount):
+            raise RefundTooLarge()
+        order = Order.objects.get(pk=order_id)
+        refund = payments.refund_issue(order=order, amount=amount, reason=reason, destination=destination, note=note, key=key)
+        label = "原路退回" if destination == "source" else "退到平台余额"
+        if order.refunded_amount >= order.amount:
+            frm = order.status
+            transition(Order, pk=order.pk, from_states=sources_of(S.REFUNDED), to=S.REFUNDED, refunded_at=clock.now())
+            _event(order.pk, "refunded", actor=actor, frm=frm, to=S.REFUNDED, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
+        else:
+            _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
+        _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：已退款 {fen_to_yuan(amount)} 元（{label}）。{note}")
+    return refund
 
 
 def _notify_buyer(order: Order, title: str, body: str) -> None:
@@ -252,6 +285,8 @@ def order_confirm(*, order_id: int, actor: str, user=None) -> None:
     """确认收货: escrow → merchant pending, less the platform fee; settlement is scheduled."""
     with transaction.atomic():
         order = Order.objects.get(pk=order_id)
+        if order.refund_hold:
+            raise NotConfirmable("refund_pending", "订单有处理中的退款申请，请等待处理完成或先撤回申请。")
         now = clock.now()
         fee = fee_of(order.amount - order.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS)
         transition(Order, pk=order.pk, from_states=[S.DELIVERED], to=S.CONFIRMED, confirmed_at=now, fee=fee, error=NotConfirmable())
@@ -275,19 +310,24 @@ def order_confirm(*, order_id: int, actor: str, user=None) -> None:
 def order_autoconfirm(*, order_id: int) -> str:
     if not Order.objects.filter(pk=order_id, status=S.DELIVERED).exists():
         return "noop"
+    if Order.objects.filter(pk=order_id, refund_hold=True).exists():
+        return "held"  # re-armed by order_hold when the refund request is settled
     order_confirm(order_id=order_id, actor=Actor.SYSTEM)
     return "done"
 
 
 def order_settle(*, order_id: int) -> str:
-    """Settlement delay over: the merchant's pending income for the order becomes available."""
+    """Settlement delay over: what this order still has in the merchant's pending income (after
+    any refund taken from it) becomes available."""
+    from kadun.ledger.selectors import sum_for_ref
+
     with transaction.atomic():
         order = Order.objects.filter(pk=order_id, status=S.CONFIRMED, settled_at__isnull=True).first()
         if order is None:
             return "noop"
         if not Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(settled_at=clock.now()):
             return "noop"
-        amount = order.amount - order.refunded_amount - order.fee
+        amount = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
         if amount > 0:
             ledger.entry_post(
                 kind="settle",
@@ -296,5 +336,42 @@ def order_settle(*, order_id: int) -> str:
                 ref_type="order",
                 ref_id=order.pk,
             )
-        _event(order.pk, "settled", actor=Actor.SYSTEM, note=f"结算期结束，{fen_to_yuan(amount)} 元转入商家可用余额")
+        _event(order.pk, "settled", actor=Actor.SYSTEM, note=f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额")
+    return "done"
+
+
+def order_hold(*, order_id: int, held: bool) -> None:
+    """An open refund request holds the order's money: no confirmation while it is open. When the
+    hold ends and the inspection window has passed meanwhile, auto-confirm fires at once."""
+    Order.objects.filter(pk=order_id).update(refund_hold=held)
+    if not held:
+        order = Order.objects.get(pk=order_id)
+        if order.status == S.DELIVERED and order.inspection_ends_at:
+            deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=max(order.inspection_ends_at, clock.now()), rearm=True)
+
+
+def order_milestone(*, order: Order, shop, milestone: int) -> None:
+    """A manual service reached a milestone of its frozen refund rules (merchant marks it)."""
+    steps = (order.policy_snapshot or {}).get("rules", {}).get("milestones", [])
+    if order.shop_id != shop.pk or order.is_auto or not 1 <= milestone <= len(steps):
+        raise NotDeliverable("invalid_milestone", "服务进度节点不存在。", status=400)
+    with transaction.atomic():
+        if not Order.objects.filter(pk=order.pk, status=S.IN_SERVICE, milestone__lt=milestone).update(milestone=milestone):
+            raise NotDeliverable("invalid_milestone", "只能在服务中按顺序推进进度。")
+        _event(order.pk, "milestone", actor=Actor.MERCHANT, user=shop.owner, note=f"完成「{steps[milestone - 1]['name']}」")
+
+
+def order_service_overdue(*, order_id: int) -> str:
+    """The frozen delivery deadline of a manual service passed undelivered: full refund."""
+    order = Order.objects.filter(pk=order_id, status__in=[S.PAID, S.IN_SERVICE]).first()
+    if order is None:
+        return "noop"
+    from kadun.merchants.services import breach_record
+
+    with transaction.atomic():
+        order_refund(
+            order_id=order.pk, amount=order.amount - order.refunded_amount, reason="service_overdue",
+            note="商家未在规定时限内完成服务，系统自动全额退款", key=f"service_overdue:order:{order.pk}",
+        )
+        breach_record(shop_id=order.shop_id, kind="service_overdue", order_id=order.pk, note="未在期限内完成服务")
     return "done"

@@ -19,7 +19,7 @@ TRANSITIONS: dict[str, set[str]] = {
     S.IN_SERVICE: {S.DELIVERED, S.REFUNDED},
     S.DELIVERED: {S.CONFIRMED, S.REFUNDED},
     S.EXPIRED: {S.REFUNDED},
-    S.CONFIRMED: set(),
+    S.CONFIRMED: {S.REFUNDED},
     S.REFUNDED: set(),
 }
 
@@ -49,6 +49,9 @@ EVENT_LABELS = {
     "delivered": "商家发货",
     "confirmed": "确认收货",
     "expired": "订单关闭",
-    "refunded": "退款",
+    "refunded": "全额退款",
+    "partially_refunded": "部分退款",
+    "milestone": "服务进度",
+    "refund_hold": "退款处理中",
     "settled": "结算给商家",
 }

@@ -28,6 +28,8 @@ class Refund(models.Model):
     amount = models.PositiveBigIntegerField()
     reason = models.CharField(max_length=40)
     note = models.CharField(max_length=300, blank=True)
+    destination = models.CharField(max_length=10, default="source", help_text="source (原路退回) / wallet (平台余额)")
+    idempotency_key = models.CharField(max_length=120, unique=True)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     provider_refund_no = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()

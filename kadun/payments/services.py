@@ -70,22 +70,77 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
         return orders.order_on_paid(order_id=payment.order_id)
 
 
-def refund_to_source(*, order, amount: int, reason: str, note: str = "") -> Refund:
-    """Move ``amount`` out of the order's escrow back to where the buyer paid from. The ledger
-    entry is written now, in the caller's transaction; the gateway call goes through the outbox."""
+DESTINATIONS = ("source", "wallet")
+
+
+def refund_by_key(key: str) -> Refund | None:
+    return Refund.objects.filter(idempotency_key=f"refund:{key}").first()
+
+
+def refund_issue(*, order, amount: int, reason: str, destination: str = "source", note: str = "", key: str | None = None) -> Refund:
+    """Pay ``amount`` back to the buyer, in the caller's transaction, as one balanced entry:
+
+    - from the order's escrow while the money is still held;
+    - after release, from the platform fee share and the merchant: the order's pending income
+      first, then the shop's available balance; what the merchant cannot cover is paid by the
+      platform advance account (先行赔付) and booked as the merchant's debt.
+
+    The money goes to where the buyer paid from (``source``: the provider's refund call is sent
+    through the outbox after commit) or to the buyer's wallet. ``key`` makes it idempotent: the
+    same key never pays twice. The cap (never more than was paid) is the caller's:
+    ``orders.services.order_refund``."""
+    from kadun.ledger.selectors import balance_of, sum_for_ref
+
+    from kadun.core.errors import InvalidInput
+
+    if destination not in DESTINATIONS:
+        raise InvalidInput("invalid_destination", "退款去向只能是原路退回或平台余额。")
+    if destination == "wallet" and not order.buyer_id:
+        raise InvalidInput("wallet_needs_account", "游客订单只能原路退回。")
     payment = Payment.objects.get(order=order)
+    refund_no = _number("R")
+    idem = f"refund:{key or refund_no}"
+    existing = Refund.objects.filter(idempotency_key=idem).first()
+    if existing is not None:
+        return existing
+    amount = int(amount)
+    held = balance_of(codes.escrow(order.pk))
+    from_escrow = min(amount, held)
+    rest = amount - from_escrow
+    lines = [(codes.escrow(order.pk), -from_escrow)] if from_escrow else []
+    shortfall = 0
+    if rest:
+        fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
+        fee_back = min(fee_left, (rest * order.fee) // max(order.amount, 1))
+        merchant_part = rest - fee_back
+        pending_left = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
+        from_pending = min(merchant_part, max(pending_left, 0), balance_of(codes.merchant_pending(order.shop_id)))
+        from_available = min(merchant_part - from_pending, balance_of(codes.merchant_available(order.shop_id)))
+        shortfall = merchant_part - from_pending - from_available
+        lines += [
+            (codes.PLATFORM_FEES, -fee_back),
+            (codes.merchant_pending(order.shop_id), -from_pending),
+            (codes.merchant_available(order.shop_id), -from_available),
+            (codes.PLATFORM_ADVANCE, -shortfall),
+        ]
+    target = codes.external(payment.provider) if destination == "source" else codes.buyer_wallet(order.buyer_id)
+    lines.append((target, amount))
     refund = Refund.objects.create(
-        order=order, payment=payment, refund_no=_number("R"), amount=amount, reason=reason, note=note[:300], created_at=clock.now()
+        order=order, payment=payment, refund_no=refund_no, amount=amount, reason=reason[:40], note=note[:300],
+        destination=destination, idempotency_key=idem, created_at=clock.now(),
+        status=RefundStatus.PENDING if destination == "source" else RefundStatus.SUCCEEDED,
+        completed_at=None if destination == "source" else clock.now(),
     )
-    ledger.entry_post(
-        kind="refund",
-        idempotency_key=f"refund:{refund.refund_no}",
-        lines=[(codes.escrow(order.pk), -amount), (codes.external(payment.provider), amount)],
-        ref_type="order",
-        ref_id=order.pk,
-        memo=reason,
-    )
-    outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
+    ledger.entry_post(kind="refund", idempotency_key=idem, lines=lines, ref_type="order", ref_id=order.pk, memo=reason)
+    if shortfall:
+        # 先行赔付: the platform advanced what the merchant could not cover; the merchant owes it.
+        ledger.entry_post(
+            kind="merchant_debt", idempotency_key=f"debt:{idem}",
+            lines=[(codes.merchant_debt(order.shop_id), -shortfall), (codes.PLATFORM_ADVANCE, shortfall)],
+            ref_type="order", ref_id=order.pk, memo="先行赔付，记为商家欠款",
+        )
+    if destination == "source":
+        outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
     return refund
 
 

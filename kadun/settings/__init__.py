@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kadun.inventory",
     "kadun.orders",
     "kadun.payments",
+    "kadun.aftersales",
     "kadun.web",
     "kadun.backoffice",
 ]
@@ -207,6 +208,8 @@ KADUN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("KADUN_SWEEP_INTERVAL_SECOND
 KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 200)
 KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)
 KADUN_MAX_UPLOAD_IMAGE_BYTES = 5 * 1024 * 1024
+# 验货 HTTP checkers may not call private / loopback addresses (SSRF) unless this is set.
+KADUN_CHECKER_ALLOW_PRIVATE = env_bool("KADUN_CHECKER_ALLOW_PRIVATE", False)
 
 LOGGING = {
     "version": 1,

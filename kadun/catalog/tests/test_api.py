@@ -40,10 +40,11 @@ def test_storefront_filters_by_category_and_search():
     by_title = Client().get("/api/products", {"q": "office"}).json()
     by_shop = Client().get("/api/products", {"q": "软件小"}).json()
     unknown = Client().get("/api/products", {"category": "nope"})
+    blank = Client().get("/api/products?category=&q=").json()
 
     assert [p["id"] for p in by_category["items"]] == [office.pk]
     assert [p["id"] for p in by_title["items"]] == [office.pk]
-    assert by_shop["count"] == 3
+    assert by_shop["count"] == 3 and blank["count"] == 3
     assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_input"
 
 

@@ -212,7 +212,8 @@ def test_dashboard_shows_balances_to_the_fen_and_orders_waiting(client, merchant
 
     response = client.get(reverse("merchants:dashboard"))
 
-    assert response.context["balances"] == {"escrow": 1999 + 500, "pending": 1959, "available": 0, "deposit": 0}
+    balances = response.context["balances"]
+    assert (balances["escrow"], balances["pending"], balances["available"], balances["deposit"]) == (1999 + 500, 1959, 0, 0)
     assert response.context["waiting"] == {"paid": 1, "in_service": 0}
     body = response.content.decode()
     assert "¥24.99" in body and "¥19.59" in body
@@ -367,3 +368,13 @@ def test_merchant_cannot_revoke_another_users_api_key(client, merchant):
     assert "API 密钥不存在" in response.content.decode()
     assert api_key_authenticate(secret) == other
     assert "别人的密钥" not in client.get(reverse("merchants:api_keys")).content.decode()
+
+
+def test_post_without_csrf_token_is_refused(merchant):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(merchant.owner)
+    response = client.post(reverse("merchants:api_keys"), {"name": "无令牌"})
+    assert response.status_code == 403
+    assert not merchant.owner.api_keys.exists()

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from conftest import buy, make_product, make_shop, make_user, pay
+from conftest import buy, make_product, make_user, pay
 from kadun.accounts.services import api_key_create, api_key_revoke
 from kadun.core import clock
 from kadun.inventory import crypto

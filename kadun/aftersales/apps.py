@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AftersalesConfig(AppConfig):
+    name = "kadun.aftersales"
+    label = "aftersales"
+
+    def ready(self):
+        from kadun.aftersales import deadlines  # noqa: F401  (registers deadline handlers)

@@ -1,0 +1,148 @@
+"""The refund policy engine: a pure function from the facts of an order to a decision.
+
+It reads only the rules frozen onto the order (never the product's current rules), the keys'
+reveal times, verification reports, the evidence count and the time; it returns approve now /
+ask the merchant / not eligible, with the amount and the clauses it used, in Chinese.
+Same facts, same decision.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from kadun.aftersales.states import Outcome, Reason
+
+NO_REASON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class KeyFact:
+    id: int
+    first_revealed_at: dt.datetime | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class Facts:
+    reason: str
+    snapshot: dict
+    delivery: str  # auto / manual
+    status: str
+    amount: int
+    refunded: int
+    unit_price: int
+    paid_at: dt.datetime | None
+    delivered_at: dt.datetime | None
+    no_reason_waived: bool
+    milestone: int
+    keys: list[KeyFact] = field(default_factory=list)  # the keys the request is about
+    used_before_reveal: frozenset[int] = frozenset()
+    evidence_count: int = 0
+    now: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: str
+    amount: int
+    clauses: tuple[int, ...]
+    explanation: str
+
+
+def _no(facts: Facts, clause_id: str) -> int:
+    for clause in facts.snapshot["clauses"]:
+        if clause["id"] == clause_id:
+            return clause["no"]
+    raise KeyError(clause_id)
+
+
+def _cite(facts: Facts, clause_ids: list[str], text: str) -> tuple[tuple[int, ...], str]:
+    numbers = tuple(_no(facts, c) for c in clause_ids)
+    cited = "、".join(f"第{n}条" for n in numbers)
+    return numbers, f"依据退款规则{cited}：{text}"
+
+
+def _decide(facts: Facts, outcome: str, amount: int, clause_ids: list[str], text: str) -> Decision:
+    numbers, explanation = _cite(facts, clause_ids, text)
+    return Decision(outcome, amount if outcome != Outcome.NOT_ELIGIBLE else 0, numbers, explanation)
+
+
+def _plain(outcome: str, text: str) -> Decision:
+    return Decision(outcome, 0, (), text)
+
+
+def decide(facts: Facts) -> Decision:
+    rules = facts.snapshot["rules"]
+    remaining = facts.amount - facts.refunded
+    if facts.status not in ("paid", "in_service", "delivered", "confirmed") or remaining <= 0:
+        return _plain(Outcome.NOT_ELIGIBLE, "订单当前状态不能申请退款（未支付、已关闭或已全额退款）。")
+    if facts.delivery == "auto":
+        return _decide_auto(facts, rules, remaining)
+    return _decide_manual(facts, rules, remaining)
+
+
+def _windows(facts: Facts, rules: dict) -> tuple[bool, bool]:
+    """(inside the refund window, 7天无理由 applies and is still open)."""
+    delivered = facts.delivered_at or facts.now
+    in_window = facts.now <= delivered + dt.timedelta(hours=rules["refund_window_hours"])
+    no_reason_applies = rules["no_reason_7days"] or not facts.no_reason_waived
+    no_reason_open = no_reason_applies and facts.now <= delivered + dt.timedelta(days=NO_REASON_DAYS)
+    return in_window, no_reason_open
+
+
+def _decide_auto(facts: Facts, rules: dict, remaining: int) -> Decision:
+    keys = facts.keys
+    if not keys:
+        return _plain(Outcome.NOT_ELIGIBLE, "请选择要退款的卡密。")
+    if any(not k.active for k in keys):
+        return _plain(Outcome.NOT_ELIGIBLE, "所选卡密已作废或已补发，不能再次申请。")
+    amount = min(facts.unit_price * len(keys), remaining)
+    in_window, no_reason_open = _windows(facts, rules)
+    unrevealed = all(k.first_revealed_at is None for k in keys)
+    verified_used = all(k.id in facts.used_before_reveal for k in keys)
+    reason = facts.reason
+
+    if reason == Reason.INVALID_KEY and verified_used:
+        return _decide(facts, Outcome.APPROVE, amount, ["defect"], "平台验货证明卡密在您首次查看前已被使用，全额退款。")
+    if unrevealed and in_window:
+        return _decide(facts, Outcome.APPROVE, amount, ["unrevealed"], "卡密未查看且在退款期限内，全额退款，卡密作废。")
+    if reason == Reason.OTHER or reason == Reason.DUPLICATE:
+        if no_reason_open:
+            return _decide(facts, Outcome.APPROVE, amount, ["no_reason"], "本订单适用七天无理由退款，且在发货后7天内，全额退款。")
+        if not unrevealed:
+            return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["unrevealed", "no_reason"], "卡密已查看，且您下单时已确认本商品不适用七天无理由退货。如有争议可发起售后工单。")
+    if not in_window:
+        clause = "unrevealed" if unrevealed else "defect"
+        return _decide(facts, Outcome.NOT_ELIGIBLE, 0, [clause], "已超过退款申请期限。如有争议可发起售后工单。")
+    if reason == Reason.UNREVEALED:
+        return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["unrevealed"], "卡密已查看，不适用未查看即时退款。如卡密无效，请选择「卡密无效/已被使用」并上传证据。")
+    if reason == Reason.NOT_DELIVERED:
+        return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["unrevealed"], "卡密已自动发货且已查看。如卡密无效，请选择「卡密无效/已被使用」。")
+    if reason == Reason.INVALID_KEY:
+        if rules["defect_evidence_required"] and facts.evidence_count == 0:
+            return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["defect"], "卡密查看后申请无效退款，需上传截图等证据。")
+        return _decide(facts, Outcome.ASK_MERCHANT, amount, ["defect", "merchant_silent"], f"卡密已查看，由商家在{rules['merchant_response_hours']}小时内处理（退款或补发），逾期未处理则全额退款。")
+    # not as described (and anything else left) after reveal
+    return _decide(facts, Outcome.ASK_MERCHANT, amount, ["not_as_described", "merchant_silent"], f"由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。")
+
+
+def _decide_manual(facts: Facts, rules: dict, remaining: int) -> Decision:
+    if facts.status == "paid":
+        return _decide(facts, Outcome.APPROVE, remaining, ["milestones"], "商家尚未接单，全额退款。")
+    if facts.status == "in_service":
+        due = facts.paid_at + dt.timedelta(hours=rules["delivery_deadline_hours"])
+        if facts.now > due:
+            return _decide(facts, Outcome.APPROVE, remaining, ["delivery_deadline"], "商家未在规定时限内完成服务，全额退款。")
+        steps = rules.get("milestones") or []
+        share = steps[facts.milestone - 1]["refundable_bps"] if facts.milestone and steps else 10000
+        amount = min(remaining, facts.amount * share // 10000)
+        if amount <= 0:
+            return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["milestones"], "服务已进行到不可退款的进度。如有争议可发起售后工单。")
+        return _decide(
+            facts, Outcome.ASK_MERCHANT, amount, ["milestones", "merchant_silent"],
+            f"服务进行中，按当前进度可退 {share / 100:g}%，由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则按此退款。",
+        )
+    in_window, _ = _windows(facts, rules)
+    if not in_window:
+        return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["not_as_described"], "已超过退款申请期限。如有争议可发起售后工单。")
+    return _decide(facts, Outcome.ASK_MERCHANT, remaining, ["not_as_described", "merchant_silent"], f"服务已交付，由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。")

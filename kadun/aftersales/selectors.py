@@ -1,0 +1,42 @@
+"""Reads for refund requests. Who may see a request is who may see its order."""
+from __future__ import annotations
+
+from kadun.aftersales.errors import RequestNotFound
+from kadun.aftersales.models import BuyerRefundStat, RefundRequest
+from kadun.aftersales.states import OPEN
+from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
+
+
+def requests_of_order(order):
+    return RefundRequest.objects.filter(order=order).prefetch_related("events", "evidence").order_by("-id")
+
+
+def open_request_of(order) -> RefundRequest | None:
+    return RefundRequest.objects.filter(order=order, status__in=OPEN).first()
+
+
+def request_access(*, request_no: str, viewer: Viewer) -> tuple[RefundRequest, str]:
+    """The request and the viewer's role on its order, or RequestNotFound (also for a request
+    that exists but belongs to someone else's order)."""
+    request = RefundRequest.objects.select_related("order").filter(request_no=str(request_no)[:32]).first()
+    if request is None:
+        raise RequestNotFound()
+    try:
+        _order, role = order_access(order_no=request.order.order_no, viewer=viewer)
+    except Exception:
+        raise RequestNotFound() from None
+    return request, role
+
+
+def merchant_queue(*, shop, open_only: bool = True):
+    qs = RefundRequest.objects.filter(order__shop=shop).select_related("order").order_by("respond_by", "replace_by", "-id")
+    if open_only:
+        qs = qs.filter(status__in=OPEN)
+    return qs
+
+
+def buyer_stats(key: str) -> BuyerRefundStat | None:
+    return BuyerRefundStat.objects.filter(buyer_key=key).first()
+
+
+__all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request_access", "merchant_queue", "buyer_stats"]

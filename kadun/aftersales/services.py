@@ -1,0 +1,341 @@
+"""Refund requests: the buyer asks, the engine decides by the frozen rules, the merchant answers,
+and deadlines pay out when a merchant stays silent or breaks a replacement promise."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+
+from kadun.aftersales import engine
+from kadun.aftersales.errors import InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
+from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundEvidence, RefundRequest
+from kadun.aftersales.states import OPEN, MerchantAction, Outcome, Reason, RequestStatus
+from kadun.core import clock
+from kadun.core.db import is_postgres
+from kadun.core.errors import InvalidTransition
+from kadun.deadlines.services import deadline_schedule
+from kadun.inventory import selectors as inventory_reads
+from kadun.inventory import services as inventory
+from kadun.inventory.models import CardKey
+from kadun.merchants.services import breach_record
+from kadun.notifications.services import message_send
+from kadun.orders import services as orders
+from kadun.orders.errors import OutOfStock
+from kadun.orders.models import Order
+
+KIND_MERCHANT_RESPONSE = "refund_merchant_response"
+KIND_REPLACEMENT_DUE = "refund_replacement_due"
+MAX_IMAGES = 5
+_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type by its first bytes (never by the file name), or None."""
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _check_images(images) -> list[tuple[bytes, str]]:
+    images = list(images or [])
+    if len(images) > MAX_IMAGES:
+        raise InvalidEvidence()
+    out = []
+    for upload in images:
+        if upload.size > settings.KADUN_MAX_UPLOAD_IMAGE_BYTES:
+            raise InvalidEvidence()
+        data = upload.read()
+        content_type = sniff_image(data[:16])
+        if content_type is None:
+            raise InvalidEvidence()
+        out.append((data, content_type))
+    return out
+
+
+def _store_evidence(request: RefundRequest, party: str, images: list[tuple[bytes, str]]) -> None:
+    for data, content_type in images:
+        digest = hashlib.sha256(data).hexdigest()
+        evidence = RefundEvidence(request=request, party=party, content_type=content_type, size=len(data), sha256=digest, created_at=clock.now())
+        evidence.file.save(f"{request.request_no}-{digest[:12]}", ContentFile(data), save=False)
+        evidence.save()
+
+
+def _event(request_id: int, kind: str, actor: str, note: str = "") -> None:
+    RefundEvent.objects.create(request_id=request_id, kind=kind, actor=actor, note=note[:500], at=clock.now())
+
+
+def buyer_key(order: Order) -> str:
+    if order.buyer_id:
+        return f"user:{order.buyer_id}"
+    return "contact:" + hashlib.sha256(order.contact.strip().lower().encode()).hexdigest()[:40]
+
+
+def _stat(order: Order, **increments) -> None:
+    key = buyer_key(order)
+    BuyerRefundStat.objects.get_or_create(buyer_key=key)
+    BuyerRefundStat.objects.filter(buyer_key=key).update(last_at=clock.now(), **{k: F(k) + v for k, v in increments.items()})
+
+
+def _facts(order: Order, *, reason: str, key_ids: list[int], evidence_count: int) -> engine.Facts:
+    keys = []
+    if order.is_auto:
+        rows = CardKey.objects.filter(order=order, pk__in=key_ids) if key_ids else inventory_reads.active_keys_of_order(order)
+        keys = [engine.KeyFact(id=k.pk, first_revealed_at=k.first_revealed_at, active=k.status == "sold") for k in rows]
+        if key_ids and len(keys) != len(set(key_ids)):
+            raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。")
+    return engine.Facts(
+        reason=reason,
+        snapshot=order.policy_snapshot,
+        delivery=order.delivery,
+        status=order.status,
+        amount=order.amount,
+        refunded=order.refunded_amount,
+        unit_price=order.unit_price,
+        paid_at=order.paid_at,
+        delivered_at=order.delivered_at,
+        no_reason_waived=order.no_reason_waived,
+        milestone=order.milestone,
+        keys=keys,
+        used_before_reveal=frozenset(inventory_reads.used_before_first_reveal(order, [k.id for k in keys])),
+        evidence_count=evidence_count,
+        now=clock.now(),
+    )
+
+
+def _lock_order(order_id: int) -> Order:
+    qs = Order.objects.filter(pk=order_id)
+    if is_postgres():
+        qs = qs.select_for_update()
+    return qs.get()
+
+
+def _pay(request: RefundRequest, order: Order, amount: int, *, actor: str, note: str, withdraw_keys: bool) -> None:
+    """Refund ``amount`` for the request, withdrawing its keys first (they are never sold again)."""
+    if withdraw_keys and order.is_auto and request.key_ids:
+        inventory.keys_withdraw(order=order, key_ids=request.key_ids, reason="refunded")
+    orders.order_refund(
+        order_id=order.pk, amount=amount, reason=f"refund_request:{request.reason}", note=note,
+        destination=request.destination, key=f"refund_request:{request.pk}", actor=actor,
+    )
+    RefundRequest.objects.filter(pk=request.pk).update(amount_refunded=amount, resolved_at=clock.now())
+    _stat(order, approved=1, refunded_amount=amount)
+
+
+def refund_request_create(
+    *, order: Order, reason: str, statement: str = "", key_ids: list[int] | None = None, images=None,
+    destination: str = "source", client_key: str = "",
+) -> RefundRequest:
+    """The buyer's request (the caller has checked the caller is the order's buyer). Decided at
+    once by the engine: approved and paid in this same call, sent to the merchant with a response
+    deadline, or refused with the reason — each citing the clauses of the order's frozen rules."""
+    if reason not in Reason.values:
+        raise InvalidRefundInput("invalid_reason", "请选择退款原因。")
+    statement = (statement or "").strip()
+    if len(statement) > 2000:
+        raise InvalidRefundInput("statement_too_long", "说明不能超过2000字。")
+    if destination not in ("source", "wallet") or (destination == "wallet" and not order.buyer_id):
+        raise InvalidRefundInput("invalid_destination", "退款去向只能是原路退回；登录买家也可选择平台余额。")
+    client_key = (client_key or "")[:64]
+    if client_key:
+        existing = RefundRequest.objects.filter(order=order, client_key=client_key).first()
+        if existing is not None:
+            return existing  # a replayed or double-clicked request: the first answer stands
+    try:
+        key_ids = sorted({int(k) for k in (key_ids or [])})
+    except (TypeError, ValueError):
+        raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。") from None
+    images = _check_images(images)
+    try:
+        with transaction.atomic():
+            order = _lock_order(order.pk)
+            if RefundRequest.objects.filter(order=order, status__in=OPEN).exists():
+                raise RequestAlreadyOpen()
+            facts = _facts(order, reason=reason, key_ids=key_ids, evidence_count=len(images))
+            decision = engine.decide(facts)
+            status = {
+                Outcome.APPROVE: RequestStatus.APPROVED,
+                Outcome.ASK_MERCHANT: RequestStatus.AWAITING_MERCHANT,
+                Outcome.NOT_ELIGIBLE: RequestStatus.NOT_ELIGIBLE,
+            }[decision.outcome]
+            now = clock.now()
+            rules = order.policy_snapshot["rules"]
+            request = RefundRequest.objects.create(
+                request_no="RR" + now.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper(),
+                order=order, reason=reason, statement=statement, key_ids=[k.id for k in facts.keys],
+                amount_requested=decision.amount, destination=destination, outcome=decision.outcome,
+                clauses=list(decision.clauses), explanation=decision.explanation[:500], status=status,
+                respond_by=now + dt.timedelta(hours=rules["merchant_response_hours"]) if status == RequestStatus.AWAITING_MERCHANT else None,
+                client_key=client_key, created_at=now, resolved_at=now if status != RequestStatus.AWAITING_MERCHANT else None,
+            )
+            _store_evidence(request, "buyer", images)
+            _event(request.pk, "requested", "buyer", f"{Reason(reason).label}：{statement[:200]}")
+            _event(request.pk, decision.outcome, "system", decision.explanation)
+            _stat(order, requests=1)
+            if decision.outcome == Outcome.APPROVE:
+                _stat(order, instant=1)
+                _pay(request, order, decision.amount, actor="system", note=decision.explanation, withdraw_keys=True)
+            elif decision.outcome == Outcome.ASK_MERCHANT:
+                orders.order_hold(order_id=order.pk, held=True)
+                deadline_schedule(kind=KIND_MERCHANT_RESPONSE, subject_id=request.pk, due_at=request.respond_by)
+                message_send(
+                    user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}",
+                    body=f"{Reason(reason).label}。请在 {rules['merchant_response_hours']} 小时内处理，逾期系统将全额退款。",
+                    link=reverse("aftersales:merchant_request", args=[request.request_no]),
+                )
+            else:
+                _stat(order, not_eligible=1)
+    except IntegrityError as exc:
+        # Two requests at once: the unique "one open request per order" or client key won.
+        if client_key:
+            existing = RefundRequest.objects.filter(order=order, client_key=client_key).first()
+            if existing is not None:
+                return existing
+        raise RequestAlreadyOpen() from exc
+    request.refresh_from_db()
+    return request
+
+
+def _close(request: RefundRequest, *, frm, to: str, **changes) -> None:
+    updated = RefundRequest.objects.filter(pk=request.pk, status__in=list(frm)).update(status=to, **changes)
+    if updated != 1:
+        raise RequestClosed()
+
+
+def refund_request_respond(
+    *, request: RefundRequest, shop, action: str, amount: int | None = None, hours: int | None = None, note: str = "", images=None
+) -> RefundRequest:
+    """The merchant's answer to a request awaiting them: approve in full, approve part, replace
+    now from stock, promise a replacement by a deadline, or reject with a reason."""
+    if request.order.shop_id != shop.pk:
+        raise RequestClosed("refund_request_not_found", "退款申请不存在。", status=404)
+    if action not in MerchantAction.values:
+        raise InvalidRefundInput("invalid_action", "请选择处理方式。")
+    note = (note or "").strip()[:1000]
+    checked = _check_images(images)
+    with transaction.atomic():
+        order = _lock_order(request.order_id)
+        request = RefundRequest.objects.get(pk=request.pk)
+        if request.status != RequestStatus.AWAITING_MERCHANT:
+            raise RequestClosed()
+        rules = order.policy_snapshot["rules"]
+        now = clock.now()
+        if action == MerchantAction.APPROVE:
+            _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.APPROVED, merchant_note=note)
+            _event(request.pk, "approved", "merchant", note or "商家同意全额退款")
+            _pay(request, order, request.amount_requested, actor="merchant", note="商家同意退款", withdraw_keys=True)
+        elif action == MerchantAction.PARTIAL:
+            try:
+                amount = int(amount)
+            except (TypeError, ValueError):
+                raise InvalidRefundInput("invalid_amount", "部分退款金额必须是以分为单位的整数。") from None
+            if not 0 < amount < request.amount_requested:
+                raise InvalidRefundInput("invalid_amount", "部分退款金额需大于0且小于申请金额。")
+            _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.PARTIALLY_APPROVED, merchant_note=note)
+            _event(request.pk, "partially_approved", "merchant", note or "商家同意部分退款")
+            _pay(request, order, amount, actor="merchant", note="商家同意部分退款", withdraw_keys=False)
+        elif action == MerchantAction.REPLACE:
+            _replace_now(request, order, note=note)
+        elif action == MerchantAction.PROMISE:
+            if not order.is_auto or not request.key_ids:
+                raise InvalidRefundInput("invalid_action", "只有卡密订单可以承诺补发。")
+            try:
+                hours = int(hours)
+            except (TypeError, ValueError):
+                raise InvalidRefundInput("invalid_hours", "请填写补发时限（小时）。") from None
+            if not 1 <= hours <= rules["replacement_hours"]:
+                raise InvalidRefundInput("invalid_hours", f"补发时限需在1到{rules['replacement_hours']}小时之间（按下单时的退款规则）。")
+            replace_by = now + dt.timedelta(hours=hours)
+            _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.AWAITING_REPLACEMENT, replace_by=replace_by, merchant_note=note)
+            _event(request.pk, "promised", "merchant", f"承诺在 {hours} 小时内补发，逾期系统自动全额退款")
+            deadline_schedule(kind=KIND_REPLACEMENT_DUE, subject_id=request.pk, due_at=replace_by)
+        else:  # reject
+            if len(note) < 5:
+                raise InvalidRefundInput("reason_required", "拒绝退款需填写理由（至少5个字）。")
+            _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.REJECTED, merchant_note=note, resolved_at=now)
+            _event(request.pk, "rejected", "merchant", note)
+            _stat(order, rejected=1)
+        _store_evidence(request, "merchant", checked)
+        if action != MerchantAction.PROMISE:
+            orders.order_hold(order_id=order.pk, held=False)
+    request.refresh_from_db()
+    return request
+
+
+def _replace_now(request: RefundRequest, order: Order, *, note: str) -> None:
+    if not order.is_auto or not request.key_ids:
+        raise InvalidRefundInput("invalid_action", "只有卡密订单可以补发。")
+    new_ids = inventory.keys_replace(order=order, key_ids=request.key_ids)
+    if new_ids is None:
+        raise OutOfStock(message="库存不足，无法立即补发。可以承诺限时补发，或退款。")
+    _close(request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED, merchant_note=note, resolved_at=clock.now())
+    _event(request.pk, "replaced", "merchant", f"已补发 {len(new_ids)} 个新卡密，原卡密作废")
+
+
+def refund_request_fulfil(*, request: RefundRequest, shop) -> RefundRequest:
+    """The merchant keeps a replacement promise: new keys from stock, before the deadline."""
+    if request.order.shop_id != shop.pk:
+        raise RequestClosed("refund_request_not_found", "退款申请不存在。", status=404)
+    with transaction.atomic():
+        order = _lock_order(request.order_id)
+        request = RefundRequest.objects.get(pk=request.pk)
+        if request.status != RequestStatus.AWAITING_REPLACEMENT:
+            raise RequestClosed()
+        _replace_now(request, order, note=request.merchant_note)
+        orders.order_hold(order_id=order.pk, held=False)
+    request.refresh_from_db()
+    return request
+
+
+def refund_request_withdraw(*, request: RefundRequest) -> RefundRequest:
+    """The buyer takes the request back (the caller has checked it is the buyer)."""
+    with transaction.atomic():
+        _close(request, frm=OPEN, to=RequestStatus.WITHDRAWN, resolved_at=clock.now())
+        _event(request.pk, "withdrawn", "buyer", "买家撤回退款申请")
+        orders.order_hold(order_id=request.order_id, held=False)
+    request.refresh_from_db()
+    return request
+
+
+def merchant_silent(request_id: int) -> str:
+    """Deadline: the merchant did not answer in time — the refund fires (burden on the merchant)."""
+    request = RefundRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_MERCHANT).first()
+    if request is None:
+        return "noop"
+    order = _lock_order(request.order_id)
+    _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.APPROVED_BY_DEFAULT)
+    _event(request.pk, "approved_by_default", "system", "商家逾期未处理，按规则视为同意，全额退款")
+    _pay(request, order, request.amount_requested, actor="system", note="商家逾期未处理退款申请，系统按规则退款", withdraw_keys=True)
+    breach_record(shop_id=order.shop_id, kind="refund_no_response", order_id=order.pk, note=f"退款申请 {request.request_no} 逾期未处理")
+    orders.order_hold(order_id=order.pk, held=False)
+    return "done"
+
+
+def replacement_overdue(request_id: int) -> str:
+    """Deadline: a promised replacement did not come — full refund and a breach on record."""
+    request = RefundRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_REPLACEMENT).first()
+    if request is None:
+        return "noop"
+    order = _lock_order(request.order_id)
+    _close(request, frm=[RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.BREACH_REFUNDED)
+    _event(request.pk, "breach_refunded", "system", "商家未在承诺时限内补发，系统全额退款并记录违约")
+    _pay(request, order, request.amount_requested, actor="system", note="商家未按承诺补发，系统自动退款", withdraw_keys=True)
+    breach_record(shop_id=order.shop_id, kind="replacement_promise_broken", order_id=order.pk, note=f"退款申请 {request.request_no} 承诺补发未兑现")
+    orders.order_hold(order_id=order.pk, held=False)
+    return "done"
+
+
+def key_verify_for_buyer(*, order: Order, key_id: int):
+    """验货 on the buyer's request. The report is stored on the order; the secret is not shown."""
+    report = inventory.key_verify(order=order, key_id=key_id)
+    if report is None:
+        raise InvalidTransition("no_checker", "该商品没有配置验货方式。")
+    return report
