@@ -4,6 +4,7 @@ from django.urls import include, path
 from kadun.api import api
 
 urlpatterns = [
+    path("", include("kadun.aftersales.urls")),
     path("", include("kadun.web.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

@@ -32,6 +32,7 @@ class BalancesOut(Schema):
     pending: int = Field(description="待结算，分")
     available: int = Field(description="可提现，分")
     deposit: int = Field(description="保证金，分")
+    debt: int = Field(0, description="欠平台的款项（平台先行赔付后待追偿），分")
 
 
 class ApiKeyOut(Schema):

@@ -203,9 +203,9 @@ def test_balances_follow_escrow_confirmation_and_settlement_to_the_fen():
     deadlines_sweep_all()
     after = client.get("/api/merchant/balances").json()
 
-    assert before == {"escrow": 1999, "pending": 1959, "available": 0, "deposit": 0}
+    assert before == {"escrow": 1999, "pending": 1959, "available": 0, "deposit": 0, "debt": 0}
     # The held order auto-confirmed after 24h; its money settles 72h after that.
-    assert after == {"escrow": 0, "pending": 1959, "available": 1959, "deposit": 0}
+    assert after == {"escrow": 0, "pending": 1959, "available": 1959, "deposit": 0, "debt": 0}
 
 
 def test_api_key_is_created_in_a_session_shown_once_and_revoked_by_id():
