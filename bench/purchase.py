@@ -218,6 +218,7 @@ class PhaseResult:
     warmed: int = 0  # warm-up purchases completed (not measured)
     writes: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> rows inserted, updated
     commits: int = 0
+    cpu: dict[str, float | None] = field(default_factory=dict)  # seconds, whole phase incl. warm-up
 
     @property
     def attempted(self) -> int:
@@ -236,7 +237,7 @@ def pct(values: list[float], p: float) -> float:
     return values[k]
 
 
-def run_phase(name: str, make_worker, *, n: int, concurrency: int, warmup: int, seconds: float) -> PhaseResult:
+def run_phase(name: str, make_worker, *, n: int, concurrency: int, warmup: int, seconds: float, monitor: CpuMonitor) -> PhaseResult:
     """Each of ``concurrency`` threads gets a worker (a callable doing one purchase and returning
     its step timings). ``warmup`` purchases run first, unmeasured; then the threads share N
     purchases, and stop starting new ones once ``seconds`` have passed."""
@@ -244,57 +245,58 @@ def run_phase(name: str, make_worker, *, n: int, concurrency: int, warmup: int, 
     lock = threading.Lock()
     counter = iter(range(n))
     clock = {}
+    ends: list[float] = []
 
     def started() -> None:
         clock["t0"] = time.perf_counter()
         clock["deadline"] = clock["t0"] + seconds
 
     barrier = threading.Barrier(concurrency, action=started)
-    ends: list[float] = []
+    workers = [make_worker(i) for i in range(concurrency)]
+
+    def failed(exc: Exception, prefix: str = "") -> None:
+        with lock:
+            result.failed += 1
+            if len(result.errors) < 5:
+                result.errors.append(prefix + str(exc)[:300])
 
     def thread(i: int) -> None:
-        worker = make_worker(i)
-        try:
-            for _ in range(warmup // concurrency + (1 if i < warmup % concurrency else 0)):
-                try:
-                    worker()
-                    with lock:
-                        result.warmed += 1
-                except Exception as exc:  # noqa: BLE001 - a benchmark reports, never stops
-                    with lock:
-                        result.failed += 1
-                        result.errors.append(f"warm-up: {str(exc)[:300]}")
-            barrier.wait()
-            while True:
+        worker = workers[i]
+        for _ in range(warmup // concurrency + (1 if i < warmup % concurrency else 0)):
+            try:
+                worker()
                 with lock:
-                    if time.perf_counter() >= clock["deadline"]:
-                        result.stopped_early = True
-                        break
-                    if next(counter, None) is None:
-                        break
-                try:
-                    timings = worker()
-                except Exception as exc:  # noqa: BLE001
-                    with lock:
-                        result.failed += 1
-                        if len(result.errors) < 5:
-                            result.errors.append(str(exc)[:300])
-                    continue
-                with lock:
-                    result.done += 1
-                    for step, value in timings.items():
-                        result.steps[step].append(value)
-                    ends.append(time.perf_counter())
-        finally:
-            close = getattr(worker, "close", None)
-            if close:
-                close()
+                    result.warmed += 1
+            except Exception as exc:  # noqa: BLE001 - a benchmark reports, never stops
+                failed(exc, "warm-up: ")
+        barrier.wait()
+        while True:
+            with lock:
+                if time.perf_counter() >= clock["deadline"]:
+                    result.stopped_early = True
+                    break
+                if next(counter, None) is None:
+                    break
+            try:
+                timings = worker()
+            except Exception as exc:  # noqa: BLE001
+                failed(exc)
+                continue
+            with lock:
+                result.done += 1
+                for step, value in timings.items():
+                    result.steps[step].append(value)
+                ends.append(time.perf_counter())
 
+    monitor.start()
     threads = [threading.Thread(target=thread, args=(i,), daemon=True) for i in range(concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    result.cpu = monitor.stop()
+    for worker in workers:
+        worker.close()
     result.seconds = (max(ends) - clock["t0"]) if ends else 0.0
     return result
 
@@ -316,6 +318,72 @@ def count_writes(result: PhaseResult, before, after) -> None:
         if ins - ins0 or upd - upd0:
             result.writes[table] = (ins - ins0, upd - upd0)
     result.commits = commits_after - commits_before - 2  # less the two reading connections' own
+
+
+def proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) a process has used, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMonitor:
+    """CPU used during a phase by the server process, by the PostgreSQL backends serving the bench
+    database (local server only: found by their process title), and by this client process.
+    Backends are sampled every quarter second, so one that exits mid-phase is still counted."""
+
+    def __init__(self, db_name: str, server_pid: int | None = None):
+        self.marker = f" {db_name} "
+        self.server_pid = server_pid
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _backends(self) -> list[int]:
+        pids = []
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    title = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                if title.startswith("postgres: ") and self.marker in title:
+                    pids.append(int(entry.name))
+        return pids
+
+    def _sample(self, initial: bool = False) -> None:
+        for pid in self._backends():
+            cpu = proc_cpu(pid)
+            if cpu is None:
+                continue
+            self.first.setdefault(pid, cpu if initial else 0.0)
+            self.last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(0.25):
+            self._sample()
+
+    def start(self) -> None:
+        self.t0 = time.perf_counter()
+        self._sample(initial=True)
+        self.server0 = proc_cpu(self.server_pid) if self.server_pid else None
+        self.client0 = time.process_time()
+        self.thread.start()
+
+    def stop(self) -> dict[str, float | None]:
+        self._sample()
+        self.stop_event.set()
+        self.thread.join()
+        server = proc_cpu(self.server_pid) if self.server_pid else None
+        return {
+            "server": (server - self.server0) if server is not None and self.server0 is not None else None,
+            "postgres": sum(self.last[p] - self.first[p] for p in self.last) if self.last else None,
+            "client": time.process_time() - self.client0,
+            "wall": time.perf_counter() - self.t0,
+        }
 
 
 # --- HTTP purchases ---------------------------------------------------------------------------
@@ -662,6 +730,19 @@ def report(args, info: dict, app: PhaseResult, raw: PhaseResult, total_seconds: 
         cells = "".join(f"{1000 * pct(p.steps[s], 50):>8.1f} /{1000 * pct(p.steps[s], 99):>7.1f}" for s in (*STEPS, "purchase"))
         print(f"{p.name:<20}{cells}")
     print()
+    print("CPU per purchase, ms (whole phase incl. warm-up / purchases attempted)")
+    print(f"{'':<20}{'server':>10}{'PostgreSQL':>12}{'client':>10}{'total':>10}   machine-bound max purchases/s")
+    for p in (app, raw):
+        n = max(1, p.attempted)
+        parts = [p.cpu.get(k) for k in ("server", "postgres", "client")]
+        cells = "".join(f"{1000 * v / n:>{w}.1f}" if v is not None else f"{'-':>{w}}" for v, w in zip(parts, (10, 12, 10)))
+        total = sum(v for v in parts if v is not None) / n
+        bound = f"{info['cpus'] / total:.0f}" if total else "-"
+        print(f"{p.name:<20}{cells}{1000 * total:>10.1f}   {bound}")
+    if app.cpu.get("server"):
+        print(f"one server process holds the GIL while it runs Python: at {1000 * app.cpu['server'] / max(1, app.attempted):.0f} ms of "
+              f"server CPU a purchase it cannot exceed about {max(1, app.attempted) / app.cpu['server']:.0f} purchases/s on any machine")
+    print()
     print("database work per purchase (PostgreSQL statistics, warm-up included): rows inserted / updated")
     tables = sorted(set(app.writes) | set(raw.writes))
     print(f"{'table':<30}{'HTTP':>12}{'raw SQL':>12}")
@@ -739,7 +820,10 @@ def main() -> None:
         time.sleep(1.5)  # let the server's connection report its statistics
         before = db_counters(db_url)
         say("HTTP phase")
-        app = run_phase("HTTP (kadun serve)", http_buyer, n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds)
+        app = run_phase(
+            "HTTP (kadun serve)", http_buyer, n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds,
+            monitor=CpuMonitor(args.db_name, server.proc.pid),
+        )
         say(f"  {app.done} purchases in {app.seconds:.1f} s = {app.rate:.1f}/s ({app.failed} failed)")
         server.stop()
         server = None
@@ -756,7 +840,7 @@ def main() -> None:
         raw = run_phase(
             "raw SQL (psycopg)",
             lambda i: SqlBuyer(db_url, product_id=seeded["products"]["raw"], shop_id=shop_id, seq=seq, templates=templates),
-            n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds,
+            n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds, monitor=CpuMonitor(args.db_name),
         )
         say(f"  {raw.done} purchases in {raw.seconds:.1f} s = {raw.rate:.1f}/s ({raw.failed} failed)")
         time.sleep(1.0)

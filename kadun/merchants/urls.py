@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/<str:order_no>/", views.order_detail, name="order"),
     path("orders/<str:order_no>/accept/", views.order_accept, name="order_accept"),
     path("orders/<str:order_no>/deliver/", views.order_deliver, name="order_deliver"),
+    path("orders/<str:order_no>/milestone/", views.order_milestone, name="order_milestone"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

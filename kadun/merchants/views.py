@@ -16,6 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kadun.accounts import selectors as account_selectors
 from kadun.accounts import services as account_services
+from kadun.aftersales import selectors as refund_selectors
+from kadun.aftersales.states import RequestStatus
 from kadun.catalog import selectors as catalog_selectors
 from kadun.catalog import services as catalog_services
 from kadun.catalog.states import Category, Delivery
@@ -55,9 +57,16 @@ def merchant_page(view):
         except NotAMerchant:
             messages.info(request, _("请先开通店铺。"))
             return redirect("merchants:open")
+        _count_open_refunds(request, shop)
         return view(request, shop, *args, **kwargs)
 
     return login_required(wrapped)
+
+
+def _count_open_refunds(request, shop) -> None:
+    """The nav shows how many refund requests wait for the merchant; counted only when a page
+    renders the nav (the template calls it)."""
+    request.merchant_open_refunds = lambda: refund_selectors.merchant_queue(shop=shop, open_only=True).count()
 
 
 def _status(value: str) -> dict:
@@ -120,6 +129,7 @@ def dashboard(request, shop):
         "balances_yuan": {k: fen_to_yuan(v) for k, v in balances.items()},
         "waiting": waiting,
         "product_count": catalog_selectors.products_of_shop(shop=shop).count(),
+        "open_refunds": refund_selectors.merchant_queue(shop=shop, open_only=True).count(),
     })
 
 
@@ -259,6 +269,17 @@ def _order_page(request, shop, order, *, deliver_form=None, status: int = 200):
     ]
     manual = not order.is_auto
     waiting = order.status in (OrderStatus.PAID, OrderStatus.IN_SERVICE)
+    _count_open_refunds(request, shop)
+    # The milestones frozen onto the order at purchase (not the product's current rules).
+    steps = ((order.policy_snapshot or {}).get("rules") or {}).get("milestones") or [] if manual else []
+    milestones = [
+        {"no": n, "name": m["name"], "percent": f"{m['refundable_bps'] / 100:g}", "reached": n <= order.milestone}
+        for n, m in enumerate(steps, start=1)
+    ]
+    refunds = [
+        {"request": r, "status": RequestStatus(r.status).label if r.status in RequestStatus.values else r.status, "amount": fen_to_yuan(r.amount_requested)}
+        for r in refund_selectors.requests_of_order(order)
+    ]
     return render(request, "merchants/order_detail.html", {
         "shop": shop,
         "order": order,
@@ -276,6 +297,9 @@ def _order_page(request, shop, order, *, deliver_form=None, status: int = 200):
         "can_accept": manual and order.status == OrderStatus.PAID,
         "can_deliver": manual and waiting,
         "deliver_form": deliver_form or DeliverForm(),
+        "milestones": milestones,
+        "can_mark_milestone": manual and order.status == OrderStatus.IN_SERVICE and bool(milestones),
+        "refunds": refunds,
     }, status=status)
 
 
@@ -320,6 +344,24 @@ def order_deliver(request, order_no: str):
             return redirect("merchants:order", order_no=order.order_no)
     order.refresh_from_db()
     return _order_page(request, shop, order, deliver_form=form, status=400)
+
+
+@login_required
+@require_POST
+def order_milestone(request, order_no: str):
+    """标记进度: the merchant marks a milestone of the order's frozen refund rules as reached."""
+    order = _merchant_order(request, order_no)
+    try:
+        milestone = int(request.POST.get("milestone", ""))
+    except ValueError:
+        milestone = 0
+    try:
+        order_services.order_milestone(order=order, shop=order.shop, milestone=milestone)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已标记服务进度。"))
+    return redirect("merchants:order", order_no=order.order_no)
 
 
 # --- API keys -----------------------------------------------------------------------------

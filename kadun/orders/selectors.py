@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 
 from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
@@ -122,12 +122,17 @@ def order_invariants(report) -> None:
             report.problems.append(f"order {order.order_no} ({order.status}): escrow {balance} != expected {expected}")
         if order.status in HELD | {OrderStatus.CONFIRMED} and was_paid != order.amount:
             report.problems.append(f"order {order.order_no} ({order.status}): paid {was_paid} != amount {order.amount}")
-    sold_counts: dict[int, int] = {}
-    for row in CardKey.objects.filter(status=KeyStatus.SOLD).values("order_id").annotate(n=Count("id")):
-        sold_counts[row["order_id"]] = row["n"]
+    # Units handed over: keys still with the buyer plus keys refunded (withdrawn "refunded").
+    # Replaced keys are not units: their replacement is.
+    units: dict[int, int] = {}
+    handed = CardKey.objects.filter(Q(status=KeyStatus.SOLD) | Q(status=KeyStatus.WITHDRAWN, withdrawn_reason="refunded"))
+    for row in handed.values("order_id").annotate(n=Count("id")):
+        units[row["order_id"]] = row["n"]
     for order_id, qty, status in Order.objects.filter(delivery="auto").values_list("id", "quantity", "status").iterator(chunk_size=5000):
-        n = sold_counts.get(order_id, 0)
+        n = units.get(order_id, 0)
         if status in (OrderStatus.DELIVERED, OrderStatus.CONFIRMED) and n != qty:
+            report.problems.append(f"order #{order_id}: {n} keys delivered for quantity {qty}")
+        if status == OrderStatus.REFUNDED and n > qty:
             report.problems.append(f"order #{order_id}: {n} keys delivered for quantity {qty}")
         if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED) and n:
             report.problems.append(f"order #{order_id} ({status}) holds {n} keys")

@@ -7,4 +7,4 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from kadun.payments import services  # noqa: F401  (outbox senders)
-        from kadun.payments.providers import sandbox  # noqa: F401  (registers the provider)
+        from kadun.payments.providers import sandbox, wallet  # noqa: F401  (registers the providers)

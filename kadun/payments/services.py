@@ -123,13 +123,14 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
             (codes.merchant_available(order.shop_id), -from_available),
             (codes.PLATFORM_ADVANCE, -shortfall),
         ]
-    target = codes.external(payment.provider) if destination == "source" else codes.buyer_wallet(order.buyer_id)
+    to_wallet = destination == "wallet" or payment.provider == "wallet"  # a wallet payment's source is the wallet
+    target = codes.buyer_wallet(order.buyer_id) if to_wallet else codes.external(payment.provider)
     lines.append((target, amount))
     refund = Refund.objects.create(
         order=order, payment=payment, refund_no=refund_no, amount=amount, reason=reason[:40], note=note[:300],
-        destination=destination, idempotency_key=idem, created_at=clock.now(),
-        status=RefundStatus.PENDING if destination == "source" else RefundStatus.SUCCEEDED,
-        completed_at=None if destination == "source" else clock.now(),
+        destination="wallet" if to_wallet else "source", idempotency_key=idem, created_at=clock.now(),
+        status=RefundStatus.SUCCEEDED if to_wallet else RefundStatus.PENDING,
+        completed_at=clock.now() if to_wallet else None,
     )
     ledger.entry_post(kind="refund", idempotency_key=idem, lines=lines, ref_type="order", ref_id=order.pk, memo=reason)
     if shortfall:
@@ -139,9 +140,31 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
             lines=[(codes.merchant_debt(order.shop_id), -shortfall), (codes.PLATFORM_ADVANCE, shortfall)],
             ref_type="order", ref_id=order.pk, memo="先行赔付，记为商家欠款",
         )
-    if destination == "source":
+    if not to_wallet:
         outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
     return refund
+
+
+def payment_pay_with_wallet(*, order, user) -> str:
+    """Pay a pending order from the buyer's wallet: wallet → escrow and delivery, in one
+    transaction. The floored wallet account refuses the entry when the balance is short."""
+    from kadun.core.errors import Forbidden
+    from kadun.orders import services as orders
+
+    if not user or not user.is_authenticated or order.buyer_id != user.pk:
+        raise Forbidden("wallet_not_yours", "只能用自己的余额支付自己的订单。")
+    with transaction.atomic():
+        payment = Payment.objects.get(order=order)
+        if payment.provider != "wallet":
+            raise BadNotification("not_a_wallet_payment", "该订单不是余额支付。", status=409)
+        if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now()):
+            return "duplicate"
+        ledger.entry_post(
+            kind="payment", idempotency_key=f"payment:{payment.pk}",
+            lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
+            ref_type="order", ref_id=order.pk, memo="余额支付",
+        )
+        return orders.order_on_paid(order_id=order.pk)
 
 
 @sender("provider_refund")

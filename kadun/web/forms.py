@@ -11,9 +11,16 @@ class CheckoutForm(forms.Form):
         label=_("查询密码（至少6位，凭订单号和它查询订单）"), min_length=6, max_length=128, required=False, widget=forms.PasswordInput
     )
 
-    def __init__(self, *args, product, user, **kwargs):
+    no_reason_waived = forms.BooleanField(
+        label=_("我已知悉：本商品为数字商品，一经发货不适用七天无理由退货（卡密未查看时仍可按规则即时退款）。"), required=False
+    )
+    pay_with = forms.ChoiceField(label=_("支付方式"), choices=[("sandbox", _("沙箱支付（测试）")), ("wallet", _("平台余额"))], initial="sandbox")
+
+    def __init__(self, *args, product, user, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
+        if policy is None or policy.rules.get("no_reason_7days"):
+            del self.fields["no_reason_waived"]
         self.fields["quantity"].max_value = product.max_per_order
         self.fields["quantity"].widget.attrs.update(max=product.max_per_order, min=1)
         if not product.is_auto:
@@ -22,6 +29,7 @@ class CheckoutForm(forms.Form):
         if self.is_guest:
             self.fields["contact"].required = True
             self.fields["query_password"].required = True
+            del self.fields["pay_with"]
         else:
             del self.fields["contact"]
             del self.fields["query_password"]

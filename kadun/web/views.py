@@ -1,6 +1,8 @@
 """Buyer-facing pages: storefront, product, checkout, order page with reveal, lookup, accounts."""
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -70,8 +72,16 @@ def product_page(request, product_id: int):
         product = catalog.product_public(product_id)
     except DomainError:
         raise Http404 from None
-    form = CheckoutForm(product=product, user=request.user)
-    return render(request, "web/product.html", {"product": product, "form": form})
+    form = CheckoutForm(product=product, user=request.user, policy=catalog.policy_current(product))
+    return render(request, "web/product.html", _product_context(request, product, form))
+
+
+def _product_context(request, product, form) -> dict:
+    from kadun.ledger import accounts as codes
+    from kadun.ledger.selectors import balance_of
+
+    wallet = balance_of(codes.buyer_wallet(request.user.pk)) if request.user.is_authenticated else None
+    return {"product": product, "form": form, "policy": catalog.policy_text(product), "wallet": wallet}
 
 
 @require_POST
@@ -80,7 +90,13 @@ def checkout(request, product_id: int):
         product = catalog.product_public(product_id)
     except DomainError:
         raise Http404 from None
-    form = CheckoutForm(request.POST, product=product, user=request.user)
+    form = CheckoutForm(request.POST, product=product, user=request.user, policy=catalog.policy_current(product))
+    if form.is_valid() and form.cleaned_data.get("pay_with") == "wallet":
+        from kadun.ledger import accounts as codes
+        from kadun.ledger.selectors import balance_of
+
+        if balance_of(codes.buyer_wallet(request.user.pk)) < product.price * form.cleaned_data["quantity"]:
+            form.add_error("pay_with", _("平台余额不足，请选择其他支付方式。"))
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -91,7 +107,15 @@ def checkout(request, product_id: int):
                 contact=data.get("contact", ""),
                 query_password=data.get("query_password", ""),
                 buyer_inputs=form.buyer_inputs(),
+                no_reason_waived=data.get("no_reason_waived", False),
+                provider=data.get("pay_with") or "sandbox",
             )
+            if order.payment.provider == "wallet":
+                from kadun.payments.services import payment_pay_with_wallet
+
+                payment_pay_with_wallet(order=order, user=request.user)
+                messages.success(request, _("已用平台余额支付。"))
+                return redirect("web:order", order.order_no)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -101,7 +125,7 @@ def checkout(request, product_id: int):
             link = settings.SITE_URL + reverse("web:order_open", args=[token]) if order.is_guest else None
             request.kadun_sensitive = True
             return render(request, "web/order_created.html", {"order": order, "pay_url": pay_url, "access_link": link})
-    return render(request, "web/product.html", {"product": product, "form": form}, status=400)
+    return render(request, "web/product.html", _product_context(request, product, form), status=400)
 
 
 def order_open(request, token: str):
@@ -115,11 +139,27 @@ def order_open(request, token: str):
 
 
 def _order_context(request, order, role):
+    from kadun.aftersales import selectors as aftersales
+    from kadun.aftersales.states import Reason
+
     payment = payment_reads.payment_of(order)
+    keys = inventory_reads.keys_of_order(order) if order.is_auto else []
+    refund_requests = list(aftersales.requests_of_order(order))
+    open_request = next((r for r in refund_requests if r.is_open), None)
+    refundable = order.status in (OrderStatus.PAID, OrderStatus.IN_SERVICE, OrderStatus.DELIVERED, OrderStatus.CONFIRMED) and order.refunded_amount < order.amount
     return {
+        "refund_requests": refund_requests,
+        "open_request": open_request,
+        "can_request_refund": role == BUYER and refundable and open_request is None,
+        "unrevealed_keys": [k for k in keys if k["active"] and not k["first_revealed_at"]],
+        "refund_reasons": Reason.choices,
+        "has_checker": order.is_auto and (order.product.checker or {}).get("kind", "none") != "none",
+        "verifications": inventory_reads.verifications_of(order),
+        "policy": order.policy_snapshot,
+        "refund_form_key": secrets.token_hex(8),  # one per rendered form: a double submit is one request
         "order": order,
         "role": role,
-        "keys": inventory_reads.keys_of_order(order) if order.is_auto else [],
+        "keys": keys,
         "events": orders.events_of(order),
         "payment": payment,
         "refunds": payment_reads.refunds_of(order),

@@ -14,6 +14,11 @@ from kadun.inventory.services import key_reveal
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def card_keys(settings):
     """Point KADUN_CARD_KEYS at new values, clearing the cached MultiFernet each time."""

@@ -15,6 +15,11 @@ from kadun.inventory.services import MAX_KEY_LENGTH, keys_import, parse_text, pa
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def paste(product, text):
     return keys_import(product=product, lines=parse_text(text), source="paste")
 
