@@ -116,3 +116,45 @@ def test_same_notification_posted_ten_times_at_once_delivers_once():
     assert balance_of(codes.escrow(order.pk)) == 1500
     assert balance_of(codes.external("sandbox")) == -1500
     assert platform_check().ok
+
+
+def test_payment_racing_expiry_either_delivers_or_refunds_in_full():
+    """Notifications land while a sweeper expires the same orders: each order ends delivered with
+    its key, or refunded in full; a notification that lost the race is answered with an error and
+    the gateway's retry settles it."""
+    from kadun.core import clock
+    from kadun.deadlines.services import deadlines_sweep_all
+
+    import datetime as dt
+
+    product = make_product(keys=20, price=700)
+    orders = [buy(product, contact=f"racer{i}@example.com")[0] for i in range(20)]
+    clock.advance(dt.timedelta(minutes=15, seconds=1))  # every order is due to expire now
+    notifications = [signed_notification(order) for order in orders]
+
+    def act(job):
+        if job is None:
+            return deadlines_sweep_all()
+        response = Client(raise_request_exception=False).post(NOTIFY, job)
+        return response.status_code, response.content.decode()
+
+    answers = all_at_once(act, notifications + [None, None])[:20]
+    print("RACE", answers, list(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)))
+
+    for order, params, answer in zip(orders, notifications, answers):
+        if answer != (200, "success"):  # the gateway retries until it hears "success"
+            assert post(signed_notification(order)) == (200, "success")
+    clock.advance(dt.timedelta(hours=1))
+    deadlines_sweep_all()  # expiries that lost the race are retried and find nothing to do
+
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        assert Payment.objects.get(order=order).status == PaymentStatus.SUCCEEDED
+        keys = CardKey.objects.filter(order=order).count()
+        refunds = list(Refund.objects.filter(order=order).values_list("amount", flat=True))
+        if order.status == OrderStatus.DELIVERED:
+            assert (keys, refunds, balance_of(codes.escrow(order.pk))) == (1, [], 700)
+        else:
+            assert order.status == OrderStatus.REFUNDED
+            assert (keys, refunds, balance_of(codes.escrow(order.pk))) == (0, [700], 0)
+    assert JournalEntry.objects.filter(kind="payment").count() == 20
+    assert platform_check().ok

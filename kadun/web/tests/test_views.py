@@ -212,3 +212,9 @@ def test_pages_switch_to_english(product):
     client = Client()
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert 'lang="en"' in client.get("/").content.decode()
+
+
+def test_not_found_page_is_chinese_and_leaks_nothing(db):
+    response = Client().get("/orders/202601010000000000/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
