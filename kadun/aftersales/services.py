@@ -305,32 +305,37 @@ def refund_request_withdraw(*, request: RefundRequest) -> RefundRequest:
     return request
 
 
-def merchant_silent(request_id: int) -> str:
-    """Deadline: the merchant did not answer in time — the refund fires (burden on the merchant)."""
-    request = RefundRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_MERCHANT).first()
+def _refund_by_default(request_id: int, *, waiting: str, to: str, explanation: str, pay_note: str, breach: str, breach_note: str) -> str:
+    """A deadline's written-down outcome: the merchant did not act in time, so the buyer is
+    refunded as requested and the breach goes on the merchant's record."""
+    request = RefundRequest.objects.filter(pk=request_id, status=waiting).first()
     if request is None:
         return "noop"
     order = _lock_order(request.order_id)
-    _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.APPROVED_BY_DEFAULT)
-    _event(request.pk, "approved_by_default", "system", "商家逾期未处理，按规则视为同意，全额退款")
-    _pay(request, order, request.amount_requested, actor="system", note="商家逾期未处理退款申请，系统按规则退款", withdraw_keys=True)
-    breach_record(shop_id=order.shop_id, kind="refund_no_response", order_id=order.pk, note=f"退款申请 {request.request_no} 逾期未处理")
+    _close(request, frm=[waiting], to=to)
+    _event(request.pk, to, "system", explanation)
+    _pay(request, order, request.amount_requested, actor="system", note=pay_note, withdraw_keys=True)
+    breach_record(shop_id=order.shop_id, kind=breach, order_id=order.pk, note=f"退款申请 {request.request_no} {breach_note}")
     orders.order_hold(order_id=order.pk, held=False)
     return "done"
+
+
+def merchant_silent(request_id: int) -> str:
+    """Deadline: the merchant did not answer in time — the refund fires (burden on the merchant)."""
+    return _refund_by_default(
+        request_id, waiting=RequestStatus.AWAITING_MERCHANT, to=RequestStatus.APPROVED_BY_DEFAULT,
+        explanation="商家逾期未处理，按规则视为同意，全额退款", pay_note="商家逾期未处理退款申请，系统按规则退款",
+        breach="refund_no_response", breach_note="逾期未处理",
+    )
 
 
 def replacement_overdue(request_id: int) -> str:
     """Deadline: a promised replacement did not come — full refund and a breach on record."""
-    request = RefundRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_REPLACEMENT).first()
-    if request is None:
-        return "noop"
-    order = _lock_order(request.order_id)
-    _close(request, frm=[RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.BREACH_REFUNDED)
-    _event(request.pk, "breach_refunded", "system", "商家未在承诺时限内补发，系统全额退款并记录违约")
-    _pay(request, order, request.amount_requested, actor="system", note="商家未按承诺补发，系统自动退款", withdraw_keys=True)
-    breach_record(shop_id=order.shop_id, kind="replacement_promise_broken", order_id=order.pk, note=f"退款申请 {request.request_no} 承诺补发未兑现")
-    orders.order_hold(order_id=order.pk, held=False)
-    return "done"
+    return _refund_by_default(
+        request_id, waiting=RequestStatus.AWAITING_REPLACEMENT, to=RequestStatus.BREACH_REFUNDED,
+        explanation="商家未在承诺时限内补发，系统全额退款并记录违约", pay_note="商家未按承诺补发，系统自动退款",
+        breach="replacement_promise_broken", breach_note="承诺补发未兑现",
+    )
 
 
 def key_verify_for_buyer(*, order: Order, key_id: int):

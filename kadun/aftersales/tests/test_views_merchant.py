@@ -19,7 +19,6 @@ from kadun.inventory.services import key_reveal
 from kadun.ledger import accounts as codes
 from kadun.ledger.selectors import balance_of
 from kadun.orders.models import Order
-from kadun.orders.services import order_accept
 from kadun.orders.states import OrderStatus
 from kadun.payments.models import Refund
 
@@ -317,43 +316,3 @@ def test_checker_saves_a_format_and_never_shows_an_http_secret(client, merchant)
 
     client.post(url, {"kind": "http", "url": "https://checker.example/v2", "secret": ""})  # blank keeps it
     assert Product.objects.get(pk=product.pk).checker == {"kind": "http", "url": "https://checker.example/v2", "secret": SECRET}
-
-
-# --- milestones on the order page ---------------------------------------------------------
-
-
-def test_milestones_are_marked_in_order_and_out_of_range_is_refused(client, merchant):
-    rules = {"milestones": [{"name": "接单", "refundable_bps": 10000}, {"name": "完成一半", "refundable_bps": 5000}]}
-    service = make_product(merchant, delivery="manual", price=3000, refund_rules=rules)
-    order, _, _ = buy(service, buyer_inputs={"account": "wzry-player-77"})
-    order = pay(order)
-    order_accept(order=order, shop=merchant)
-    url = reverse("merchants:order_milestone", args=[order.order_no])
-
-    page = client.get(reverse("merchants:order", args=[order.order_no])).content.decode()
-    assert "标记进度" in page and "完成后可退 50%" in page
-
-    response = client.post(url, {"milestone": "3"}, follow=True)
-    assert "服务进度节点不存在" in response.content.decode()
-    assert _reload(order).milestone == 0
-
-    client.post(url, {"milestone": "1"})
-    assert _reload(order).milestone == 1
-
-    response = client.post(url, {"milestone": "1"}, follow=True)
-    assert "只能在服务中按顺序推进进度" in response.content.decode()
-    assert _reload(order).milestone == 1
-
-
-def test_another_merchant_cannot_mark_a_milestone(client, merchant):
-    other = make_shop()
-    rules = {"milestones": [{"name": "接单", "refundable_bps": 10000}]}
-    service = make_product(other, delivery="manual", refund_rules=rules)
-    order, _, _ = buy(service, buyer_inputs={"account": "x1"})
-    order = pay(order)
-    order_accept(order=order, shop=other)
-
-    response = client.post(reverse("merchants:order_milestone", args=[order.order_no]), {"milestone": "1"})
-
-    assert response.status_code == 404
-    assert _reload(order).milestone == 0
