@@ -8,7 +8,7 @@ from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
 
 
 def requests_of_order(order):
-    return RefundRequest.objects.filter(order=order).prefetch_related("events", "evidence").order_by("-id")
+    return RefundRequest.objects.filter(order=order).select_related("order").prefetch_related("events", "evidence").order_by("-id")
 
 
 def open_request_of(order) -> RefundRequest | None:

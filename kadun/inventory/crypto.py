@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import unicodedata
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -33,12 +34,20 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
+# Zero-width and byte-order marks ride along with pasted keys and are invisible on screen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+
 def normalize(secret: str) -> str:
-    return secret.strip()
+    """The key as stored and delivered: invisible characters removed, whitespace trimmed."""
+    return secret.translate(_INVISIBLE).strip()
 
 
 def fingerprint(secret: str) -> str:
-    return hmac.new(settings.KADUN_KEY_HASH_SECRET.encode(), normalize(secret).encode(), hashlib.sha256).hexdigest()
+    """Keyed hash for duplicate detection. NFKC folds full-width and other look-alike forms, so
+    a key pasted in full-width characters is still the same key."""
+    canonical = unicodedata.normalize("NFKC", normalize(secret))
+    return hmac.new(settings.KADUN_KEY_HASH_SECRET.encode(), canonical.encode(), hashlib.sha256).hexdigest()
 
 
 def mask(secret: str) -> str:

@@ -160,6 +160,24 @@ def test_logged_in_buyer_refunds_to_the_wallet_by_api_key(product):
     assert platform_check().ok
 
 
+def test_logged_in_buyer_session_needs_the_csrf_token_to_ask_by_form(product):
+    buyer = make_user()
+    order, _ = paid_order(product, buyer=buyer)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(buyer)
+    form = {"reason": "unrevealed", "key_ids": ",".join(map(str, key_ids(order)))}
+
+    refused = browser.post(f"/api/orders/{order.order_no}/refund-requests", form)
+    browser.cookies["csrftoken"] = "a" * 32
+    accepted = browser.post(f"/api/orders/{order.order_no}/refund-requests", form, headers={"X-CSRFToken": "a" * 32})
+
+    assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
+    assert accepted.status_code == 201 and accepted.json()["status"] == "approved"
+    order.refresh_from_db()
+    assert order.refunded_amount == 1000 and refunds_of(order) == [1000] and escrow(order) == 0
+    assert platform_check().ok
+
+
 def test_revealed_key_asking_as_unrevealed_is_not_eligible_and_nothing_is_paid(product):
     order, token = paid_order(product)
     guest = as_guest(token)

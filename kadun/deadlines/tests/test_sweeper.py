@@ -1,7 +1,6 @@
 """Deadlines fire on time, once, and the money they move is exact to the 分."""
 import datetime as dt
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -170,7 +169,6 @@ def test_buyer_confirm_before_the_window_makes_auto_confirm_a_noop(shop):
 @pytest.mark.django_db(transaction=True)
 def test_four_sweepers_fire_three_hundred_deadlines_each_exactly_once(shop, settings):
     settings.KADUN_SWEEP_BATCH = 7  # small batches: the sweepers interleave and contend
-    started = time.monotonic()
     product = make_product(shop, keys=300, price=1000)
 
     def buy_and_pay(n):
@@ -191,8 +189,6 @@ def test_four_sweepers_fire_three_hundred_deadlines_each_exactly_once(shop, sett
     due = Deadline.objects.filter(fired_at__isnull=True, due_at__lte=clock.now())
     assert due.filter(kind=KIND_AUTOCONFIRM).count() == 300
     assert due.filter(kind=KIND_EXPIRE).count() == 300  # the orders' payment deadlines: due too, now no-ops
-    print(f"setup {time.monotonic() - started:.1f}s")
-    started = time.monotonic()
 
     barrier = threading.Barrier(4, timeout=60)
 
@@ -209,7 +205,6 @@ def test_four_sweepers_fire_three_hundred_deadlines_each_exactly_once(shop, sett
     with ThreadPoolExecutor(4) as pool:
         taken = list(pool.map(sweeper, range(4)))
 
-    print(f"sweep {time.monotonic() - started:.1f}s, taken per sweeper {taken}")
     assert sum(taken) == 600  # no deadline taken twice
     assert not Deadline.objects.filter(fired_at__isnull=True, due_at__lte=clock.now()).exists()
     fired = Deadline.objects.filter(subject_id__in=orders, fired_at__isnull=False, attempts=1)

@@ -2,6 +2,7 @@
 import hashlib
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
@@ -126,3 +127,58 @@ def test_import_keys_command_imports_a_hundred_thousand_lines(tmp_path, shop):
     assert "imported 100000 of 100000" in out.getvalue()
     assert CardKey.objects.filter(product=product).count() == 100_000
     assert elapsed < 90
+
+
+def test_key_differing_only_by_invisible_characters_is_a_duplicate(shop):
+    """A zero-width space or BOM pasted with a key must not make it a "new" key that sells twice."""
+    first = make_product(make_shop())
+    paste(first, "INVISIBLE-KEY-0001\n")
+    report = keys_import(
+        product=make_product(shop),
+        lines=[(1, "INVISIBLE-KEY-0001\u200b"), (2, "\ufeffINVISIBLE-KEY-0001"), (3, "\u200b")],
+        source="paste",
+    )
+    assert report.imported == 0
+    assert report.duplicate_existing == [1]  # the same key as the other merchant's
+    assert report.duplicate_in_file == [2]  # the same key as line 1 once the BOM is dropped
+    assert report.invalid == [3]
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_two_merchants_importing_the_same_keys_at_once_get_each_key_once():
+    """Same 1000 keys, one merchant in file order and the other in reverse order, at the same time:
+    every key is stored once and the loser's report names the rest as already on the platform.
+
+    To make "at the same time" certain, the test holds a SHARE lock on the key table until both
+    imports are waiting to insert, then lets them go together."""
+    from django.db import transaction
+
+    products = [make_product(make_shop()), make_product(make_shop())]
+    keys = [f"RACE-{i:05d}-KEY" for i in range(1000)]
+    inputs = [list(enumerate(keys, start=1)), list(enumerate(reversed(keys), start=1))]
+
+    def run(i):
+        try:
+            return keys_import(product=products[i], lines=inputs[i], source="paste")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE inventory_cardkey IN SHARE MODE")
+            futures = [pool.submit(run, i) for i in (0, 1)]
+            for _ in range(200):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0] >= 2:
+                    break
+                time.sleep(0.05)
+        reports = [f.result() for f in futures]
+
+    assert sum(r.imported for r in reports) == 1000
+    assert sum(len(r.duplicate_existing) for r in reports) == 1000
+    assert CardKey.objects.count() == 1000
+    stored = sorted(crypto.decrypt(s) for s in CardKey.objects.values_list("secret", flat=True))
+    assert stored == keys

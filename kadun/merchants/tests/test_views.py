@@ -383,6 +383,12 @@ def test_post_without_csrf_token_is_refused(merchant):
 # --- service milestones (标记进度) -----------------------------------------------------------
 
 
+def _reload(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+
 def test_milestones_are_marked_in_order_and_out_of_range_is_refused(client, merchant):
     rules = {"milestones": [{"name": "接单", "refundable_bps": 10000}, {"name": "完成一半", "refundable_bps": 5000}]}
     service = make_product(merchant, delivery="manual", price=3000, refund_rules=rules)

@@ -2,6 +2,7 @@
 
 Every thread closes its own database connection when it is done.
 """
+import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,6 +13,8 @@ from django.test import Client
 
 from conftest import buy, make_product, signed_notification
 from kadun.backoffice.selectors import platform_check
+from kadun.core import clock
+from kadun.deadlines.services import deadlines_sweep_all
 from kadun.inventory.models import CardKey
 from kadun.inventory.states import KeyStatus
 from kadun.ledger import accounts as codes
@@ -122,11 +125,6 @@ def test_payment_racing_expiry_either_delivers_or_refunds_in_full():
     """Notifications land while a sweeper expires the same orders: each order ends delivered with
     its key, or refunded in full; a notification that lost the race is answered with an error and
     the gateway's retry settles it."""
-    from kadun.core import clock
-    from kadun.deadlines.services import deadlines_sweep_all
-
-    import datetime as dt
-
     product = make_product(keys=20, price=700)
     orders = [buy(product, contact=f"racer{i}@example.com")[0] for i in range(20)]
     clock.advance(dt.timedelta(minutes=15, seconds=1))  # every order is due to expire now
@@ -139,9 +137,8 @@ def test_payment_racing_expiry_either_delivers_or_refunds_in_full():
         return response.status_code, response.content.decode()
 
     answers = all_at_once(act, notifications + [None, None])[:20]
-    print("RACE", answers, list(Order.objects.filter(pk__in=[o.pk for o in orders]).values_list("status", flat=True)))
 
-    for order, params, answer in zip(orders, notifications, answers):
+    for order, answer in zip(orders, answers):
         if answer != (200, "success"):  # the gateway retries until it hears "success"
             assert post(signed_notification(order)) == (200, "success")
     clock.advance(dt.timedelta(hours=1))

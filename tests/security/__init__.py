@@ -1,0 +1,137 @@
+"""Security tests: who may see and do what (the permission matrix) and API fuzzing.
+
+Both build one shared world once per module, inside a transaction that is rolled back when the
+module ends; each test then runs in a savepoint of its own (pytest-django's ``db``), so a test
+that succeeds in changing something never leaks into the next one.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+STAFF_ROLES = ("support", "arbitrator", "risk", "admin")
+GUEST_PASSWORD = "chaxun123"
+
+
+@dataclass
+class World:
+    shop_a: object = None
+    shop_b: object = None
+    auto: object = None  # shop A, auto delivery, format 验货 checker
+    manual: object = None  # shop A, manual service
+    product_b: object = None
+    buyer: object = None
+    other_buyer: object = None
+    merchant: object = None  # owner of shop A
+    other_merchant: object = None  # owner of shop B
+    staff: dict = field(default_factory=dict)  # role -> user
+    auto_order: object = None  # the buyer's, paid, one unrevealed key
+    auto_key: int = 0
+    manual_order: object = None  # the buyer's, paid (waiting for the merchant)
+    delivered_order: object = None  # the buyer's manual order, delivered with an image
+    refund_order: object = None  # the buyer's auto order with an open refund request
+    refund_key: int = 0
+    refund: object = None  # awaiting_merchant, with one evidence image
+    evidence_id: int = 0
+    guest_order: object = None  # a guest's, paid, one unrevealed key
+    guest_key: int = 0
+    guest_token: str = ""
+    api_keys: dict = field(default_factory=dict)  # username -> bearer secret
+    secrets: list = field(default_factory=list)  # plaintext of every card key in the world
+
+    def bearer(self, user) -> str:
+        return self.api_keys[user.username]
+
+
+def build_world() -> World:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from conftest import buy, make_product, make_shop, make_user, pay
+    from kadun.accounts.services import api_key_create
+    from kadun.aftersales.services import refund_request_create
+    from kadun.catalog.services import checker_set
+    from kadun.inventory.crypto import decrypt
+    from kadun.inventory.models import CardKey
+    from kadun.inventory.services import key_reveal
+    from kadun.orders.services import order_accept, order_deliver
+    from kadun.orders.states import OrderStatus
+
+    w = World()
+    w.merchant = make_user("matrix_merchant_a")
+    w.other_merchant = make_user("matrix_merchant_b")
+    w.shop_a = make_shop(w.merchant, name="甲店铺矩阵")
+    w.shop_b = make_shop(w.other_merchant, name="乙店铺矩阵")
+    w.auto = make_product(w.shop_a, keys=8, price=1000, title="矩阵自动发货商品")
+    checker_set(shop=w.shop_a, product_id=w.auto.pk, config={"kind": "format", "pattern": r"KEY-\d+-\d{6}-SECRET"})
+    w.manual = make_product(w.shop_a, delivery="manual", price=3000, title="矩阵代充服务")
+    w.product_b = make_product(w.shop_b, keys=2, price=500, title="乙店商品")
+    w.buyer = make_user("matrix_buyer", contact="buyer-contact@example.com")
+    w.other_buyer = make_user("matrix_other_buyer")
+    w.staff = {role: make_user(f"matrix_{role}", staff_role=role) for role in STAFF_ROLES}
+
+    order, _t, _u = buy(w.auto, buyer=w.buyer)
+    w.auto_order = pay(order)
+    assert w.auto_order.status == OrderStatus.DELIVERED
+    w.auto_key = CardKey.objects.get(order=w.auto_order).pk
+
+    order, _t, _u = buy(w.manual, buyer=w.buyer, buyer_inputs={"account": "player-matrix"})
+    w.manual_order = pay(order)
+    assert w.manual_order.status == OrderStatus.PAID
+
+    order, _t, _u = buy(w.manual, buyer=w.buyer, buyer_inputs={"account": "player-matrix-2"})
+    order = pay(order)
+    order_accept(order=order, shop=w.shop_a)
+    order_deliver(order=order, shop=w.shop_a, note="已代充完成", image=SimpleUploadedFile("done.png", PNG, content_type="image/png"))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED and order.delivery_image
+    w.delivered_order = order
+
+    order, _t, _u = buy(w.auto, buyer=w.buyer)
+    w.refund_order = pay(order)
+    w.refund_key = CardKey.objects.get(order=w.refund_order).pk
+    key_reveal(order=w.refund_order, key_id=w.refund_key, actor="buyer", user=w.buyer, ip="127.0.0.1")
+    w.refund = refund_request_create(
+        order=w.refund_order, reason="invalid_key", statement="提示卡密已被使用", key_ids=[w.refund_key],
+        images=[SimpleUploadedFile("shot.png", PNG, content_type="image/png")],
+    )
+    assert w.refund.status == "awaiting_merchant", w.refund.explanation
+    w.evidence_id = w.refund.evidence.get().pk
+    w.refund_order.refresh_from_db()
+
+    order, token, _u = buy(w.auto, contact="guest-matrix@example.com", query_password=GUEST_PASSWORD)
+    w.guest_order = pay(order)
+    w.guest_token = token
+    w.guest_key = CardKey.objects.get(order=w.guest_order).pk
+
+    for user in (w.buyer, w.other_buyer, w.merchant, w.other_merchant, *w.staff.values()):
+        _key, secret = api_key_create(user=user, name="matrix")
+        w.api_keys[user.username] = secret
+    w.secrets = [decrypt(s) for s in CardKey.objects.values_list("secret", flat=True)]
+    return w
+
+
+@contextlib.contextmanager
+def shared_world(django_db_blocker):
+    """Build the world once, outside the per-test transactions, and roll it all back at the end."""
+    from django.db import transaction
+    from django.test import Client, override_settings
+
+    from kadun.payments.providers import sandbox
+
+    def post(url, params):
+        path = url.split("://", 1)[-1]
+        return Client().post(path[path.index("/"):], params).content.decode()
+
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        old_transport, sandbox.transport = sandbox.transport, post
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            world = build_world()
+            sandbox.transport = old_transport
+            yield world
+        finally:
+            sandbox.transport = old_transport
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
