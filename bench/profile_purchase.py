@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import collections
 import cProfile
-import hashlib
-import hmac
 import json
 import os
 import pstats

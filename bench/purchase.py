@@ -850,6 +850,8 @@ def main() -> None:
         say(f"  {app.done} purchases in {app.seconds:.1f} s = {app.rate:.1f}/s ({app.failed} failed)")
         server.stop()
         server = None
+        if app.failed:
+            print("last lines of the server's log:\n" + "".join((var_dir / "server.log").read_text().splitlines(True)[-20:]))
         time.sleep(1.0)
         count_writes(app, before, db_counters(db_url))
         delivered_order_no = next((b.last_order_no for b in buyers if b.last_order_no), None)

@@ -50,6 +50,7 @@ _STATUS_BADGE = {
     RequestStatus.WITHDRAWN: "",
     RequestStatus.NOT_ELIGIBLE: "",
 }
+_CHECKERS = {"format": _lazy("格式校验"), "http": _lazy("HTTP 接口")}
 _VERIFY_RESULTS = {"valid": _lazy("有效"), "used": _lazy("已被使用"), "invalid": _lazy("无效"), "error": _lazy("验货失败")}
 
 
@@ -136,7 +137,8 @@ def _product(shop, product_id: int):
 def queue(request, shop):
     now = clock.now()
     show_all = request.GET.get("all") == "1"
-    open_rows = [_row(r, now) for r in selectors.merchant_queue(shop=shop, open_only=True)]
+    # Nearest deadline first (a promised replacement races replace_by, not its old respond_by).
+    open_rows = sorted((_row(r, now) for r in selectors.merchant_queue(shop=shop, open_only=True)), key=lambda row: row["deadline"])
     closed_page = None
     closed_rows = []
     if show_all:
@@ -191,7 +193,7 @@ def _detail_page(request, shop, refund, *, form=None, status: int = 200):
     key_ids = set(refund.key_ids or [])
     keys = [k for k in inventory_selectors.keys_of_order(order) if k["id"] in key_ids] if order.is_auto else []
     reports = [
-        {"report": v, "result": _VERIFY_RESULTS.get(v.result, v.result)}
+        {"report": v, "result": _VERIFY_RESULTS.get(v.result, v.result), "checker": _CHECKERS.get(v.checker, v.checker)}
         for v in inventory_selectors.verifications_of(order)
         if not key_ids or v.key_id in key_ids
     ]

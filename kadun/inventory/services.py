@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 
 from kadun.catalog.models import Product
 from kadun.core import clock
@@ -101,6 +101,9 @@ def keys_import(
         seen.add(fp)
         candidates.append((lineno, secret, fp))
 
+    # Every import inserts in fingerprint order, so two imports of overlapping keys wait for each
+    # other on the unique index but can never deadlock.
+    candidates.sort(key=lambda c: c[2])
     now = clock.now()
     batch = ImportBatch.objects.create(shop_id=product.shop_id, product=product, source=source, created_at=now)
     report.batch_id = batch.pk
@@ -121,7 +124,7 @@ def keys_import(
             with transaction.atomic():
                 CardKey.objects.bulk_create(rows)
             report.imported += len(rows)
-        except IntegrityError:
+        except (IntegrityError, OperationalError):
             # Another import raced us on some of these keys: fall back to one row at a time.
             for (lineno, _, _), row in zip(fresh, rows):
                 try:

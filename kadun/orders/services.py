@@ -18,6 +18,7 @@ from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
 from kadun.core.money import fee_of, fen_to_yuan
+from kadun.core.db import is_postgres
 from kadun.core.transitions import transition
 from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import services as inventory
@@ -163,7 +164,10 @@ def order_on_paid(*, order_id: int) -> str:
     in full at once. Returns the outcome."""
     from kadun.payments import services as payments
 
-    order = Order.objects.select_related("product").get(pk=order_id)
+    qs = Order.objects.select_related("product").filter(pk=order_id)
+    if is_postgres():
+        qs = qs.select_for_update(of=("self",))  # a racing expiry waits, or we see it expired
+    order = qs.get()
     now = clock.now()
     if order.status != S.PENDING_PAYMENT:
         # Paid after expiry (or after anything else): the money goes straight back.
@@ -231,9 +235,8 @@ def _notify_buyer(order: Order, title: str, body: str) -> None:
 
 def order_expire(*, order_id: int) -> str:
     with transaction.atomic():
-        if not Order.objects.filter(pk=order_id, status=S.PENDING_PAYMENT).exists():
-            return "noop"
-        transition(Order, pk=order_id, from_states=[S.PENDING_PAYMENT], to=S.EXPIRED)
+        if not Order.objects.filter(pk=order_id, status=S.PENDING_PAYMENT).update(status=S.EXPIRED):
+            return "noop"  # paid (or paid and refunded) in the meantime
         _event(order_id, "expired", actor=Actor.SYSTEM, frm=S.PENDING_PAYMENT, to=S.EXPIRED, note="超时未支付，订单已关闭")
     return "done"
 

@@ -332,6 +332,20 @@ def _reconcile(site, shared: Shared) -> list[str]:
         "one transition recorded twice",
     )
 
+    # Side effects: none given up on, no refund lost on its way to the gateway.
+    none("SELECT id, topic, attempts, last_error FROM notifications_outboxmessage WHERE dead", "outbox message given up")
+    none(
+        """SELECT r.refund_no FROM payments_refund r WHERE r.status = 'pending' AND NOT EXISTS (
+             SELECT 1 FROM notifications_outboxmessage m WHERE m.topic = 'provider_refund'
+               AND m.payload->>'refund_id' = r.id::text AND m.sent_at IS NULL AND NOT m.dead)""",
+        "pending refund with nothing left to send it",
+    )
+    none(
+        """SELECT r.refund_no FROM payments_refund r WHERE r.status = 'succeeded' AND r.destination = 'source'
+           AND NOT EXISTS (SELECT 1 FROM payments_sandboxrefund s WHERE s.refund_no = r.refund_no AND s.amount = r.amount)""",
+        "refund marked done that the gateway never booked",
+    )
+
     # Nothing stuck.
     none("SELECT order_no FROM orders_order WHERE status = 'pending_payment' AND expires_at < now()", "pending past its expiry")
     none(
@@ -424,3 +438,89 @@ def test_sigkill_under_load_loses_nothing_and_does_nothing_twice(kadun_site, cap
     assert stats.fivexx == 0, f"{stats.fivexx} 5xx answers: {stats.server_errors}"
     assert shared.success and shared.confirmed, "the load did not get through: " + stats.table()
     assert sum(killed.values()) == KILLS
+
+
+RACES = 100
+
+
+def test_payment_arriving_as_the_order_expires_is_delivered_or_refunded(kadun_site, capsys):
+    """A buyer pays in the last moment: the gateway's notification and the expiry deadline race
+    (the web server and two sweepers). Whichever wins, the money is never lost: the order is
+    delivered with its key, or expired and refunded in full; the gateway is answered ``success``
+    after at most a retry."""
+    site = kadun_site
+    rng = random.Random(int(os.environ.get("KADUN_FAULT_SEED") or random.randrange(1 << 30)))
+    seeded = site.seed(products=[RACES], price=PRICE)
+    product_id, shop_id = seeded["products"][0]["id"], seeded["shop_id"]
+    server = site.server(threads=16).start()
+    site.sweeper("sweeper").start()
+    stats, shared = Stats(), Shared()
+
+    orders: list[dict] = []
+    client = site.client(stats)
+    for _ in range(RACES):
+        status, body = client.checkout(product_id)
+        assert status == 201, body
+        orders.append(body["order"])
+    client.close()
+
+    clock, clock_lock = TimeMachine(site, shared), threading.Lock()
+
+    def racer(batch: list[dict], rng: random.Random) -> None:
+        client = site.client(stats)
+        for order in batch:
+            with clock_lock:
+                clock.expire(order["order_no"])
+            time.sleep(rng.uniform(0, 0.4))  # the sweepers look every 0.2 s: pay before, during or after
+            give_up = time.monotonic() + PATIENCE
+            while True:
+                params = site.notification(out_trade_no=order["payment"]["out_trade_no"], amount=order["amount"], shop_id=shop_id)
+                status, text = client.notify(params)
+                if status == 200 and text == "success":
+                    shared.add("success", order["order_no"])
+                    break
+                if status < 500 or time.monotonic() > give_up:
+                    shared.problem(f"notify for {order['order_no']}: {status} {text[:80]}")
+                    break
+                time.sleep(0.2)  # a gateway retries
+        client.close()
+
+    racers = [threading.Thread(target=racer, args=(orders[i::4], random.Random(rng.random())), daemon=True) for i in range(4)]
+    for t in racers:
+        t.start()
+    for t in racers:
+        t.join(PATIENCE * 3)
+    assert not any(t.is_alive() for t in racers)
+    site.stop_all()
+    site.run("sweep", "--once")
+
+    check = site.ledger_check()
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert not shared.problems, "\n".join(shared.problems)
+    assert shared.success == {o["order_no"] for o in orders}
+    problems = _reconcile(site, shared)
+    assert not problems, "\n".join(problems)
+    rows = site.sql(
+        """SELECT o.order_no, o.status, o.amount, o.refunded_amount,
+                  (SELECT count(*) FROM inventory_cardkey k WHERE k.order_id = o.id AND k.status = 'sold'),
+                  (SELECT coalesce(sum(a.balance), 0) FROM ledger_account a WHERE a.code = 'escrow:order:' || o.id)
+           FROM orders_order o WHERE o.product_id = %s""",
+        (product_id,),
+    )
+    outcomes = Counter()
+    for order_no, status, amount, refunded, keys, escrow in rows:
+        delivered = status == "delivered" and (refunded, keys, escrow) == (0, 1, amount)
+        refunded_in_full = status == "refunded" and (refunded, keys, escrow) == (amount, 0, 0)
+        assert delivered or refunded_in_full, (order_no, status, amount, refunded, keys, escrow)
+        outcomes[status] += 1
+    retried = site.sql("SELECT kind, attempts, last_error FROM deadlines_deadline WHERE attempts > 1 LIMIT 3")
+    with capsys.disabled():
+        print(f"\n[expiry race] {RACES} payments at expiry: {dict(outcomes)}; notify answers "
+              f"{ {st: n for (ep, st), n in stats.statuses.items() if ep == 'notify'} }; "
+              f"deadlines retried after an error: {len(site.sql('SELECT 1 FROM deadlines_deadline WHERE attempts > 1'))} {retried}")
+    if stats.fivexx:
+        # Known bug (reported): orders.services.order_on_paid reads the status without a row lock,
+        # so an expiry committed between its check and its move raises InvalidTransition and the
+        # notify view answers 500; the gateway's retry then refunds. The books are right (checked
+        # above); the 500 is not.
+        pytest.xfail(f"{stats.fivexx} notification(s) answered 500 when payment and expiry raced: {stats.server_errors[:1]}\n{server.log_tail(1500)}")

@@ -135,6 +135,20 @@ def test_flash_sale_sells_each_key_once_and_refunds_everyone_else(kadun_site, ca
 
     assert stats.fivexx == 0, f"{stats.fivexx} 5xx answers: {stats.server_errors}\n{server.log_tail()}"
     assert not stats.conn_errors, stats.conn_errors
+
+    # The refunds reach the gateway (the outbox, sent by the server's in-process sweeper): every
+    # refunded buyer's trade is refunded there in full, once.
+    give_up = time.monotonic() + 60
+    while site.sql("SELECT count(*) FROM payments_refund WHERE status = 'pending'")[0][0] and time.monotonic() < give_up:
+        time.sleep(0.5)
+    unsettled = site.sql(
+        """SELECT o.order_no, r.status, t.refunded, o.amount FROM orders_order o
+           JOIN payments_refund r ON r.order_id = o.id
+           JOIN payments_sandboxtrade t ON t.out_trade_no = (SELECT p.out_trade_no FROM payments_payment p WHERE p.order_id = o.id)
+           WHERE r.status <> 'succeeded' OR t.refunded <> o.amount
+              OR NOT EXISTS (SELECT 1 FROM payments_sandboxrefund s WHERE s.refund_no = r.refund_no AND s.amount = o.amount)"""
+    )
+    assert not unsettled, f"{len(unsettled)} refund(s) not booked at the gateway, e.g. {unsettled[:3]}"
     check = site.ledger_check()
     assert check.returncode == 0, check.stdout + check.stderr
 

@@ -15,7 +15,8 @@ from kadun.aftersales.states import RequestStatus
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.core import clock
 from kadun.inventory.models import CardKey
-from kadun.inventory.services import key_reveal
+from kadun.inventory import crypto
+from kadun.inventory.services import key_reveal, key_verify
 from kadun.ledger import accounts as codes
 from kadun.ledger.selectors import balance_of
 from kadun.orders.models import Order
@@ -42,14 +43,16 @@ def media(settings, tmp_path):
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
 
 
-def _awaiting(shop, *, keys: int = 3, price: int = 1000):
+def _awaiting(shop, *, keys: int = 3, price: int = 1000, verify: bool = False, **product):
     """A delivered auto order of ``shop`` whose key the buyer revealed, then asked a refund for
     as 与描述不符: the engine sends it to the merchant."""
-    product = make_product(shop, keys=keys, price=price)
+    product = make_product(shop, keys=keys, price=price, **product)
     order, _, _ = buy(product)
     order = pay(order)
     key = CardKey.objects.get(order=order)
     key_reveal(order=order, key_id=key.pk, actor="guest")
+    if verify:
+        key_verify(order=order, key_id=key.pk)
     request = refund_request_create(order=order, reason="not_as_described", statement="和描述的面值不一样", key_ids=[key.pk])
     assert request.status == RequestStatus.AWAITING_MERCHANT
     return request, order, key
@@ -80,6 +83,18 @@ def test_approve_in_full_refunds_the_buyer_and_empties_escrow(client, merchant):
     assert balance_of(codes.escrow(order.pk)) == 0
     assert [r.amount for r in Refund.objects.filter(order=order)] == [1000]
     assert _reload(key).status == "withdrawn"
+
+
+def test_answering_a_closed_request_again_is_refused_and_pays_nothing_more(client, merchant):
+    request, order, _ = _awaiting(merchant)
+    client.post(_url(request), {"action": "approve"})
+
+    response = client.post(_url(request), {"action": "approve"})
+
+    assert response.status_code == 400
+    assert "该退款申请已处理完毕，不能再操作" in response.content.decode()
+    assert [r.amount for r in Refund.objects.filter(order=order)] == [1000]
+    assert 'name="action" value="approve"' not in response.content.decode()  # no buttons left
 
 
 def test_partial_refund_in_yuan_pays_that_part_and_order_stays_delivered(client, merchant):
@@ -172,12 +187,9 @@ def test_reject_with_a_reason_and_image_closes_the_request_without_refund(client
     assert reverse("aftersales:evidence_file", args=[request.request_no, request.evidence.get().pk]) in page
 
 
-def test_detail_shows_facts_decision_frozen_rules_and_never_the_key(client, merchant):
-    request, order, key = _awaiting(merchant)
-    plaintext = CardKey.objects.get(pk=key.pk)
-    from kadun.inventory import crypto
-
-    secret = crypto.decrypt(plaintext.secret)
+def test_detail_shows_facts_decision_verification_frozen_rules_and_never_the_key(client, merchant):
+    request, order, key = _awaiting(merchant, verify=True, checker={"kind": "format", "pattern": r"^NOPE-\d+$"})
+    secret = crypto.decrypt(CardKey.objects.get(pk=key.pk).secret)
 
     page = client.get(_url(request)).content.decode()
 
@@ -186,6 +198,7 @@ def test_detail_shows_facts_decision_frozen_rules_and_never_the_key(client, merc
     assert "第3条" in page and order.policy_snapshot["clauses"][2]["text"] in page  # the cited clause
     assert order.policy_hash in page and "校验一致" in page
     assert "买家首次查看" in page and secret not in page
+    assert 'id="verifications"' in page and "无效" in page and "格式校验" in page
     assert "还剩 23小时59分" in page
 
 

@@ -126,7 +126,7 @@ def test_import_keys_command_imports_a_hundred_thousand_lines(tmp_path, shop):
     print(f"import-keys: 100000 keys in {elapsed:.1f}s")
     assert "imported 100000 of 100000" in out.getvalue()
     assert CardKey.objects.filter(product=product).count() == 100_000
-    assert elapsed < 90
+    assert elapsed < 180  # about 35 s on an idle 2-core machine; a guard against row-at-a-time regressions
 
 
 def test_key_differing_only_by_invisible_characters_is_a_duplicate(shop):
