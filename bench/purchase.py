@@ -479,7 +479,7 @@ class HttpBuyer:
 # The statements the ORM sends for one purchase (docs/performance.md lists them), written by
 # hand: same tables, same rows, same checks, same locks, same transactions. Left out is only what
 # the ORM alone needs: savepoints, get-then-insert pairs (written as INSERT ... ON CONFLICT), the
-# second UPDATE that stores the pay URL, and re-reading rows to build JSON responses.
+# second UPDATE that stores the pay URL, and re-reading at checkout the rows just written.
 #
 # Every INSERT copies the columns this script does not set itself from a row the app wrote in
 # the HTTP phase (a template), so the raw rows carry the same refund-policy snapshot, defaults
@@ -524,6 +524,8 @@ SELECT p.id, p.shop_id, p.title, p.delivery, p.price, p.inspection_hours, p.max_
 FROM catalog_product p JOIN merchants_shop s ON s.id = p.shop_id
 WHERE p.id = %s AND p.is_active AND s.is_active"""
 SQL_STOCK = "SELECT count(*) FROM inventory_cardkey WHERE product_id = %s AND status = 'available'"
+SQL_POLICY = "SELECT id, version, rules FROM catalog_refundpolicy WHERE product_id = %s ORDER BY version DESC LIMIT 1"
+SQL_ORDER_LOCK = "SELECT status FROM orders_order WHERE id = %s FOR UPDATE"
 SQL_PAYMENT_FIND = """
 SELECT p.id, p.order_id, p.amount, p.currency, o.shop_id, o.status, o.product_id, o.quantity, o.inspection_hours, o.contact, o.order_no
 FROM payments_payment p JOIN orders_order o ON o.id = p.order_id
@@ -540,7 +542,9 @@ UPDATE inventory_cardkey SET status = 'sold', order_id = %s, sold_at = %s WHERE 
 SQL_ORDER_DELIVERED = """
 UPDATE orders_order SET status = 'delivered', paid_at = %s, delivered_at = %s WHERE id = %s AND status = 'pending_payment'"""
 SQL_ORDER_BY_NO = "SELECT id, access_token_hash, status FROM orders_order WHERE order_no = %s"
+SQL_PAYMENT_OF_ORDER = "SELECT provider, out_trade_no, status, pay_url FROM payments_payment WHERE order_id = %s"
 SQL_KEYS_OF_ORDER = "SELECT id, secret, first_revealed_at FROM inventory_cardkey WHERE order_id = %s ORDER BY id"
+SQL_EVENTS_OF_ORDER = "SELECT kind, from_status, to_status, actor, note, at FROM orders_orderevent WHERE order_id = %s ORDER BY at, id"
 SQL_KEY_OF_ORDER = "SELECT id, secret FROM inventory_cardkey WHERE id = %s AND order_id = %s AND status = 'sold'"
 SQL_FIRST_REVEAL = "UPDATE inventory_cardkey SET first_revealed_at = %s WHERE id = %s AND first_revealed_at IS NULL"
 SQL_KEY_AFTER = "SELECT first_revealed_at FROM inventory_cardkey WHERE id = %s"
@@ -614,13 +618,14 @@ class SqlBuyer:
     def __call__(self) -> dict[str, float]:
         conn, t = self.conn, self.t
         t0 = time.perf_counter()
-        # 1. checkout: product and stock read outside the transaction, as the app does.
+        # 1. checkout: product, stock and refund policy read outside the transaction, as the app does.
         product = conn.execute(SQL_PRODUCT, (self.product_id,)).fetchone()
         if product is None:
             raise PurchaseFailed("product not found")
         _, shop_id, title, delivery, price, hours, _max = product
         if conn.execute(SQL_STOCK, (self.product_id,)).fetchone()[0] < 1:
             raise PurchaseFailed("out of stock")
+        conn.execute(SQL_POLICY, (self.product_id,)).fetchone()  # its snapshot comes with the order template
         token = secrets.token_urlsafe(32)
         now = datetime.now(timezone.utc)
         expires = now + timedelta(minutes=15)
@@ -660,6 +665,7 @@ class SqlBuyer:
             external_id = conn.execute(SQL_ACCOUNT, ("external:sandbox",)).fetchone()[0]
             escrow_id = conn.execute(t["escrow"].sql, t["escrow"].params((f"escrow:order:{order_id}", order_id, amount))).fetchone()[0]
             conn.execute(t["postings"].sql, t["postings"].params((entry_id, external_id, -amount), (entry_id, escrow_id, amount)))
+            order_status = conn.execute(SQL_ORDER_LOCK, (order_id,)).fetchone()[0]
             if order_status != "pending_payment":
                 raise PurchaseFailed(f"order is {order_status}")
             key = conn.execute(SQL_KEY_TAKE, (product_id,)).fetchone()
@@ -673,16 +679,22 @@ class SqlBuyer:
             conn.execute(t["outbox"].sql, t["outbox"].params((Jsonb(payload), now, now)))
         t2 = time.perf_counter()
 
-        # 3. lookup: the order by number and token, its keys.
+        # 3. lookup: the order by number and token, and what the page shows: payment, keys, events.
         found = conn.execute(SQL_ORDER_BY_NO, (order_no,)).fetchone()
         if found is None or not hmac.compare_digest(found[1], hashlib.sha256(token.encode()).hexdigest()):
             raise PurchaseFailed("lookup")
+        conn.execute(SQL_PAYMENT_OF_ORDER, (found[0],)).fetchone()
         keys = conn.execute(SQL_KEYS_OF_ORDER, (found[0],)).fetchall()
+        conn.execute(SQL_EVENTS_OF_ORDER, (found[0],)).fetchall()
         key_id = keys[0][0]
         t3 = time.perf_counter()
 
-        # 4. reveal: check the key is the order's, log the reveal, stamp the first one, read it back.
+        # 4. reveal: the order by number and token again, check the key is the order's, log the
+        # reveal, stamp the first one, read it back.
         now = datetime.now(timezone.utc)
+        found = conn.execute(SQL_ORDER_BY_NO, (order_no,)).fetchone()
+        if found is None or not hmac.compare_digest(found[1], hashlib.sha256(token.encode()).hexdigest()):
+            raise PurchaseFailed("reveal: order")
         if conn.execute(SQL_KEY_OF_ORDER, (key_id, order_id)).fetchone() is None:
             raise PurchaseFailed("key not found")
         with conn.transaction():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kadun.aftersales.errors import RequestNotFound
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
-from kadun.aftersales.states import OPEN
+from kadun.aftersales.states import OPEN, RequestStatus
 from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
 
 
@@ -29,10 +29,19 @@ def request_access(*, request_no: str, viewer: Viewer) -> tuple[RefundRequest, s
 
 
 def merchant_queue(*, shop, open_only: bool = True):
-    qs = RefundRequest.objects.filter(order__shop=shop).select_related("order").order_by("respond_by", "replace_by", "-id")
+    """A shop's refund requests, the one whose deadline comes first on top (the replacement
+    deadline for a promised replacement, the response deadline otherwise)."""
+    from django.db.models import Case, F, When
+
+    deadline = Case(When(status=RequestStatus.AWAITING_REPLACEMENT, then=F("replace_by")), default=F("respond_by"))
+    qs = RefundRequest.objects.filter(order__shop=shop).select_related("order").annotate(deadline=deadline)
     if open_only:
-        qs = qs.filter(status__in=OPEN)
-    return qs
+        return qs.filter(status__in=OPEN).order_by(F("deadline").asc(nulls_last=True), "-id")
+    return qs.order_by("-id")
+
+
+def open_count(*, shop) -> int:
+    return RefundRequest.objects.filter(order__shop=shop, status__in=OPEN).count()
 
 
 def buyer_stats(key: str) -> BuyerRefundStat | None:

@@ -469,9 +469,11 @@ def test_payment_arriving_as_the_order_expires_is_delivered_or_refunded(kadun_si
     def racer(batch: list[dict], rng: random.Random) -> None:
         client = site.client(stats)
         for order in batch:
-            with clock_lock:
-                clock.expire(order["order_no"])
-            time.sleep(rng.uniform(0, 0.4))  # the sweepers look every 0.2 s: pay before, during or after
+            # Time runs out for the order at a random moment around the payment; the sweepers look
+            # every 0.2 s, so the notification lands before, during or after the expiry.
+            expiry = threading.Timer(rng.uniform(0, 0.3), expire, args=(order["order_no"],))
+            expiry.start()
+            time.sleep(rng.uniform(0, 0.4))
             give_up = time.monotonic() + PATIENCE
             while True:
                 params = site.notification(out_trade_no=order["payment"]["out_trade_no"], amount=order["amount"], shop_id=shop_id)
@@ -483,7 +485,12 @@ def test_payment_arriving_as_the_order_expires_is_delivered_or_refunded(kadun_si
                     shared.problem(f"notify for {order['order_no']}: {status} {text[:80]}")
                     break
                 time.sleep(0.2)  # a gateway retries
+            expiry.join()
         client.close()
+
+    def expire(order_no: str) -> None:
+        with clock_lock:
+            clock.expire(order_no)
 
     racers = [threading.Thread(target=racer, args=(orders[i::4], random.Random(rng.random())), daemon=True) for i in range(4)]
     for t in racers:
