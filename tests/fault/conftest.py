@@ -136,7 +136,7 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.statuses: Counter = Counter()  # (endpoint, status)
-        self.conn_errors: Counter = Counter()  # endpoint
+        self.conn_errors: Counter = Counter()  # (endpoint, "refused" | "dropped")
         self.server_errors: list[str] = []  # a few 5xx bodies, for the report
 
     def record(self, endpoint: str, status: int, body: bytes) -> None:
@@ -145,9 +145,13 @@ class Stats:
             if status >= 500 and len(self.server_errors) < 10:
                 self.server_errors.append(f"{endpoint} {status}: {body[:300]!r}")
 
-    def conn_error(self, endpoint: str) -> None:
+    def conn_error(self, endpoint: str, kind: str) -> None:
         with self.lock:
-            self.conn_errors[endpoint] += 1
+            self.conn_errors[(endpoint, kind)] += 1
+
+    def dropped(self) -> Counter:
+        """Requests whose connection dropped after they were sent (outcome unknown), by endpoint."""
+        return Counter({ep: n for (ep, kind), n in self.conn_errors.items() if kind == "dropped"})
 
     @property
     def requests(self) -> int:
@@ -204,7 +208,9 @@ class Client:
                 self.close()
         except (OSError, http.client.HTTPException) as exc:
             self.close()
-            self.stats.conn_error(endpoint)
+            # Refused: the server was down. Anything else: the connection dropped with the request
+            # sent (or about to be), so the client cannot tell whether it was processed.
+            self.stats.conn_error(endpoint, "refused" if isinstance(exc, ConnectionRefusedError) else "dropped")
             raise ConnectionTrouble(f"{endpoint}: {type(exc).__name__}: {exc}") from exc
         self.stats.record(endpoint, response.status, data)
         return response.status, data

@@ -91,7 +91,7 @@ def _check_round(site, product: dict, seen: list[dict]) -> dict:
     assert len(with_key) == KEYS
     secrets_seen = [s["secret"] for s in with_key]
     assert len(set(secrets_seen)) == KEYS, "a key was handed to two buyers"
-    assert all(secret.startswith(f"FAULT-") and f"-{product['tag']}-" in secret for secret in secrets_seen)
+    assert all(secret.startswith("FAULT-") and f"-{product['tag']}-" in secret for secret in secrets_seen)
     assert {s["status"] for s in ordered if s["status"] != "delivered"} <= {"refunded"}
 
     # What the books say.
