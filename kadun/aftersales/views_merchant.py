@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from kadun.aftersales import selectors
@@ -37,7 +37,7 @@ from kadun.orders.selectors import Viewer
 
 CLOSED_PER_PAGE = 20
 FULFIL = "fulfil"
-_ACTORS = {"buyer": _lazy("买家"), "merchant": _lazy("商家"), "system": _lazy("系统"), "staff": _lazy("平台")}
+_ACTORS = {"buyer": gettext_lazy("买家"), "merchant": gettext_lazy("商家"), "system": gettext_lazy("系统"), "staff": gettext_lazy("平台")}
 _STATUS_BADGE = {
     RequestStatus.AWAITING_MERCHANT: "warn",
     RequestStatus.AWAITING_REPLACEMENT: "warn",
@@ -50,8 +50,8 @@ _STATUS_BADGE = {
     RequestStatus.WITHDRAWN: "",
     RequestStatus.NOT_ELIGIBLE: "",
 }
-_CHECKERS = {"format": _lazy("格式校验"), "http": _lazy("HTTP 接口")}
-_VERIFY_RESULTS = {"valid": _lazy("有效"), "used": _lazy("已被使用"), "invalid": _lazy("无效"), "error": _lazy("验货失败")}
+_CHECKERS = {"format": gettext_lazy("格式校验"), "http": gettext_lazy("HTTP 接口")}
+_VERIFY_RESULTS = {"valid": gettext_lazy("有效"), "used": gettext_lazy("已被使用"), "invalid": gettext_lazy("无效"), "error": gettext_lazy("验货失败")}
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -162,10 +162,10 @@ class RespondForm(forms.Form):
     """The shape of the merchant's answer; the rules (amounts, hours, the reason's length, the
     images) are the service's."""
 
-    action = forms.ChoiceField(choices=[*MerchantAction.choices, (FULFIL, _lazy("补发"))])
-    amount = forms.CharField(label=_lazy("部分退款金额（元）"), required=False, max_length=20)
-    hours = forms.IntegerField(label=_lazy("补发时限（小时）"), required=False)
-    note = forms.CharField(label=_lazy("说明"), required=False, max_length=1000)
+    action = forms.ChoiceField(choices=[*MerchantAction.choices, (FULFIL, gettext_lazy("补发"))])
+    amount = forms.CharField(label=gettext_lazy("部分退款金额（元）"), required=False, max_length=20)
+    hours = forms.IntegerField(label=gettext_lazy("补发时限（小时）"), required=False)
+    note = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=1000)
 
     def clean(self):
         data = super().clean()
@@ -295,29 +295,29 @@ class PolicyForm(forms.Form):
 
     no_optional_marks = True
     refund_window_hours = forms.IntegerField(
-        label=_lazy("退款申请期限（小时）"),
-        help_text=_lazy("发货后多少小时内可申请退款，至少 24 小时。168 = 7 天。"),
+        label=gettext_lazy("退款申请期限（小时）"),
+        help_text=gettext_lazy("发货后多少小时内可申请退款，至少 24 小时。168 = 7 天。"),
     )
-    defect_remedy = forms.ChoiceField(label=_lazy("卡密无效时的处理方式"), choices=list(policies.DEFECT_REMEDIES.items()))
+    defect_remedy = forms.ChoiceField(label=gettext_lazy("卡密无效时的处理方式"), choices=list(policies.DEFECT_REMEDIES.items()))
     defect_evidence_required = forms.BooleanField(
-        label=_lazy("卡密无效申请须上传截图等证据"), required=False, widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
+        label=gettext_lazy("卡密无效申请须上传截图等证据"), required=False, widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
     )
     no_reason_7days = forms.BooleanField(
-        label=_lazy("支持七天无理由退款"), required=False, widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
+        label=gettext_lazy("支持七天无理由退款"), required=False, widget=forms.CheckboxInput(attrs={"style": "width:auto"}),
     )
     merchant_response_hours = forms.IntegerField(
-        label=_lazy("商家响应时限（小时）"), help_text=_lazy("需您处理的退款申请，超过时限未回应则系统全额退款。最长 72 小时。"),
+        label=gettext_lazy("商家响应时限（小时）"), help_text=gettext_lazy("需您处理的退款申请，超过时限未回应则系统全额退款。最长 72 小时。"),
     )
     replacement_hours = forms.IntegerField(
-        label=_lazy("补发承诺时限（小时）"), help_text=_lazy("承诺补发时最长可承诺的时限，逾期未补发系统全额退款。最长 72 小时。"),
+        label=gettext_lazy("补发承诺时限（小时）"), help_text=gettext_lazy("承诺补发时最长可承诺的时限，逾期未补发系统全额退款。最长 72 小时。"),
     )
     delivery_deadline_hours = forms.IntegerField(
-        label=_lazy("服务完成期限（小时）"), help_text=_lazy("付款后多少小时内须完成服务并发货，逾期系统全额退款。最长 360 小时（15 天）。"),
+        label=gettext_lazy("服务完成期限（小时）"), help_text=gettext_lazy("付款后多少小时内须完成服务并发货，逾期系统全额退款。最长 360 小时（15 天）。"),
     )
     milestones = forms.CharField(
-        label=_lazy("服务进度节点"), required=False, max_length=2000,
+        label=gettext_lazy("服务进度节点"), required=False, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": "接单|100\n完成一半|50"}),
-        help_text=_lazy("每行一个：名称|可退百分比，例如「接单|100」「完成一半|50」。比例须逐步递减，最多 10 个。"),
+        help_text=gettext_lazy("每行一个：名称|可退百分比，例如「接单|100」「完成一半|50」。比例须逐步递减，最多 10 个。"),
     )
 
     def __init__(self, *args, product, rules: dict, **kwargs):
@@ -385,23 +385,23 @@ def policy_edit(request, shop, product_id: int):
 class CheckerForm(forms.Form):
     no_optional_marks = True  # which fields are needed depends on the kind
     kind = forms.ChoiceField(
-        label=_lazy("验货方式"),
-        choices=[("none", _lazy("不验货")), ("format", _lazy("格式校验（正则表达式）")), ("http", _lazy("HTTP 接口"))],
+        label=gettext_lazy("验货方式"),
+        choices=[("none", gettext_lazy("不验货")), ("format", gettext_lazy("格式校验（正则表达式）")), ("http", gettext_lazy("HTTP 接口"))],
         widget=forms.RadioSelect(attrs={"style": "width:auto"}),
     )
     pattern = forms.CharField(
-        label=_lazy("卡密格式（正则表达式）"), required=False, max_length=300,
+        label=gettext_lazy("卡密格式（正则表达式）"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"placeholder": r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", "spellcheck": "false"}),
     )
     url = forms.CharField(
-        label=_lazy("验货接口地址"), required=False, max_length=300,
+        label=gettext_lazy("验货接口地址"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"placeholder": "https://example.com/kadun/verify", "inputmode": "url"}),
     )
     # Never rendered back: PasswordInput drops the value, also on a refused form.
     secret = forms.CharField(
-        label=_lazy("签名密钥"), required=False, max_length=200, strip=True,
+        label=gettext_lazy("签名密钥"), required=False, max_length=200, strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
-        help_text=_lazy("至少 16 个字符，用于签名验货请求。"),
+        help_text=gettext_lazy("至少 16 个字符，用于签名验货请求。"),
     )
 
     def config(self, current: dict) -> dict:

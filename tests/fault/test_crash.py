@@ -429,7 +429,7 @@ def test_sigkill_under_load_loses_nothing_and_does_nothing_twice(kadun_site, cap
             f"(dropped with the outcome unknown: {dict(stats.dropped())}); "
             f"scenarios {dict(shared.scenarios)}; notifications answered success {len(shared.success)}; "
             f"orders {by_status}; deadlines fired {[tuple(r) for r in fired]}; refunds {refunds}; "
-            f"clock moved {dict(clock.moved)}; final sweep: {final.stdout.strip()}"
+            f"clock moved {dict(clock.moved)}; final sweep: {(final.stdout.strip().splitlines() or [''])[-1]}"
             + (f"; retried deadlines {retried}" if retried else "")
         )
 

@@ -663,3 +663,56 @@ def test_random_histories_keep_the_books_straight():
         run_state_machine_as_test(KadunMachine, settings=run_settings())
     finally:
         print("\n" + "\n".join(f"{n:6d}  {what}" for what, n in sorted(KadunMachine.stats.items())))
+
+
+# --- histories the machine found, kept as plain tests -----------------------------------------
+# Each is a known bug: strict xfail keeps the suite green and turns red the day the bug is fixed,
+# so whoever fixes it removes the marker and the test guards the fix.
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason="bug: a deadline refund of a service leaves its open refund request unpayable")
+def test_service_refunded_by_its_deadline_closes_the_open_refund_request():
+    """A manual service is accepted, the buyer asks for a refund (awaiting the merchant, 24 h),
+    the 6 h delivery deadline passes first and refunds the order in full. The request stays
+    awaiting_merchant with the order on hold; when the 24 h pass, merchant_silent tries to pay
+    again, order_refund raises RefundTooLarge, and the deadline fails and retries until it is
+    marked failed: the request never closes."""
+    from conftest import buy, pay
+
+    shop = make_shop()
+    product = make_product(shop, delivery="manual", price=5000, refund_rules={"delivery_deadline_hours": 6, "merchant_response_hours": 24})
+    order = pay(buy(product, buyer_inputs={"account": "p1"})[0])
+    orders.order_accept(order=order, shop=shop)
+    request = aftersales.refund_request_create(order=Order.objects.get(pk=order.pk), reason="not_delivered")
+    assert request.status == RequestStatus.AWAITING_MERCHANT
+    clock.advance(dt.timedelta(hours=7))
+    deadlines_sweep_all()  # the delivery deadline: full refund
+    clock.advance(dt.timedelta(hours=20))
+    deadlines_sweep_all()  # the merchant's response deadline
+    order.refresh_from_db()
+    request.refresh_from_db()
+    assert order.status == S.REFUNDED and order.refunded_amount == 5000
+    assert list(Deadline.objects.exclude(last_error="").values_list("kind", "last_error")) == []
+    assert request.status not in OPEN and not order.refund_hold
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason="bug: refund_issue returns the fee pro rata of order.amount, not of the amount released")
+def test_fully_refunded_order_leaves_no_fee_and_no_merchant_debt():
+    """3 keys at 3.33: one refunded before confirmation (released 6.66, fee 0.13), the other two
+    after. The platform keeps 0.05 of fee on an order refunded in full, and the merchant, whose
+    pending income for it was 6.53, is booked 0.05 of debt (先行赔付) for a refund of money they
+    never received."""
+    from conftest import buy, pay
+    from kadun.ledger.selectors import sum_for_ref
+
+    order = pay(buy(make_product(keys=3, price=333), quantity=3)[0])
+    keys = list(CardKey.objects.filter(order=order).order_by("pk").values_list("pk", flat=True))
+    aftersales.refund_request_create(order=order, reason="unrevealed", key_ids=keys[:1])
+    orders.order_confirm(order_id=order.pk, actor="buyer")
+    aftersales.refund_request_create(order=Order.objects.get(pk=order.pk), reason="unrevealed", key_ids=keys[1:])
+    order.refresh_from_db()
+    assert order.status == S.REFUNDED and order.refunded_amount == 999
+    assert sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk) == 0
+    assert sum_for_ref(code=codes.merchant_debt(order.shop_id), ref_type="order", ref_id=order.pk) == 0

@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.security import shared_world
 
 EXAMPLES = int(os.environ.get("KADUN_FUZZ_EXAMPLES", "3"))
+RANDOM = os.environ.get("KADUN_FUZZ_RANDOM") == "1"  # explore new examples instead of the fixed ones
+STATS = os.environ.get("KADUN_FUZZ_STATS")  # a file to append "operation, role, mode, status" lines to
 ROLES = ("anonymous", "buyer", "merchant", "guest", "staff")
 CHECKS = [
     not_a_server_error,
@@ -103,6 +105,34 @@ def routed(url: str) -> bool:
     return True
 
 
+# Bugs found by this fuzz and reported; each is pinned by a strict xfail test below. The fuzz
+# recognises exactly these answers and lets them pass, so that it keeps looking for new ones.
+# When a bug is fixed its xfail test starts passing (and fails as XPASS): remove both then.
+HTML_404 = "an unrouted /api/ path gets the site's HTML 404"
+PAGE_OVERFLOW = "?page= overflows the SQL OFFSET"
+KEY_IDS_OVERFLOW = "key_ids beyond 64 bits overflow SQLite"
+INT64 = 2**63 - 1
+
+
+def _big_int(value) -> bool:
+    try:
+        return abs(int(value)) > INT64 // 1000
+    except (TypeError, ValueError):
+        return False
+
+
+def known_bug(case, response) -> str | None:
+    if response.status_code == 404 and not routed(response.request.url):
+        return HTML_404
+    if response.status_code == 500 and _big_int((case.query or {}).get("page")):
+        return PAGE_OVERFLOW
+    body = case.body if isinstance(case.body, dict) else {}
+    key_ids = body.get("key_ids")
+    if response.status_code == 500 and isinstance(key_ids, list) and any(_big_int(k) for k in key_ids):
+        return KEY_IDS_OVERFLOW
+    return None
+
+
 def headers_for(world, role: str) -> dict:
     if role == "anonymous":
         return {}
@@ -112,31 +142,48 @@ def headers_for(world, role: str) -> dict:
     return {"Authorization": f"Bearer {world.bearer(user)}"}
 
 
-def known_path_parameters(world, operation) -> dict:
-    """For each path parameter, a strategy over the ids of real objects in the world."""
-    orders = [world.auto_order, world.manual_order, world.delivered_order, world.refund_order, world.guest_order]
-    values = {
-        "order_no": [o.order_no for o in orders],
-        "key_id": [world.auto_key, world.guest_key, world.refund_key],
-        "product_id": [world.auto.pk, world.manual.pk, world.product_b.pk],
-        "request_no": [world.refund.request_no],
-    }
-    names = [p.name for p in operation.path_parameters]
-    if "key_id" in names and "order_no" not in names:  # DELETE /merchant/api-keys/{key_id}
+def known_path_parameters(world, operation, role: str):
+    """A strategy for path parameters naming real objects of the world — the caller's own where
+    the caller has some — so the fuzz reaches the handlers' happy paths, not only their 404s."""
+    names = {p.name for p in operation.path_parameters}
+    if role == "guest":
+        orders = [world.guest_order]
+        pairs = [(world.guest_order, world.guest_key)]
+    else:
+        orders = [world.auto_order, world.manual_order, world.delivered_order, world.refund_order]
+        orders += [] if role == "buyer" else [world.guest_order]
+        pairs = [(world.auto_order, world.auto_key), (world.refund_order, world.refund_key)]
+        pairs += [] if role == "buyer" else [(world.guest_order, world.guest_key)]
+    if names == {"order_no", "key_id"}:
+        return st.sampled_from(pairs).map(lambda pair: {"order_no": pair[0].order_no, "key_id": pair[1]})
+    if names == {"key_id"}:  # DELETE /merchant/api-keys/{key_id}
         from kadun.accounts.models import ApiKey
 
-        values["key_id"] = list(ApiKey.objects.order_by("id").values_list("id", flat=True))
-    return {name: st.sampled_from(values[name]) for name in names}
+        values = {"key_id": list(ApiKey.objects.order_by("id").values_list("id", flat=True))}
+    else:
+        values = {
+            "order_no": [o.order_no for o in orders],
+            "product_id": [world.auto.pk, world.manual.pk, world.product_b.pk],
+            "request_no": [world.refund.request_no],
+        }
+    return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 
 
-def _case_strategy(world, operation):
+def _case_strategy(world, operation, role: str):
     @st.composite
     def draw(d):
         mode = d(st.sampled_from([GenerationMode.POSITIVE, GenerationMode.NEGATIVE]))
-        fixed = {}
+        fixed = None
         if operation.path_parameters and d(st.booleans()):
-            fixed = {name: d(strategy) for name, strategy in known_path_parameters(world, operation).items()}
-        return d(operation.as_strategy(generation_mode=mode, path_parameters=fixed or None))
+            fixed = d(known_path_parameters(world, operation, role))
+        case = d(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
+        if mode == GenerationMode.POSITIVE and isinstance(case.body, dict) and d(st.booleans()):
+            # Valid bodies that also name real things: a product on sale, keys of an order.
+            if "product_id" in case.body:
+                case.body["product_id"] = d(st.sampled_from([world.auto.pk, world.manual.pk, world.product_b.pk]))
+            if "key_ids" in case.body:
+                case.body["key_ids"] = d(st.sampled_from([[world.auto_key], [world.guest_key], [world.refund_key], []]))
+        return case
 
     return draw()
 
@@ -155,24 +202,25 @@ def test_fuzz(world, label: str, role: str):
         max_examples=EXAMPLES,
         deadline=None,
         database=None,
-        derandomize=os.environ.get("KADUN_FUZZ_RANDOM") != "1",
+        derandomize=not RANDOM,
         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @hypothesis.given(case=_case_strategy(world, operation))
+    @hypothesis.given(case=_case_strategy(world, operation, role))
     def run(case):
         for name in list(case.headers or {}):
             if name.lower() in AUTH_HEADERS:
                 del case.headers[name]
         response = case.call(app=app, headers=auth)
-        checks = CHECKS
-        if response.status_code == 404 and not routed(response.request.url):
-            # Known bug (see test_a_malformed_path_in_the_api_is_answered_in_json): a path that
-            # matches no API route — e.g. a non-integer {product_id} — gets the site's HTML 404.
-            checks = [not_a_server_error, negative_data_rejection]
-        with open("/tmp/fuzz-stats.txt", "a") as f:
-            f.write(f"{label}\t{role}\t{case.meta.generation.mode.value if case.meta else '?'}\t{response.status_code}\t{response.text[:80]!r}\n")
-        case.validate_response(response, checks=checks, headers=auth)
+        if STATS:
+            with open(STATS, "a") as out:
+                mode = case.meta.generation.mode.value if case.meta else "?"
+                out.write(f"{label}\t{role}\t{mode}\t{response.status_code}\t{known_bug(case, response) or ''}\n")
+        bug = known_bug(case, response)
+        if bug == HTML_404:
+            case.validate_response(response, checks=[not_a_server_error, negative_data_rejection], headers=auth)
+        elif bug is None:
+            case.validate_response(response, checks=CHECKS, headers=auth)
 
     run()
 
@@ -189,6 +237,52 @@ def test_a_malformed_path_in_the_api_is_answered_in_json(client, path):
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: ?page= has no upper bound (ninja's PageNumberPagination: page ge=1 only), so (page-1)*page_size "
+    "overflows a 64-bit OFFSET: 500 (SQLite 'datatype mismatch', PostgreSQL 'bigint out of range') — "
+    "bound page (e.g. le=1_000_000 → 422) in one kadun pagination class and remove this xfail"
+))
+@pytest.mark.parametrize("path", ["/api/products", "/api/merchant/products", "/api/merchant/orders", "/api/merchant/refund-requests"])
+def test_a_huge_page_number_is_not_a_server_error(world, path):
+    from django.test import Client
+
+    response = Client(headers={"Authorization": f"Bearer {world.bearer(world.merchant)}"}).get(path, {"page": "969920851225539072"})
+    assert response.status_code in (200, 422)
+
+
+def _on_sqlite() -> bool:
+    from django.conf import settings
+
+    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+
+
+@pytest.mark.django_db
+@pytest.mark.xfail(_on_sqlite(), strict=True, reason=(
+    "BUG (SQLite only): a refund request whose key_ids hold an integer beyond 64 bits is a 500 "
+    "(OverflowError in aftersales/services.py _facts, CardKey pk__in) — reject such ids as "
+    "invalid_keys (400) or bound the schema's items, and remove this xfail"
+))
+@pytest.mark.parametrize("via", ["api", "page"])
+def test_a_refund_request_naming_a_huge_key_id_is_refused(world, via):
+    from django.test import Client
+
+    from kadun.aftersales.models import RefundRequest
+
+    huge = 10**20
+    if via == "api":
+        client = Client(headers={"Authorization": f"Bearer {world.bearer(world.buyer)}"})
+        response = client.post(f"/api/orders/{world.auto_order.order_no}/refund-requests",
+                               {"reason": "invalid_key", "key_ids": [huge]}, content_type="application/json")
+        assert response.status_code == 400 and response.json()["code"] == "invalid_keys"
+    else:
+        client = Client()
+        client.force_login(world.buyer, backend="django.contrib.auth.backends.ModelBackend")
+        response = client.post(f"/orders/{world.auto_order.order_no}/refund/", {"reason": "invalid_key", "key_ids": str(huge)})
+        assert response.status_code == 302
+    assert not RefundRequest.objects.filter(order=world.auto_order).exists()
 
 
 def test_every_operation_is_fuzzed():

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from conftest import buy, make_product, make_shop, make_user, pay
+from conftest import buy, make_product, make_user, pay
+from kadun.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +84,8 @@ def test_order_page_in_english_with_plural_for_unviewed_keys(shop):
     product = make_product(shop, keys=3)
     client = english()
     checkout(client, product)
-    from kadun.orders.models import Order
-
-    pay(Order.objects.get())
-    body = page(client, f"/orders/{Order.objects.get().order_no}/")
+    order = pay(Order.objects.get())
+    body = page(client, f"/orders/{order.order_no}/")
     assert_english(
         body,
         ["Show key", "Confirm receipt", "In escrow: the merchant isn't paid until you confirm receipt",
@@ -99,8 +98,6 @@ def test_order_page_plural_form_for_two_keys(shop):
     product = make_product(shop, keys=3)
     client = english()
     page(client, f"/p/{product.pk}/buy/", "post", quantity="2", contact="guest@example.com", query_password="chaxun123")
-    from kadun.orders.models import Order
-
     order = pay(Order.objects.get())
     body = page(client, f"/orders/{order.order_no}/")
     assert "You have 2 unviewed keys;" in body and "the keys are voided" in body
