@@ -309,7 +309,8 @@ class Generator:
         for status, share in mix.items():
             acc += share
             edges.append((acc, status))
-        status_case = "CASE " + " ".join(f"WHEN r.a < {edge:.6f} THEN '{status}'" for edge, status in edges[:-1]) + f" ELSE '{edges[-1][1]}' END"
+        whens = " ".join(f"WHEN r.a < {edge:.6f} THEN '{status}'" for edge, status in edges[:-1])
+        status_case = f"CASE {whens} ELSE '{edges[-1][1]}' END" if whens else f"'{edges[-1][1]}'"
         base = max_id(c, "orders_order")
         buyer_expr = (
             f"CASE WHEN r.c < {buyer_share} THEN {self.w.buyer_first} + floor(r.f * {self.w.buyers})::bigint END"
@@ -611,8 +612,10 @@ def main() -> None:
         if not args.keep_db:
             common.drop_database(admin_url, args.db_name)
         else:
-            print(f"kept database {args.db_name}; its secrets: " + " ".join(
-                f"{k}={env[k]}" for k in ("KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "SECRET_KEY")))
+            env_file = Path(tempfile.gettempdir()) / f"{args.db_name}.env"
+            env_file.write_text("".join(f"export {k}={env[k]}\n" for k in (
+                "DATABASE_URL", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "SECRET_KEY")))
+            print(f"kept database {args.db_name}; its environment (secrets) is in {env_file}")
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
