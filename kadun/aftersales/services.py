@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
+from django.utils import translation
 
 from kadun.aftersales import engine
 from kadun.aftersales.errors import InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
@@ -67,6 +68,12 @@ def _store_evidence(request: RefundRequest, party: str, images: list[tuple[bytes
         evidence = RefundEvidence(request=request, party=party, content_type=content_type, size=len(data), sha256=digest, created_at=clock.now())
         evidence.file.save(f"{request.request_no}-{digest[:12]}", ContentFile(data), save=False)
         evidence.save()
+
+
+def _zh(label) -> str:
+    """Stored text (timelines, messages) is written in Chinese whatever the requester's language."""
+    with translation.override("zh-hans"):
+        return str(label)
 
 
 def _event(request_id: int, kind: str, actor: str, note: str = "") -> None:
@@ -177,7 +184,7 @@ def refund_request_create(
                 client_key=client_key, created_at=now, resolved_at=now if status != RequestStatus.AWAITING_MERCHANT else None,
             )
             _store_evidence(request, "buyer", images)
-            _event(request.pk, "requested", "buyer", f"{Reason(reason).label}：{statement[:200]}")
+            _event(request.pk, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
             _event(request.pk, decision.outcome, "system", decision.explanation)
             _stat(order, requests=1)
             if decision.outcome == Outcome.APPROVE:
@@ -188,7 +195,7 @@ def refund_request_create(
                 deadline_schedule(kind=KIND_MERCHANT_RESPONSE, subject_id=request.pk, due_at=request.respond_by)
                 message_send(
                     user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}",
-                    body=f"{Reason(reason).label}。请在 {rules['merchant_response_hours']} 小时内处理，逾期系统将全额退款。",
+                    body=f"{_zh(Reason(reason).label)}。请在 {rules['merchant_response_hours']} 小时内处理，逾期系统将全额退款。",
                     link=reverse("aftersales:merchant_request", args=[request.request_no]),
                 )
             else:

@@ -1,15 +1,16 @@
 """Order states and the allowed transitions."""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OrderStatus(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "待支付"
-    PAID = "paid", "已支付，待商家接单"
-    IN_SERVICE = "in_service", "服务中"
-    DELIVERED = "delivered", "已发货，验货中"
-    CONFIRMED = "confirmed", "已确认收货"
-    EXPIRED = "expired", "已过期"
-    REFUNDED = "refunded", "已退款"
+    PENDING_PAYMENT = "pending_payment", _("待支付")
+    PAID = "paid", _("已支付，待商家接单")
+    IN_SERVICE = "in_service", _("服务中")
+    DELIVERED = "delivered", _("已发货，验货中")
+    CONFIRMED = "confirmed", _("已确认收货")
+    EXPIRED = "expired", _("已过期")
+    REFUNDED = "refunded", _("已退款")
 
 
 S = OrderStatus
@@ -33,25 +34,25 @@ HELD = {S.PAID, S.IN_SERVICE, S.DELIVERED}
 
 
 class Actor(models.TextChoices):
-    BUYER = "buyer", "买家"
-    GUEST = "guest", "游客买家"
-    MERCHANT = "merchant", "商家"
-    STAFF = "staff", "平台"
-    SYSTEM = "system", "系统"
-    GATEWAY = "gateway", "支付网关"
+    BUYER = "buyer", _("买家")
+    GUEST = "guest", _("游客买家")
+    MERCHANT = "merchant", _("商家")
+    STAFF = "staff", _("平台")
+    SYSTEM = "system", _("系统")
+    GATEWAY = "gateway", _("支付网关")
 
 
 EVENT_LABELS = {
-    "created": "下单",
-    "paid": "已支付",
-    "paid_delivered": "已支付并自动发货",
-    "accepted": "商家接单",
-    "delivered": "商家发货",
-    "confirmed": "确认收货",
-    "expired": "订单关闭",
-    "refunded": "全额退款",
-    "partially_refunded": "部分退款",
-    "milestone": "服务进度",
-    "refund_hold": "退款处理中",
-    "settled": "结算给商家",
+    "created": _("下单"),
+    "paid": _("已支付"),
+    "paid_delivered": _("已支付并自动发货"),
+    "accepted": _("商家接单"),
+    "delivered": _("商家发货"),
+    "confirmed": _("确认收货"),
+    "expired": _("订单关闭"),
+    "refunded": _("全额退款"),
+    "partially_refunded": _("部分退款"),
+    "milestone": _("服务进度"),
+    "refund_hold": _("退款处理中"),
+    "settled": _("结算给商家"),
 }
