@@ -29,6 +29,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _static_files_indexed_once(settings):
+    """WhiteNoise re-indexes every static file each time a test client builds its middleware
+    unless it serves them on demand; tests don't need the index."""
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
 def _reset_clock():
     clock.reset()
     yield

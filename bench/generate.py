@@ -336,7 +336,7 @@ class Generator:
             "access_token_hash": "encode(sha256(('bench-token-' || o.id)::bytea), 'hex')",
             "shop_id": "o.shop_id", "product_id": "o.product_id", "title": "o.title", "delivery": "o.delivery", "quantity": "1",
             "unit_price": "o.price", "amount": "o.price",
-            "fee": "CASE WHEN o.status = 'confirmed' THEN o.price * 200 / 10000 ELSE 0 END",
+            "fee": "CASE WHEN o.status = 'confirmed' THEN (o.price * 200 + 5000) / 10000 ELSE 0 END",  # fee_of, 2 %
             "refunded_amount": "CASE WHEN o.status = 'refunded' THEN o.price ELSE 0 END",
             "inspection_hours": "o.inspection_hours", "status": "o.status",
             "created_at": "o.created", "expires_at": "o.created + interval '15 minutes'",

@@ -34,6 +34,7 @@ Nothing asserts: it measures and prints (and says FAILED next to a check that di
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -184,6 +185,204 @@ def run_once(admin_url: str, tmpl_name: str, env: dict, var_dir: Path, rng: tupl
     return run
 
 
+PROFILE = r"""
+import collections, json, os, re, time
+from django.db import connection
+from kadun.deadlines.services import deadlines_sweep
+
+limit = int(os.environ["BENCH_PROFILE_N"])
+counts = collections.Counter()
+
+
+def wrap(execute, sql, params, many, context):
+    words = sql.split()
+    head = " ".join(w for w in words[:3] if w in ("SAVEPOINT", "RELEASE", "ROLLBACK", "TO")) or words[0]
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql)
+    lock = " FOR UPDATE" if "FOR UPDATE" in sql else ""
+    counts[f"{head} {table.group(1) if table else ''}{lock}".strip()] += 1
+    return execute(sql, params, many, context)
+
+
+fired = 0
+c0, w0 = time.thread_time(), time.perf_counter()
+with connection.execute_wrapper(wrap):
+    while fired < limit:
+        taken = deadlines_sweep()
+        if not taken:
+            break
+        fired += taken
+print("BENCH-PROFILE " + json.dumps({"fired": fired, "cpu": time.thread_time() - c0, "wall": time.perf_counter() - w0,
+                                     "statements": dict(counts.most_common())}))
+"""
+
+
+def profile(admin_url: str, tmpl_name: str, env: dict, rng: tuple[int, int], args, say) -> dict:
+    """One sweeper in-process (``kadun shell -c``) on a fresh copy: CPU and SQL statements per
+    deadline, statements grouped by kind and table."""
+    first, last = rng
+    n = min(args.profile_n, last - first + 1)
+    name = f"{args.db_name}_profile"
+    db_url = common.with_dbname(admin_url, name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl_name}"')
+    try:
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE deadlines_deadline SET due_at = now() - interval '1 hour' + (subject_id - %s) * interval '10 microseconds' "
+                "WHERE kind = 'order_autoconfirm' AND fired_at IS NULL AND subject_id BETWEEN %s AND %s",
+                (first, first, first + n - 1),
+            )
+        say(f"profiling one sweeper in-process over {n:,} deadlines")
+        out = common.kadun(sweeper_env(env, db_url, args.batch), "shell", "-c", PROFILE, extra_env={"BENCH_PROFILE_N": str(n)})
+        line = next(line for line in out.splitlines() if line.startswith("BENCH-PROFILE "))
+        return json.loads(line.split(" ", 1)[1])
+    finally:
+        if not args.keep_db:
+            common.drop_database(admin_url, name)
+
+
+# --- the same work, set-based, in SQL ------------------------------------------------------------
+# What a batch of auto-confirm deadlines amounts to in the database, written as ~10 set-based
+# statements per batch (psycopg, no Django): the same rows as order_confirm + deadlines_sweep
+# write — order confirmed with its fee, one 'release' entry with three postings (escrow out,
+# merchant pending in less the fee, platform fees in), escrow balance down (never below 0),
+# pending balance up, 'confirmed' event, settlement deadline, deadline fired — in one
+# transaction per batch. Pending accounts are locked in id order first, so concurrent batches
+# wait for each other but never deadlock. A bound on what a set-based handler could reach; not
+# the app.
+
+RAW_CLAIM = """
+SELECT id, subject_id FROM deadlines_deadline
+WHERE kind = 'order_autoconfirm' AND fired_at IS NULL AND due_at <= now()
+ORDER BY due_at, id LIMIT %(batch)s FOR UPDATE SKIP LOCKED"""
+RAW_CONFIRM = """
+UPDATE orders_order SET status = 'confirmed', confirmed_at = now(),
+       fee = ((amount - refunded_amount) * %(bps)s + 5000) / 10000
+WHERE id = ANY(%(orders)s) AND status = 'delivered' AND NOT refund_hold
+RETURNING id, shop_id, amount - refunded_amount, fee"""
+RAW_LOCK_PENDING = "SELECT id FROM ledger_account WHERE code = ANY(%(codes)s) ORDER BY id FOR UPDATE"
+RAW_ENTRIES = """
+INSERT INTO ledger_journalentry (kind, idempotency_key, ref_type, ref_id, memo, created_at)
+SELECT 'release', 'release:order:' || o, 'order', o, '', now() FROM unnest(%(orders)s::bigint[]) o
+RETURNING id, ref_id"""
+RAW_POSTINGS = """
+INSERT INTO ledger_posting (entry_id, account_id, amount)
+SELECT r.entry, a.id, r.amount
+FROM unnest(%(entries)s::bigint[], %(codes)s::text[], %(amounts)s::bigint[]) AS r(entry, code, amount)
+JOIN ledger_account a ON a.code = r.code"""
+RAW_ESCROW = """
+UPDATE ledger_account a SET balance = a.balance - r.amount
+FROM unnest(%(codes)s::text[], %(amounts)s::bigint[]) AS r(code, amount)
+WHERE a.code = r.code AND a.balance >= r.amount"""
+RAW_PENDING = """
+UPDATE ledger_account a SET balance = a.balance + r.amount
+FROM (SELECT code, sum(amount) AS amount FROM unnest(%(codes)s::text[], %(amounts)s::bigint[]) AS x(code, amount) GROUP BY code) r
+WHERE a.code = r.code"""
+RAW_EVENTS = """
+INSERT INTO orders_orderevent (order_id, kind, from_status, to_status, actor, actor_user_id, note, at)
+SELECT o, 'confirmed', 'delivered', 'confirmed', 'system', NULL, '验货期结束，系统自动确认收货', now()
+FROM unnest(%(orders)s::bigint[]) o"""
+RAW_SETTLE = """
+INSERT INTO deadlines_deadline (kind, subject_id, due_at, fired_at, outcome, attempts, last_error, created_at)
+SELECT 'order_settle', o, now() + interval '72 hours', NULL, '', 0, '', now() FROM unnest(%(orders)s::bigint[]) o
+ON CONFLICT (kind, subject_id) DO NOTHING"""
+RAW_FIRED = """
+UPDATE deadlines_deadline SET fired_at = now(), attempts = attempts + 1,
+       outcome = CASE WHEN subject_id = ANY(%(done)s) THEN 'done' ELSE 'noop' END
+WHERE id = ANY(%(ids)s)"""
+
+
+def raw_batch(conn, batch: int) -> int:
+    with conn.transaction():
+        claimed = conn.execute(RAW_CLAIM, {"batch": batch}).fetchall()
+        if not claimed:
+            return 0
+        rows = conn.execute(RAW_CONFIRM, {"orders": [r[1] for r in claimed], "bps": 200}).fetchall()
+        done = [r[0] for r in rows]
+        if rows:
+            pending = sorted({f"merchant:{r[1]}:pending" for r in rows})
+            conn.execute(RAW_LOCK_PENDING, {"codes": pending})
+            entry_of = dict((ref, eid) for eid, ref in conn.execute(RAW_ENTRIES, {"orders": done}).fetchall())
+            entries, codes, amounts = [], [], []
+            for order_id, shop_id, released, fee in rows:
+                for code, amount in ((f"escrow:order:{order_id}", -released), (f"merchant:{shop_id}:pending", released - fee),
+                                     ("platform:fees", fee)):
+                    if amount:
+                        entries.append(entry_of[order_id]), codes.append(code), amounts.append(amount)
+            conn.execute(RAW_POSTINGS, {"entries": entries, "codes": codes, "amounts": amounts})
+            escrow = conn.execute(RAW_ESCROW, {"codes": [f"escrow:order:{r[0]}" for r in rows], "amounts": [r[2] for r in rows]})
+            if escrow.rowcount != len(rows):
+                raise RuntimeError("an escrow account would go negative")
+            conn.execute(RAW_PENDING, {"codes": [f"merchant:{r[1]}:pending" for r in rows], "amounts": [r[2] - r[3] for r in rows]})
+            conn.execute(RAW_EVENTS, {"orders": done})
+            conn.execute(RAW_SETTLE, {"orders": done})
+        conn.execute(RAW_FIRED, {"done": done, "ids": [r[0] for r in claimed]})
+        return len(claimed)
+
+
+def run_raw(admin_url: str, tmpl_name: str, env: dict, rng: tuple[int, int], workers: int, args, say) -> Run:
+    import threading
+
+    first, last = rng
+    n = last - first + 1
+    name = f"{args.db_name}_raw{workers}"
+    db_url = common.with_dbname(admin_url, name)
+    run = Run(processes=workers, n=n)
+    batch = args.batch or 200
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl_name}"')
+    try:
+        stop_event = threading.Event()
+        errors: list[str] = []
+
+        def worker() -> None:
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                while not stop_event.is_set():
+                    try:
+                        if raw_batch(conn, batch) == 0:
+                            stop_event.wait(0.05)
+                    except psycopg.Error as exc:  # e.g. a serialization failure: report and go on
+                        errors.append(str(exc)[:200])
+
+        monitor = common.CpuMonitor(name)
+        run.loadavg = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+        for t in threads:
+            t.start()
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            monitor.start()
+            client0 = time.process_time()
+            conn.execute(
+                "UPDATE deadlines_deadline SET due_at = now() - interval '1 hour' + (subject_id - %s) * interval '10 microseconds' "
+                "WHERE kind = 'order_autoconfirm' AND fired_at IS NULL AND subject_id BETWEEN %s AND %s",
+                (first, first, last),
+            )
+            t0 = time.perf_counter()
+            while True:
+                left = unfired(conn, first, last)
+                now = time.perf_counter()
+                run.progress.append((now - t0, n - left))
+                if left == 0 or now - t0 > args.max_seconds:
+                    run.timed_out = left > 0
+                    break
+                time.sleep(0.1)
+            run.seconds = time.perf_counter() - t0
+            run.fired = n - left
+            run.cpu = monitor.stop()
+            run.cpu["sweepers"] = time.process_time() - client0
+        stop_event.set()
+        for t in threads:
+            t.join()
+        run.log_errors = {"errors": len(errors)}
+        verify(run, db_url, sweeper_env(env, db_url, None), first, last)
+    finally:
+        if not args.keep_db:
+            common.drop_database(admin_url, name)
+    return run
+
+
 def stop(procs) -> None:
     for proc, _ in procs:
         if proc.poll() is None:
@@ -224,7 +423,8 @@ def verify(run: Run, db_url: str, env: dict, first: int, last: int) -> None:
         run.checks.append(("escrow accounts emptied", nonzero == 0, f"{nonzero:,} escrow accounts not at 0"))
         expected, pending = q(
             "SELECT (SELECT sum(amount - fee) FROM orders_order WHERE id BETWEEN %(a)s AND %(b)s), "
-            "(SELECT sum(balance) FROM ledger_account WHERE kind = 'pending')"
+            "(SELECT sum(balance) FROM ledger_account WHERE kind = 'pending' AND owner_id IN "
+            " (SELECT DISTINCT shop_id FROM orders_order WHERE id BETWEEN %(a)s AND %(b)s))"
         )
         run.checks.append(("merchants' pending balances = amounts less fees", expected == pending, f"{pending} / {expected} 分"))
         settle, = q("SELECT count(*) FROM deadlines_deadline WHERE kind = 'order_settle' AND subject_id BETWEEN %(a)s AND %(b)s AND fired_at IS NULL")
@@ -233,6 +433,30 @@ def verify(run: Run, db_url: str, env: dict, first: int, last: int) -> None:
     proc = subprocess.run([common.PY, "-m", "kadun.cli", "ledger-check"], cwd=common.ROOT, env=env, capture_output=True, text=True, timeout=1800)
     tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or [""]
     run.checks.append(("kadun ledger-check exit 0", proc.returncode == 0, f"exit {proc.returncode} in {time.perf_counter() - t0:.0f} s: {tail[0]}"))
+
+
+def report_raw(runs: list[Run], args) -> None:
+    print()
+    print(f"the same work as set-based SQL (psycopg, batch {args.batch or 200} in one transaction, ~10 statements a batch; not the app)")
+    print(f"{'connections':>11}{'fired':>10}{'seconds':>9}{'deadlines/s':>13}{'client CPU ms':>15}{'PG CPU ms':>11}{'load avg':>18}")
+    for r in runs:
+        cl = 1000 * r.cpu.get("sweepers", 0) / max(1, r.fired)
+        pg = 1000 * (r.cpu.get("postgres") or 0) / max(1, r.fired)
+        print(f"{r.processes:>11}{r.fired:>10,}{r.seconds:>9.1f}{r.rate:>13.1f}{cl:>15.2f}{pg:>11.2f}{r.loadavg:>18}")
+    for r in runs:
+        bad = [f"{label}: {detail}" for label, ok, detail in r.checks if not ok]
+        print(f"  {r.processes} connection(s): checks {'all ok' if not bad else 'FAILED: ' + '; '.join(bad)}; "
+              f"errors {r.log_errors.get('errors', 0)}")
+
+
+def report_profile(prof: dict) -> None:
+    n = max(1, prof["fired"])
+    total = sum(prof["statements"].values())
+    print()
+    print(f"one sweeper in-process, {prof['fired']:,} deadlines: {1000 * prof['cpu'] / n:.2f} ms CPU and {1000 * prof['wall'] / n:.2f} ms "
+          f"wall per deadline, {total / n:.1f} SQL statements per deadline (savepoints included):")
+    for what, count in sorted(prof["statements"].items(), key=lambda kv: -kv[1]):
+        print(f"  {count / n:>6.2f}  {what}")
 
 
 def report(args, info: dict, runs: list[Run], gen_seconds: float) -> None:
@@ -269,6 +493,8 @@ def main() -> None:
     parser.add_argument("--big-share", type=float, default=0.2, help="share of the orders in the biggest shop (default 0.2)")
     parser.add_argument("--batch", type=int, default=None, help="KADUN_SWEEP_BATCH for the sweepers (default: the app's, 200)")
     parser.add_argument("--max-seconds", type=float, default=3600, help="give up on a run after this long (default 3600)")
+    parser.add_argument("--raw", default="", help="also run the set-based SQL version with these connection counts, e.g. 1,2")
+    parser.add_argument("--profile-n", type=int, default=2000, help="deadlines fired in-process for the per-deadline profile (0: skip)")
     parser.add_argument("--db-name", default="kadun_bench2_sweep")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -291,7 +517,18 @@ def main() -> None:
             say(f"  {p} sweeper(s): {run.fired:,} in {run.seconds:.1f} s = {run.rate:.1f}/s; "
                 f"checks {'all ok' if all(ok for _, ok, _ in run.checks) else 'FAILED'}")
             runs.append(run)
+        raw_runs: list[Run] = []
+        for w in [int(x) for x in args.raw.split(",") if x.strip()]:
+            run = run_raw(admin_url, tmpl, env, rng, w, args, say)
+            say(f"  raw SQL, {w} connection(s): {run.fired:,} in {run.seconds:.1f} s = {run.rate:.1f}/s; "
+                f"checks {'all ok' if all(ok for _, ok, _ in run.checks) else 'FAILED'}")
+            raw_runs.append(run)
+        prof = profile(admin_url, tmpl, env, rng, args, say) if args.profile_n else None
         report(args, info, runs, gen_seconds)
+        if raw_runs:
+            report_raw(raw_runs, args)
+        if prof:
+            report_profile(prof)
     finally:
         if not args.keep_db:
             common.drop_database(admin_url, tmpl)

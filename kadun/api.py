@@ -1,7 +1,8 @@
 """The one NinjaAPI. Each app adds its Router; errors are {"code", "message"}."""
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -46,6 +47,12 @@ def _http_error(request, exc: HttpError):
     if exc.status_code == 400:  # ninja: the body is not valid JSON / form data
         return api.create_response(request, {"code": "invalid_input", "message": "请求内容无法解析，请发送合法的 JSON。"}, status=422)
     return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any /api/ path no endpoint matches (e.g. a non-integer id) answers like the API: JSON."""
+    return JsonResponse({"code": "not_found", "message": "未找到。"}, status=404)
 
 
 def _mount() -> None:

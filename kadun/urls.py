@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from kadun.api import api
+from kadun.api import api, api_not_found
 
 urlpatterns = [
     path("", include("kadun.aftersales.urls")),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("staff/", include("kadun.backoffice.urls")),
     path("pay/", include("kadun.payments.urls")),
     path("api/", api.urls),
+    # Anything else under /api/ answers like the API does: JSON {code, message}, not an HTML page.
+    re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

@@ -26,7 +26,9 @@ from typing import Optional
 import pydantic
 from ninja import Header, Router
 from ninja.errors import ValidationError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from kadun.core.api_pagination import Pagination
 from ninja.responses import Status
 
 from django.conf import settings
@@ -311,7 +313,7 @@ def key_verify(request, order_no: str, key_id: int):
     summary="商家：退款申请",
     description="open=true（默认）只列处理中的申请，按回应期限排序。",
 )
-@paginate(PageNumberPagination, page_size=50, max_page_size=100)
+@paginate(Pagination, page_size=50, max_page_size=100)
 def merchant_request_list(request, open: bool = True):  # noqa: A002 (the query parameter's name)
     shop = shop_of(caller_of(request).user)
     request.kadun_sensitive = True

@@ -126,7 +126,12 @@ def _lock_order(order_id: int) -> Order:
 
 
 def _pay(request: RefundRequest, order: Order, amount: int, *, actor: str, note: str, withdraw_keys: bool) -> None:
-    """Refund ``amount`` for the request, withdrawing its keys first (they are never sold again)."""
+    """Refund ``amount`` for the request, withdrawing its keys first (they are never sold again).
+    Never more than is left to refund on the order."""
+    amount = min(amount, order.amount - order.refunded_amount)
+    if amount <= 0:
+        RefundRequest.objects.filter(pk=request.pk).update(resolved_at=clock.now())
+        return
     if withdraw_keys and order.is_auto and request.key_ids:
         inventory.keys_withdraw(order=order, key_ids=request.key_ids, reason="refunded")
     orders.order_refund(
@@ -160,6 +165,8 @@ def refund_request_create(
         key_ids = sorted({int(k) for k in (key_ids or [])})
     except (TypeError, ValueError):
         raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。") from None
+    if any(not 0 < k < 2**63 for k in key_ids) or len(key_ids) > 1000:
+        raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。")
     images = _check_images(images)
     try:
         with transaction.atomic():
@@ -343,6 +350,18 @@ def replacement_overdue(request_id: int) -> str:
         explanation="商家未在承诺时限内补发，系统全额退款并记录违约", pay_note="商家未按承诺补发，系统自动退款",
         breach="replacement_promise_broken", breach_note="承诺补发未兑现",
     )
+
+
+def service_overdue(order_id: int) -> str:
+    """Deadline: a manual service not delivered in time is refunded in full by rule; a refund
+    request still open on it is closed, since there is nothing left to pay."""
+    outcome = orders.order_service_overdue(order_id=order_id)
+    if outcome == "done":
+        for request in RefundRequest.objects.filter(order_id=order_id, status__in=OPEN):
+            _close(request, frm=OPEN, to=RequestStatus.ORDER_REFUNDED, resolved_at=clock.now())
+            _event(request.pk, RequestStatus.ORDER_REFUNDED, "system", "商家未在期限内完成服务，订单已按规则全额退款")
+        orders.order_hold(order_id=order_id, held=False)
+    return outcome
 
 
 def key_verify_for_buyer(*, order: Order, key_id: int):

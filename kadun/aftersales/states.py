@@ -28,6 +28,7 @@ class RequestStatus(models.TextChoices):
     REJECTED = "rejected", _("商家已拒绝")
     NOT_ELIGIBLE = "not_eligible", _("不符合退款规则")
     WITHDRAWN = "withdrawn", _("买家已撤回")
+    ORDER_REFUNDED = "order_refunded", _("订单已按规则全额退款")
 
 
 OPEN = (RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT)

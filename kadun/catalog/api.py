@@ -2,7 +2,9 @@
 from typing import Annotated, Optional
 
 from ninja import Query, Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from kadun.core.api_pagination import Pagination
 from pydantic import BeforeValidator
 
 from kadun.catalog import selectors as catalog
@@ -17,7 +19,7 @@ router = Router(tags=["products"], auth=PUBLIC_AUTH)
 
 
 @router.get("", response={200: list[ProductOut], **errors(401, 422)}, openapi_extra=OPTIONAL_AUTH, summary="在售商品")
-@paginate(PageNumberPagination, page_size=20, max_page_size=100)
+@paginate(Pagination, page_size=20, max_page_size=100)
 def product_list(request, category: CategoryFilter = None, q: Optional[str] = Query(None, max_length=50)):
     return catalog.storefront(category=category, q=(q or "").strip() or None)
 

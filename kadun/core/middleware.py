@@ -11,3 +11,30 @@ class SecurityHeadersMiddleware:
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"
         return response
+
+
+class RefuseNulMiddleware:
+    """A NUL character can't be stored in PostgreSQL text; refuse it at the door with a 400
+    instead of failing deep inside a query (path, query string, or a non-file body)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseBadRequest, JsonResponse
+
+        raw_query = request.META.get("QUERY_STRING", "")
+        suspicious = "\x00" in request.path or "%00" in raw_query or "\x00" in raw_query
+        content_type = request.META.get("CONTENT_TYPE", "")
+        if not suspicious and request.method in ("POST", "PUT", "PATCH") and not content_type.startswith("multipart/"):
+            body = request.body
+            suspicious = b"\x00" in body
+            if "json" in content_type:
+                suspicious = suspicious or b"\\u0000" in body
+            elif content_type.startswith("application/x-www-form-urlencoded"):
+                suspicious = suspicious or b"%00" in body
+        if suspicious:
+            if request.path.startswith("/api/"):
+                return JsonResponse({"code": "invalid_input", "message": "输入中不能包含空字符（NUL）。", "errors": []}, status=422)
+            return HttpResponseBadRequest("输入中不能包含空字符（NUL）。".encode(), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

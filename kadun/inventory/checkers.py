@@ -54,6 +54,16 @@ def _private(url: str) -> bool:
     return False
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A checker answers itself; a redirect could lead past the private-address check."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def sign(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
@@ -70,7 +80,7 @@ def _http(config: dict, secret: str, product_id: int) -> CheckResult:
         headers={"Content-Type": "application/json", "X-Kadun-Signature": sign(config["secret"], body), "User-Agent": "kadun-checker/1"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (validated URL)
+        with _OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:  # validated URL, no redirects
             raw = response.read(4096).decode(errors="replace")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return CheckResult("error", f"{type(exc).__name__}")

@@ -7,7 +7,9 @@ shop: another shop's product or order is 404, the same as one that does not exis
 from typing import Optional
 
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+
+from kadun.core.api_pagination import Pagination
 from ninja.responses import Status
 
 from kadun.accounts.selectors import api_keys_of
@@ -56,7 +58,7 @@ def _own_order(request, order_no: str):
 
 
 @router.get("/products", response={200: list[MerchantProductOut], **errors(401, 403, 422)}, summary="我的商品")
-@paginate(PageNumberPagination, page_size=50, max_page_size=100)
+@paginate(Pagination, page_size=50, max_page_size=100)
 def product_list(request):
     return catalog.products_of_shop(shop=_shop(request))
 
@@ -96,7 +98,7 @@ def product_keys_import(request, product_id: int, data: KeysImportIn):
 
 
 @router.get("/orders", response={200: list[OrderSummaryOut], **errors(401, 403, 422)}, summary="我的订单")
-@paginate(PageNumberPagination, page_size=50, max_page_size=100)
+@paginate(Pagination, page_size=50, max_page_size=100)
 def order_list(request, status: Optional[OrderStatus] = None):
     return orders.orders_of_shop(shop=_shop(request), status=status)
 

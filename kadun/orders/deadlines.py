@@ -1,6 +1,6 @@
 from kadun.deadlines.registry import handler
 from kadun.orders import services
-from kadun.orders.services import KIND_AUTOCONFIRM, KIND_EXPIRE, KIND_SERVICE_DUE, KIND_SETTLE
+from kadun.orders.services import KIND_AUTOCONFIRM, KIND_EXPIRE, KIND_SETTLE
 
 
 @handler(KIND_EXPIRE)
@@ -17,7 +17,4 @@ def autoconfirm(order_id: int) -> str:
 def settle(order_id: int) -> str:
     return services.order_settle(order_id=order_id)
 
-
-@handler(KIND_SERVICE_DUE)
-def service_due(order_id: int) -> str:
-    return services.order_service_overdue(order_id=order_id)
+# KIND_SERVICE_DUE is handled in aftersales: the refund by rule also closes open refund requests.

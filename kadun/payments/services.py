@@ -73,6 +73,18 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
 DESTINATIONS = ("source", "wallet")
 
 
+def released_of(order_id: int) -> int:
+    """What left the order's escrow at confirmation (merchant share + fee)."""
+    from django.db.models import Sum
+
+    from kadun.ledger.models import Posting
+
+    moved = Posting.objects.filter(
+        account__code=codes.escrow(order_id), entry__kind="release", entry__ref_type="order", entry__ref_id=order_id
+    ).aggregate(s=Sum("amount"))["s"]
+    return -(moved or 0)
+
+
 def refund_by_key(key: str) -> Refund | None:
     return Refund.objects.filter(idempotency_key=f"refund:{key}").first()
 
@@ -111,7 +123,8 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     shortfall = 0
     if rest:
         fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
-        fee_back = min(fee_left, (rest * order.fee) // max(order.amount, 1))
+        released = released_of(order.pk)  # what left escrow at confirmation: the fee's base
+        fee_back = min(fee_left, (rest * order.fee) // max(released, 1))
         merchant_part = rest - fee_back
         pending_left = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
         from_pending = min(merchant_part, max(pending_left, 0), balance_of(codes.merchant_pending(order.shop_id)))

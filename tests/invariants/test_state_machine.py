@@ -40,6 +40,7 @@ from kadun.backoffice.selectors import platform_check
 from kadun.core import clock
 from kadun.core.errors import DomainError
 from kadun.deadlines.models import Deadline
+from kadun.deadlines.registry import HANDLERS
 from kadun.deadlines.services import deadlines_sweep_all
 from kadun.inventory.models import CardKey
 from kadun.inventory.services import key_reveal, keys_import
@@ -66,6 +67,13 @@ NOT_AN_IMAGE = b"MZ\x90\x00 definitely not a picture"
 PAYING = {RequestStatus.APPROVED, RequestStatus.APPROVED_BY_DEFAULT, RequestStatus.PARTIALLY_APPROVED, RequestStatus.BREACH_REFUNDED}
 KEY_RANK = {KeyStatus.AVAILABLE: 0, KeyStatus.SOLD: 1, KeyStatus.WITHDRAWN: 2}
 _tags = itertools.count(1)
+# Known bugs, each pinned by a strict-xfail test at the end of this file. The machine tolerates
+# exactly their symptoms so the suite stays green; KADUN_HYPOTHESIS_STRICT=1 (or a comma-separated
+# list of these ids) makes it fail on them too. Delete the entry together with the xfail marker
+# when the bug is fixed.
+OPEN_REQUEST_ON_REFUNDED_ORDER = "deadline-refund-leaves-open-request"
+FEE_KEPT_AFTER_FULL_REFUND = "fee-kept-after-full-refund"
+KNOWN_BUGS: set[str] = set()  # both fixed; their pinned tests below now guard the fixes
 MAX_ORDERS = 8  # per example: deep histories of a few orders find more than many shallow ones
 WALLET_START = 3000  # each logged-in buyer's 平台余额 at the start of an example
 
@@ -104,7 +112,7 @@ def _env_int(name: str, default: int) -> int:
 def run_settings() -> hsettings:
     long_run = os.environ.get("KADUN_HYPOTHESIS_LONG") == "1"
     return hsettings(
-        max_examples=_env_int("KADUN_HYPOTHESIS_EXAMPLES", 500 if long_run else 25),
+        max_examples=_env_int("KADUN_HYPOTHESIS_EXAMPLES", 500 if long_run else 20),
         stateful_step_count=_env_int("KADUN_HYPOTHESIS_STEPS", 60 if long_run else 30),
         deadline=None,
         derandomize=os.environ.get("CI") == "true" and not long_run,
@@ -298,6 +306,14 @@ class KadunMachine(RuleBasedStateMachine):
 
     # --- helpers ---------------------------------------------------------------------------
 
+    def _known(self, bug: str, symptom: bool) -> bool:
+        """True when ``symptom`` is that of a known bug we tolerate (see KNOWN_BUGS)."""
+        strict = os.environ.get("KADUN_HYPOTHESIS_STRICT", "")
+        if symptom and bug in KNOWN_BUGS and strict != "1" and bug not in strict.split(","):
+            self._note(f"known bug seen: {bug}")
+            return True
+        return False
+
     def _note(self, what: str) -> None:
         self.stats[what] += 1
         event(what)
@@ -340,6 +356,11 @@ class KadunMachine(RuleBasedStateMachine):
         kind = data.draw(st.sampled_from(["none", "none", "png", "bad"]), label=label)
         return {"none": None, "png": Upload(PNG), "bad": Upload(NOT_AN_IMAGE, "shot.exe")}[kind]
 
+    def _trades(self, status: str) -> list[str]:
+        """Sandbox trade numbers in this status, in order of their orders (trade numbers are
+        random: sorting by them would make the examples irreproducible)."""
+        return [o.trade_no for o in self.obs.orders if o.provider == "sandbox" and self.obs.trades[o.trade_no][0] == status]
+
     def _gateway(self, out_trade_no: str, paid: bool, deliver_now: bool) -> None:
         sandbox.sandbox_trade_finish(out_trade_no=out_trade_no, paid=paid)
         if deliver_now:
@@ -379,7 +400,7 @@ class KadunMachine(RuleBasedStateMachine):
     @rule(data=st.data(), paid=st.booleans(), deliver_now=st.booleans())
     def gateway_finish(self, data, paid, deliver_now):
         """The buyer pays (or fails) on the sandbox page; the gateway queues its notification."""
-        fresh = sorted(t for t, (status, _) in self.obs.trades.items() if status == "created")
+        fresh = self._trades("created")
         self._gateway(data.draw(st.sampled_from(fresh), label="trade"), paid, deliver_now)
 
     @precondition(has("trade failed"))
@@ -387,7 +408,7 @@ class KadunMachine(RuleBasedStateMachine):
     def gateway_late_success(self, data):
         """A trade the gateway reported failed is paid after all (the buyer retried): the gateway
         sends a SUCCESS notification for it, whatever became of the order meanwhile."""
-        failed = sorted(t for t, (status, _) in self.obs.trades.items() if status == "failed")
+        failed = self._trades("failed")
         out_trade_no = data.draw(st.sampled_from(failed), label="trade")
         SandboxTrade.objects.filter(out_trade_no=out_trade_no).update(status="paid", paid_at=clock.now())
         params = sandbox.notification_params(SandboxTrade.objects.get(out_trade_no=out_trade_no))
@@ -432,15 +453,23 @@ class KadunMachine(RuleBasedStateMachine):
     @precondition(has("paid", "in_service", "delivered", "confirmed"))
     @rule(data=st.data())
     def refund_request(self, data):
+        """The buyer asks for a refund of keys as they are (often unrevealed: instant refund)."""
+        self._ask_refund(data, look_first=False)
+
+    @precondition(has("paid", "in_service", "delivered", "confirmed"))
+    @rule(data=st.data())
+    def refund_request_after_looking(self, data):
+        """The buyer looks at the keys, then asks: the request is usually the merchant's to answer."""
+        self._ask_refund(data, look_first=True)
+
+    def _ask_refund(self, data, *, look_first: bool):
         order = self._pick_order(data, lambda o: o.status in (S.PAID, S.IN_SERVICE, S.DELIVERED, S.CONFIRMED))
         reason = data.draw(st.sampled_from(Reason.values), label="reason")
         keys = [k for k, _, o, _ in self.obs.keys if o == order.pk]
         key_ids = data.draw(st.lists(st.sampled_from(keys), unique=True, max_size=len(keys)), label="keys") if keys else []
-        looked = bool(key_ids) and data.draw(st.booleans(), label="looked first?")
-        if looked:
-            # The buyer looked at the keys before asking: the request is the merchant's to answer.
-            for key_id in key_ids:
-                self._attempt("key_reveal", key_reveal, fresh=True, order=order, key_id=key_id, actor="buyer", user=order.buyer)
+        looked = bool(key_ids) and look_first
+        for key_id in key_ids if looked else []:
+            self._attempt("key_reveal", key_reveal, fresh=True, order=order, key_id=key_id, actor="buyer", user=order.buyer)
         image = self._image(data, "evidence")
         destination = "wallet" if data.draw(st.integers(0, 3), label="to wallet?") == 0 else "source"
         client_key = f"ck-{next(_tags)}" if data.draw(st.integers(0, 2), label="client key?") == 0 else ""
@@ -467,9 +496,11 @@ class KadunMachine(RuleBasedStateMachine):
     def _respond(self, data, actions):
         request = self._pick_request(data, [RequestStatus.AWAITING_MERCHANT])
         action = data.draw(st.sampled_from(actions), label="action")
-        amount = data.draw(st.integers(0, max(request.amount_requested, 1)), label="amount")
-        hours = data.draw(st.integers(0, 30), label="hours")
-        note = data.draw(st.sampled_from(["", "不行", "卡密已核实可用，拒绝退款", "同意处理"]), label="note")
+        # Mostly valid answers, some not (a partial refund of everything, a promise past the
+        # frozen replacement time, a rejection without a reason).
+        amount = data.draw(st.integers(1, max(request.amount_requested, 1)), label="amount")
+        hours = data.draw(st.integers(1, 30), label="hours")
+        note = data.draw(st.sampled_from(["卡密已核实可用，拒绝退款", "同意处理", "不行", ""]), label="note")
         shop = self._shop_for(data, request.order)
         image = self._image(data, "merchant evidence")
         result = self._attempt(
@@ -544,6 +575,27 @@ class KadunMachine(RuleBasedStateMachine):
         clock.advance(delta)
         if sweep:
             deadlines_sweep_all()
+            self._check_nothing_overdue()
+
+    def _check_nothing_overdue(self) -> None:
+        """Right after a sweep, nothing whose time has come is still waiting: every clock the
+        rules promise (payment timeout, inspection window, settlement delay, service deadline)
+        has had its effect."""
+        now = clock.now()
+        due = list(Deadline.objects.filter(fired_at__isnull=True, due_at__lte=now).values_list("kind", "subject_id"))
+        assert not due, f"due deadlines left unfired after a sweep: {due}"
+        settle = dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
+        for o in Order.objects.filter(status__in=[S.PENDING_PAYMENT, S.PAID, S.IN_SERVICE, S.DELIVERED, S.CONFIRMED]):
+            label = f"order #{o.pk} ({o.delivery}, {o.status})"
+            if o.status == S.PENDING_PAYMENT:
+                assert o.expires_at > now, f"{label}: still awaiting payment {now - o.expires_at} after it expired"
+            elif o.status == S.DELIVERED and not o.refund_hold:
+                assert o.inspection_ends_at > now, f"{label}: not confirmed {now - o.inspection_ends_at} after inspection ended"
+            elif o.status == S.CONFIRMED and o.settled_at is None:
+                assert o.confirmed_at + settle > now, f"{label}: not settled {now - o.confirmed_at - settle} after the delay"
+            elif o.status in (S.PAID, S.IN_SERVICE):
+                hours = o.policy_snapshot["rules"]["delivery_deadline_hours"]
+                assert o.paid_at + dt.timedelta(hours=hours) > now, f"{label}: service overdue and not refunded"
 
     @precondition(has("orders"))
     @rule()
@@ -577,8 +629,14 @@ class KadunMachine(RuleBasedStateMachine):
         self._check_keys(obs)
         self._check_orders(obs)
         self._check_requests(obs)
-        broken = [d for d in obs.deadlines if d[3]][:5]
-        assert not broken, f"deadline handlers raised: {broken}"
+        by_order = {o.id: o for o in obs.orders}
+        request_order = {r.id: by_order[r.order_id] for r in obs.requests}
+        for kind, subject, _, error in obs.deadlines:
+            if not error:
+                continue
+            order = request_order.get(subject) if kind in (KIND_MERCHANT_RESPONSE, KIND_REPLACEMENT_DUE) else None
+            symptom = order is not None and order.status == S.REFUNDED and error.startswith("RefundTooLarge")
+            assert self._known(OPEN_REQUEST_ON_REFUNDED_ORDER, symptom), f"deadline {kind} for #{subject} raised: {error}"
         assert not obs.outbox_errors, f"outbox messages failed: {obs.outbox_errors}"
 
     def _check_keys(self, obs: Observation) -> None:
@@ -614,11 +672,15 @@ class KadunMachine(RuleBasedStateMachine):
             escrow = obs.postings.get((o.id, "escrow"), 0)
             expected_escrow = o.amount - o.refunded_amount if o.status in HELD else 0
             assert escrow == expected_escrow, f"{label}: escrow {escrow} != {expected_escrow}"
+            # 先行赔付 is booked as the merchant's debt in the same breath: the advance nets to zero.
+            assert obs.postings.get((o.id, "advance"), 0) == 0, f"{label}: platform advance not booked as merchant debt"
             if o.status == S.REFUNDED:
                 assert o.refunded_amount == o.amount, f"{label}: refunded only {o.refunded_amount} of {o.amount}"
-                # Refunded in full: the platform keeps no fee on it.
+                # Refunded in full: neither the platform nor the merchant keeps (or owes) anything for it.
                 fees = obs.postings.get((o.id, "fees"), 0)
-                assert fees == 0, f"{label}: the platform kept a fee of {fees} on a fully refunded order"
+                merchant = sum(obs.postings.get((o.id, kind), 0) for kind in ("pending", "available", "debt"))
+                assert fees == 0 or self._known(FEE_KEPT_AFTER_FULL_REFUND, True), f"{label}: the platform kept a fee of {fees}"
+                assert merchant == 0 or self._known(FEE_KEPT_AFTER_FULL_REFUND, merchant == -fees), f"{label}: the merchant nets {merchant}"
             if o.status in (S.PENDING_PAYMENT, S.EXPIRED):
                 assert not entries, f"{label}: has entries {dict(entries)}"
             if o.status in HELD or o.status == S.CONFIRMED:
@@ -647,10 +709,20 @@ class KadunMachine(RuleBasedStateMachine):
                 assert refund and refund == r.amount_refunded, f"{label}: paid {refund}, recorded {r.amount_refunded}"
             else:
                 assert refund is None and r.amount_refunded == 0, f"{label}: paid {refund}, recorded {r.amount_refunded}"
+            if r.status not in OPEN:
+                # A deadline still pending for a closed request must do nothing when it fires:
+                # fire it now in a savepoint, then roll it back.
+                for kind in (KIND_MERCHANT_RESPONSE, KIND_REPLACEMENT_DUE):
+                    if (kind, r.id) in pending:
+                        with transaction.atomic():
+                            outcome = HANDLERS[kind](r.id)
+                            transaction.set_rollback(True)
+                        assert outcome == "noop", f"{label}: its pending {kind} deadline would do {outcome!r}"
             if r.status in OPEN:
                 open_orders.add(r.order_id)
                 kind = KIND_MERCHANT_RESPONSE if r.status == RequestStatus.AWAITING_MERCHANT else KIND_REPLACEMENT_DUE
-                assert (kind, r.id) in pending, f"{label}: waits with no deadline to end the wait"
+                waits = (kind, r.id) in pending
+                assert waits or self._known(OPEN_REQUEST_ON_REFUNDED_ORDER, order.status == S.REFUNDED), f"{label}: waits with no deadline to end the wait"
         held = {o.id for o in obs.orders if o.refund_hold}
         assert held == open_orders, f"orders on hold {sorted(held)} != orders with an open request {sorted(open_orders)}"
 
@@ -671,7 +743,6 @@ def test_random_histories_keep_the_books_straight():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="bug: a deadline refund of a service leaves its open refund request unpayable")
 def test_service_refunded_by_its_deadline_closes_the_open_refund_request():
     """A manual service is accepted, the buyer asks for a refund (awaiting the merchant, 24 h),
     the 6 h delivery deadline passes first and refunds the order in full. The request stays
@@ -698,7 +769,6 @@ def test_service_refunded_by_its_deadline_closes_the_open_refund_request():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(strict=True, reason="bug: refund_issue returns the fee pro rata of order.amount, not of the amount released")
 def test_fully_refunded_order_leaves_no_fee_and_no_merchant_debt():
     """3 keys at 3.33: one refunded before confirmation (released 6.66, fee 0.13), the other two
     after. The platform keeps 0.05 of fee on an order refunded in full, and the merchant, whose

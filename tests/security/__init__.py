@@ -37,8 +37,9 @@ class World:
     guest_order: object = None  # a guest's, paid, one unrevealed key
     guest_key: int = 0
     guest_token: str = ""
-    api_keys: dict = field(default_factory=dict)  # username -> bearer secret
-    secrets: list = field(default_factory=list)  # plaintext of every card key in the world
+    api_keys: dict = field(default_factory=dict, repr=False)  # username -> bearer secret
+    api_key_ids: dict = field(default_factory=dict)  # username -> ApiKey id
+    secrets: list = field(default_factory=list, repr=False)  # plaintext of every card key in the world
 
     def bearer(self, user) -> str:
         return self.api_keys[user.username]
@@ -105,8 +106,9 @@ def build_world() -> World:
     w.guest_key = CardKey.objects.get(order=w.guest_order).pk
 
     for user in (w.buyer, w.other_buyer, w.merchant, w.other_merchant, *w.staff.values()):
-        _key, secret = api_key_create(user=user, name="matrix")
+        key, secret = api_key_create(user=user, name="matrix")
         w.api_keys[user.username] = secret
+        w.api_key_ids[user.username] = key.pk
     w.secrets = [decrypt(s) for s in CardKey.objects.values_list("secret", flat=True)]
     return w
 
@@ -123,7 +125,11 @@ def shared_world(django_db_blocker):
         path = url.split("://", 1)[-1]
         return Client().post(path[path.index("/"):], params).content.decode()
 
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+    # For the module's lifetime: a fast password hasher (as conftest gives each test), and WhiteNoise
+    # looking static files up on request instead of indexing all of them each time a test client
+    # or WSGI handler loads the middleware (~0.1 s per client, most of the matrix's time otherwise).
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"], WHITENOISE_AUTOREFRESH=True)
+    with django_db_blocker.unblock(), fast:
         old_transport, sandbox.transport = sandbox.transport, post
         atomic = transaction.atomic()
         atomic.__enter__()

@@ -19,6 +19,7 @@ keys, products, refund rules).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -132,6 +133,8 @@ CASES = [
          E(**API_MERCHANT), data=lambda w: {"action": "approve"}, writer="merchant"),
     Case("api merchant refund fulfil (nothing promised)", "api", "POST",
          lambda w: _api(f"/merchant/refund-requests/{w.refund.request_no}/fulfil"), E(**{**API_MERCHANT, "merchant": 409})),
+    Case("api merchant api-key revoke", "api", "DELETE", lambda w: _api(f"/merchant/api-keys/{w.api_key_ids[w.merchant.username]}"),
+         E(**{**API_MERCHANT, "merchant": 204}), writer="merchant"),
     Case("api merchant order list", "api", "GET", lambda w: _api("/merchant/orders"), E(**{**API_MERCHANT, "other_merchant": 200}),
          marker=lambda w: w.manual_order.order_no, sees=("merchant",)),
     Case("api merchant refund list", "api", "GET", lambda w: _api("/merchant/refund-requests"), E(**{**API_MERCHANT, "other_merchant": 200}),
@@ -201,12 +204,22 @@ CASES = [
     Case("page merchant refund policy update", "page", "POST", lambda w: reverse("aftersales:policy_edit", args=[w.auto.pk]),
          E(merchant=302, **PAGE_MERCHANT), writer="merchant",
          data=lambda w: {"refund_window_hours": "48", "defect_remedy": "refund", "merchant_response_hours": "24", "replacement_hours": "24"}),
+    Case("page merchant checker", "page", "GET", lambda w: reverse("aftersales:checker_edit", args=[w.auto.pk]),
+         E(merchant=200, **PAGE_MERCHANT)),
     Case("page merchant checker update", "page", "POST", lambda w: reverse("aftersales:checker_edit", args=[w.auto.pk]),
          E(merchant=302, **PAGE_MERCHANT), data=lambda w: {"kind": "none"}, writer="merchant"),
     Case("page merchant orders list", "page", "GET", lambda w: reverse("merchants:orders"), E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200}),
          marker=lambda w: w.manual_order.order_no, sees=("merchant",)),
     Case("page merchant refund queue", "page", "GET", lambda w: reverse("aftersales:merchant_queue"),
          E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200}), marker=lambda w: w.refund.request_no, sees=("merchant",)),
+    # Revoking someone else's key is answered like a key that does not exist: an error message
+    # on the merchant's own key page (302), and nothing revoked.
+    Case("page merchant api-key revoke", "page", "POST",
+         lambda w: reverse("merchants:api_key_revoke", args=[w.api_key_ids[w.merchant.username]]),
+         E(merchant=302, **{**PAGE_MERCHANT, "other_merchant": 302}), writer="merchant"),
+    Case("page inbox", "page", "GET", lambda w: reverse("web:inbox"),
+         E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=302, staff=200),
+         marker=lambda w: "退款申请待处理", sees=("merchant",)),
     # --- Pages: staff --------------------------------------------------------------------
     Case("page staff orders", "page", "GET", lambda w: reverse("backoffice:home"), STAFF_PAGE,
          marker=lambda w: w.auto_order.order_no, sees=STAFF_ROLES),
@@ -256,8 +269,6 @@ def send(client: Client, case: Case, w):
 
 
 def json_body(data) -> str:
-    import json
-
     return json.dumps(data) if data is not None else ""
 
 
@@ -271,6 +282,7 @@ def body_of(response) -> str:
 
 def state(w) -> dict:
     """Everything a refused request must leave as it was."""
+    from kadun.accounts.models import ApiKey
     from kadun.aftersales.models import RefundEvidence, RefundRequest
     from kadun.catalog.models import Product, RefundPolicy
     from kadun.inventory.models import CardKey, Reveal, VerificationReport
@@ -288,6 +300,7 @@ def state(w) -> dict:
         "keys": list(CardKey.objects.order_by("id").values_list("id", "status", "first_revealed_at")),
         "products": [(p.pk, p.title, p.price, p.is_active, p.checker) for p in Product.objects.order_by("id")],
         "policies": RefundPolicy.objects.count(),
+        "api_keys": list(ApiKey.objects.order_by("id").values_list("id", "revoked_at")),
     }
 
 
@@ -356,6 +369,24 @@ def test_session_api_write_without_csrf_is_refused_and_changes_nothing(world, pa
     response = client.post(url, json_body({"reason": "unrevealed", "key_ids": [world.auto_key]}), content_type="application/json")
 
     assert response.status_code == 403 and response.json()["code"] == "csrf_failed"
+    assert state(world) == before
+
+
+PAGE_WRITES = [c for c in CASES if c.via == "page" and c.method == "POST" and c.writer]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", PAGE_WRITES, ids=lambda c: c.id)
+def test_page_write_without_csrf_is_refused_and_changes_nothing(world, case):
+    """The same forms, posted by the very caller they are meant for, but without the CSRF token
+    a forged cross-site request would lack: 403, and nothing changes."""
+    client = client_for(world, case, case.writer)
+    client.handler.enforce_csrf_checks = True
+    before = state(world)
+
+    response = send(client, case, world)
+
+    assert response.status_code == 403
     assert state(world) == before
 
 
