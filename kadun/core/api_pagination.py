@@ -13,4 +13,4 @@ MAX_PAGE = 1_000_000
 class Pagination(PageNumberPagination):
     class Input(Schema):
         page: int = Field(1, ge=1, le=MAX_PAGE)
-        page_size: Optional[int] = Field(None, ge=1, le=100)  # noqa: UP045 (ninja reads the annotation)
+        page_size: Optional[int] = Field(None, ge=1)  # noqa: UP045 (capped by max_page_size)

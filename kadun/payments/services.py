@@ -124,7 +124,10 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     if rest:
         fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
         released = released_of(order.pk)  # what left escrow at confirmation: the fee's base
-        fee_back = min(fee_left, (rest * order.fee) // max(released, 1))
+        if order.refunded_amount >= order.amount:
+            fee_back = max(fee_left, 0)  # refunded in full: the platform keeps no fee
+        else:
+            fee_back = min(fee_left, (rest * order.fee + released // 2) // max(released, 1))
         merchant_part = rest - fee_back
         pending_left = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
         from_pending = min(merchant_part, max(pending_left, 0), balance_of(codes.merchant_pending(order.shop_id)))
