@@ -10,9 +10,10 @@ at most once; a refused operation (DomainError) and a replayed notification chan
 Each example runs inside a savepoint that is rolled back afterwards, so examples never see each
 other's rows (on_commit callbacks do not run in it: the outbox is delivered explicitly).
 
-Size: KADUN_HYPOTHESIS_EXAMPLES and KADUN_HYPOTHESIS_STEPS; KADUN_HYPOTHESIS_LONG=1 for a long
-run (500 examples × 60 steps). Under CI the run is derandomized, so it is reproducible; run
-locally with -s to see which paths the examples reached.
+Size: KADUN_HYPOTHESIS_EXAMPLES and KADUN_HYPOTHESIS_STEPS (default 15 × 30); KADUN_HYPOTHESIS_LONG=1
+for a long run (500 examples × 60 steps). Under CI the run is derandomized, so it is reproducible;
+run locally with -s to see which paths the examples reached. The bugs the machine found are kept
+as plain tests at the end of this file.
 """
 from __future__ import annotations
 
