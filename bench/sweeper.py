@@ -17,7 +17,7 @@ One run:
    deadline (fired), the delivery e-mail (sent) and the auto-confirm deadline — not yet due;
 2. for each process count P (``--processes 1,2,4``) a copy of the template database is made
    (``CREATE DATABASE ... TEMPLATE``), P ``kadun sweep`` processes are started against it
-   (settings unchanged: batch ``KADUN_SWEEP_BATCH``, 200, unless ``--batch`` is given), and once
+   (settings unchanged: batch ``KADUN_SWEEP_BATCH``, 500, unless ``--batch`` is given), and once
    all are idle the N auto-confirm deadlines are made due (one UPDATE; distinct due times). The
    clock runs from that commit until no auto-confirm deadline is left unfired;
 3. then it checks: every deadline fired, once (attempts = 1, or says how many were retried
@@ -329,7 +329,7 @@ def run_raw(admin_url: str, tmpl_name: str, env: dict, rng: tuple[int, int], wor
     name = f"{args.db_name}_raw{workers}"
     db_url = common.with_dbname(admin_url, name)
     run = Run(processes=workers, n=n)
-    batch = args.batch or 200
+    batch = args.batch or 500
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl_name}"')
@@ -437,7 +437,7 @@ def verify(run: Run, db_url: str, env: dict, first: int, last: int) -> None:
 
 def report_raw(runs: list[Run], args) -> None:
     print()
-    print(f"the same work as set-based SQL (psycopg, batch {args.batch or 200} in one transaction, ~10 statements a batch; not the app)")
+    print(f"the same work as set-based SQL (psycopg, batch {args.batch or 500} in one transaction, ~10 statements a batch; not the app)")
     print(f"{'connections':>11}{'fired':>10}{'seconds':>9}{'deadlines/s':>13}{'client CPU ms':>15}{'PG CPU ms':>11}{'load avg':>18}")
     for r in runs:
         cl = 1000 * r.cpu.get("sweepers", 0) / max(1, r.fired)
@@ -462,7 +462,7 @@ def report_profile(prof: dict) -> None:
 def report(args, info: dict, runs: list[Run], gen_seconds: float) -> None:
     print()
     print(f"kadun sweeper benchmark: N={args.n:,} due auto-confirm deadlines, {args.shops} shops (biggest {args.big_share:.0%}), "
-          f"batch {args.batch or 'default (KADUN_SWEEP_BATCH, 200)'}")
+          f"batch {args.batch or 'default (KADUN_SWEEP_BATCH, 500)'}")
     print(f"machine: {info['cpus']} CPUs ({info['cpu_model']}), PostgreSQL {info['postgres']} "
           f"(synchronous_commit={info['synchronous_commit']}), Python {info['python']}, load average at start {info['loadavg']}")
     print(f"data generated in {gen_seconds:.0f} s")
@@ -491,7 +491,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2,4", help="sweeper process counts to run, one after the other (default 1,2,4)")
     parser.add_argument("--shops", type=int, default=200)
     parser.add_argument("--big-share", type=float, default=0.2, help="share of the orders in the biggest shop (default 0.2)")
-    parser.add_argument("--batch", type=int, default=None, help="KADUN_SWEEP_BATCH for the sweepers (default: the app's, 200)")
+    parser.add_argument("--batch", type=int, default=None, help="KADUN_SWEEP_BATCH for the sweepers (default: the app's, 500)")
     parser.add_argument("--max-seconds", type=float, default=3600, help="give up on a run after this long (default 3600)")
     parser.add_argument("--raw", default="", help="also run the set-based SQL version with these connection counts, e.g. 1,2")
     parser.add_argument("--profile-n", type=int, default=2000, help="deadlines fired in-process for the per-deadline profile (0: skip)")

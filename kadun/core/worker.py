@@ -27,7 +27,7 @@ def run_forever(stop: threading.Event, *, interval: float | None = None) -> None
         try:
             close_old_connections()
             fired, sent = run_once()
-            busy = fired >= settings.KADUN_SWEEP_BATCH or sent > 0
+            busy = fired > 0 or sent > 0  # until nothing is due: each sweep takes one kind
         except Exception:  # keep sweeping; the failure is logged and retried next round
             log.exception("sweep round failed")
             time.sleep(interval)

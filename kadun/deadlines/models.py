@@ -19,4 +19,8 @@ class Deadline(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "subject_id"], name="deadline_once_per_subject")]
-        indexes = [models.Index(fields=["due_at"], name="deadline_due_unfired", condition=models.Q(fired_at__isnull=True))]
+        indexes = [
+            models.Index(fields=["due_at"], name="deadline_due_unfired", condition=models.Q(fired_at__isnull=True)),
+            # The sweeper takes one kind at a time, oldest first.
+            models.Index(fields=["kind", "due_at"], name="deadline_kind_due_unfired", condition=models.Q(fired_at__isnull=True)),
+        ]

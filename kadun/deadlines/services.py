@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from kadun.core import clock
 from kadun.deadlines.models import Deadline
-from kadun.deadlines.registry import HANDLERS
+from kadun.deadlines.registry import BATCH_HANDLERS, HANDLERS
 
 log = logging.getLogger("kadun.deadlines")
 MAX_ATTEMPTS = 8
@@ -30,43 +32,110 @@ def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm:
     return deadline
 
 
-def deadlines_sweep(*, batch: int | None = None, now: dt.datetime | None = None) -> int:
-    """Fire one batch of due deadlines. Returns how many were taken (fired or failed).
+def deadlines_schedule_many(*, kind: str, due: dict[int, dt.datetime]) -> None:
+    """``deadline_schedule`` for many subjects of one kind at once (the sweeper's batches)."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler for deadline kind {kind!r}")
+    if not due:
+        return
+    existing = dict(Deadline.objects.filter(kind=kind, subject_id__in=due).values_list("subject_id", "fired_at"))
+    created = clock.now()
+    Deadline.objects.bulk_create(
+        [Deadline(kind=kind, subject_id=subject, due_at=at, created_at=created) for subject, at in due.items() if subject not in existing]
+    )
+    for subject, fired_at in existing.items():
+        if fired_at is None:
+            Deadline.objects.filter(kind=kind, subject_id=subject, fired_at__isnull=True).exclude(due_at=due[subject]).update(due_at=due[subject])
 
-    On PostgreSQL rows are taken with ``FOR UPDATE SKIP LOCKED``, so sweepers share the work and
-    never fire a row twice; SQLite has one writer at a time (IMMEDIATE transactions). Each handler
-    runs in a savepoint: a failure rolls back only that handler and is retried with back-off.
-    """
+
+def _due(now: dt.datetime):
+    return Deadline.objects.filter(fired_at__isnull=True, due_at__lte=now)
+
+
+def _claim(kind: str, now: dt.datetime, limit: int) -> list[Deadline]:
+    """Due deadlines of one kind, oldest first, locked for this transaction. On PostgreSQL rows
+    another sweeper holds are skipped (SKIP LOCKED), so sweepers share the work and never fire a
+    row twice; SQLite has one writer at a time (IMMEDIATE transactions)."""
+    return list(_due(now).filter(kind=kind).select_for_update(skip_locked=True).order_by("due_at", "id")[:limit])
+
+
+def _fire_one(deadline: Deadline, now: dt.datetime) -> None:
+    """Run one handler in a savepoint and mark the deadline fired; a failure rolls back only the
+    handler and is retried with back-off (given up after MAX_ATTEMPTS)."""
+    handler = HANDLERS.get(deadline.kind)
+    try:
+        with transaction.atomic():
+            if handler is None:
+                raise LookupError(f"no handler for {deadline.kind}")
+            outcome = handler(deadline.subject_id) or "done"
+            Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(
+                fired_at=now, outcome=outcome[:40], attempts=deadline.attempts + 1
+            )
+    except Exception as exc:  # one bad subject must not stop the others
+        log.exception("deadline %s #%s for subject %s failed", deadline.kind, deadline.pk, deadline.subject_id)
+        attempts = deadline.attempts + 1
+        changes = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:300]}
+        if attempts >= MAX_ATTEMPTS:
+            changes.update(fired_at=now, outcome="failed")
+        else:
+            changes["due_at"] = now + dt.timedelta(seconds=min(3600, 5 * 2**attempts))
+        Deadline.objects.filter(pk=deadline.pk).update(**changes)
+
+
+def _sweep_batch(kind: str, now: dt.datetime, batch: int) -> int:
+    """A kind with a batch handler: up to ``batch`` deadlines in one transaction."""
+    with transaction.atomic():
+        due = _claim(kind, now, batch)
+        if not due:
+            return 0
+        outcomes = None
+        try:
+            with transaction.atomic():
+                outcomes = BATCH_HANDLERS[kind]([d.subject_id for d in due])
+        except Exception:  # the batch is rolled back; fire them one by one, each failure on its own
+            log.warning("batch of %d %s deadlines failed; firing them one by one", len(due), kind, exc_info=True)
+        if outcomes is None:
+            for deadline in due:
+                _fire_one(deadline, now)
+            return len(due)
+        by_outcome: dict[str, list[int]] = defaultdict(list)
+        for deadline in due:
+            by_outcome[(outcomes.get(deadline.subject_id) or "done")[:40]].append(deadline.pk)
+        for outcome, ids in by_outcome.items():
+            Deadline.objects.filter(pk__in=ids, fired_at__isnull=True).update(fired_at=now, outcome=outcome, attempts=F("attempts") + 1)
+    return len(due)
+
+
+def _sweep_single(kind: str, now: dt.datetime, batch: int) -> int:
+    """Any other kind: one deadline per transaction. Its handler may lock what a person's request
+    locks (orders, refund requests, accounts); holding one subject's locks at a time, concurrent
+    sweepers cannot deadlock each other."""
+    taken = 0
+    while taken < batch:
+        with transaction.atomic():
+            due = _claim(kind, now, 1)
+            if not due:
+                break
+            _fire_one(due[0], now)
+        taken += 1
+    return taken
+
+
+def deadlines_sweep(*, batch: int | None = None, now: dt.datetime | None = None) -> int:
+    """Fire up to ``batch`` due deadlines of one kind: the kind of the oldest due deadline (or, if
+    other sweepers hold all of those, the next kind with any). Returns how many were taken (fired
+    or failed). Kinds with a batch handler fire in one transaction; the others one by one."""
     batch = batch or settings.KADUN_SWEEP_BATCH
     now = now or clock.now()
-    taken = 0
-    with transaction.atomic():
-        due = list(
-            Deadline.objects.select_for_update(skip_locked=True)
-            .filter(fired_at__isnull=True, due_at__lte=now)
-            .order_by("due_at", "id")[:batch]
-        )
-        for deadline in due:
-            taken += 1
-            handler = HANDLERS.get(deadline.kind)
-            try:
-                with transaction.atomic():
-                    if handler is None:
-                        raise LookupError(f"no handler for {deadline.kind}")
-                    outcome = handler(deadline.subject_id) or "done"
-                    Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(
-                        fired_at=now, outcome=outcome[:40], attempts=deadline.attempts + 1
-                    )
-            except Exception as exc:  # one bad subject must not stop the others
-                log.exception("deadline %s #%s for subject %s failed", deadline.kind, deadline.pk, deadline.subject_id)
-                attempts = deadline.attempts + 1
-                changes = {"attempts": attempts, "last_error": f"{type(exc).__name__}: {exc}"[:300]}
-                if attempts >= MAX_ATTEMPTS:
-                    changes.update(fired_at=now, outcome="failed")
-                else:
-                    changes["due_at"] = now + dt.timedelta(seconds=min(3600, 5 * 2**attempts))
-                Deadline.objects.filter(pk=deadline.pk).update(**changes)
-    return taken
+    oldest = _due(now).order_by("due_at", "id").values_list("kind", flat=True).first()
+    if oldest is None:
+        return 0
+    for kind in [oldest] + sorted(k for k in HANDLERS if k != oldest):
+        sweep = _sweep_batch if kind in BATCH_HANDLERS else _sweep_single
+        taken = sweep(kind, now, batch)
+        if taken:
+            return taken
+    return 0
 
 
 def deadlines_sweep_all(*, now: dt.datetime | None = None, max_batches: int = 10_000) -> int:

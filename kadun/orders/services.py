@@ -18,9 +18,9 @@ from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
 from kadun.core.money import fee_of, fen_to_yuan
-from kadun.core.db import is_postgres
+from kadun.core.db import is_postgres, update_each
 from kadun.core.transitions import transition
-from kadun.deadlines.services import deadline_schedule
+from kadun.deadlines.services import deadline_schedule, deadlines_schedule_many
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
 from kadun.ledger import accounts as codes
@@ -341,6 +341,107 @@ def order_settle(*, order_id: int) -> str:
             )
         _event(order.pk, "settled", actor=Actor.SYSTEM, note=f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额")
     return "done"
+
+
+# --- the sweeper's batches -----------------------------------------------------------------
+# The same rows as order_expire / order_autoconfirm / order_settle write for each order, for up
+# to a sweep batch of orders in a few statements. The orders are locked in id order first, then
+# (through ledger.entries_post) the accounts in id order: the order a single confirmation or
+# refund takes its locks in, so batches and people's requests wait for each other but never
+# deadlock.
+
+
+def _events_bulk(rows: list[tuple[int, str, str, str, str]]) -> None:
+    """(order id, kind, from, to, note) events by the system, at the same moment."""
+    at = clock.now()
+    OrderEvent.objects.bulk_create([
+        OrderEvent(order_id=oid, kind=kind, from_status=frm, to_status=to, actor=Actor.SYSTEM, note=note[:300], at=at)
+        for oid, kind, frm, to, note in rows
+    ])
+
+
+def _locked(order_ids: list[int], **state):
+    return Order.objects.select_for_update().filter(pk__in=order_ids, **state).order_by("pk")
+
+
+def orders_expire(*, order_ids: list[int]) -> dict[int, str]:
+    """``order_expire`` for many orders."""
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        ids = list(_locked(order_ids, status=S.PENDING_PAYMENT).values_list("pk", flat=True))
+        if not ids:
+            return outcomes
+        if Order.objects.filter(pk__in=ids, status=S.PENDING_PAYMENT).update(status=S.EXPIRED) != len(ids):
+            raise RuntimeError("orders changed under their locks")
+        _events_bulk([(oid, "expired", S.PENDING_PAYMENT, S.EXPIRED, "超时未支付，订单已关闭") for oid in ids])
+    outcomes.update(dict.fromkeys(ids, "done"))
+    return outcomes
+
+
+def orders_autoconfirm(*, order_ids: list[int]) -> dict[int, str]:
+    """``order_autoconfirm`` for many orders: each delivered order not held by a refund request
+    is confirmed, its escrow released to the merchant's pending less the fee, and its
+    settlement scheduled."""
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        orders = list(_locked(order_ids, status=S.DELIVERED).only("pk", "shop_id", "amount", "refunded_amount", "refund_hold"))
+        outcomes.update({o.pk: "held" for o in orders if o.refund_hold})  # re-armed by order_hold
+        orders = [o for o in orders if not o.refund_hold]
+        if not orders:
+            return outcomes
+        now = clock.now()
+        fees = {o.pk: fee_of(o.amount - o.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS) for o in orders}
+        updated = update_each(Order, "fee", fees, where={"status": S.DELIVERED, "refund_hold": False}, status=S.CONFIRMED, confirmed_at=now)
+        if updated != len(orders):
+            raise RuntimeError("orders changed under their locks")
+        entries = []
+        for o in orders:
+            released = o.amount - o.refunded_amount
+            entries.append({
+                "kind": "release", "idempotency_key": f"release:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
+                "lines": [(codes.escrow(o.pk), -released), (codes.merchant_pending(o.shop_id), released - fees[o.pk]), (codes.PLATFORM_FEES, fees[o.pk])],
+            })
+        ledger.entries_post(entries)
+        _events_bulk([(o.pk, "confirmed", S.DELIVERED, S.CONFIRMED, "验货期结束，系统自动确认收货") for o in orders])
+        settle_at = now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
+        deadlines_schedule_many(kind=KIND_SETTLE, due=dict.fromkeys(fees, settle_at))
+    outcomes.update(dict.fromkeys(fees, "done"))
+    return outcomes
+
+
+def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
+    """``order_settle`` for many orders."""
+    from django.db.models import Sum
+
+    from kadun.ledger.models import Posting
+
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        orders = list(_locked(order_ids, status=S.CONFIRMED, settled_at__isnull=True).only("pk", "shop_id"))
+        if not orders:
+            return outcomes
+        ids = [o.pk for o in orders]
+        if Order.objects.filter(pk__in=ids, settled_at__isnull=True).update(settled_at=clock.now()) != len(ids):
+            raise RuntimeError("orders changed under their locks")
+        moved = {
+            (row["entry__ref_id"], row["account__code"]): row["s"]
+            for row in Posting.objects.filter(entry__ref_type="order", entry__ref_id__in=ids, account__kind="pending")
+            .values("entry__ref_id", "account__code").annotate(s=Sum("amount"))
+        }
+        entries, events = [], []
+        for o in orders:
+            pending = codes.merchant_pending(o.shop_id)
+            amount = moved.get((o.pk, pending)) or 0
+            if amount > 0:
+                entries.append({
+                    "kind": "settle", "idempotency_key": f"settle:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
+                    "lines": [(pending, -amount), (codes.merchant_available(o.shop_id), amount)],
+                })
+            events.append((o.pk, "settled", "", "", f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额"))
+        ledger.entries_post(entries)
+        _events_bulk(events)
+    outcomes.update(dict.fromkeys(ids, "done"))
+    return outcomes
 
 
 def order_hold(*, order_id: int, held: bool) -> None:

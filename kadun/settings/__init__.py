@@ -207,7 +207,7 @@ KADUN_DEFAULT_WINDOW_MANUAL_HOURS = 72
 KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # per order number
 KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # per client address
 KADUN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("KADUN_SWEEP_INTERVAL_SECONDS", "1.0"))
-KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 200)
+KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 500)
 KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)
 KADUN_MAX_UPLOAD_IMAGE_BYTES = 5 * 1024 * 1024
 # 验货 HTTP checkers may not call private / loopback addresses (SSRF) unless this is set.
