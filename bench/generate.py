@@ -495,6 +495,7 @@ class Generator:
                             ORDER BY random() LIMIT %s) o) o"""
             n = clone(c, "aftersales_refundrequest", template=f"id = {t['refund_request']}", from_=from_, params=(first, last, m), set_={
                 "id": f"{base} + o.g", "request_no": f"'RB' || lpad(({base} + o.g)::text, 16, '0')", "order_id": "o.id",
+                "shop_id": "o.shop_id",
                 "key_ids": "'[]'::jsonb", "amount_requested": "o.amount",
                 "amount_refunded": "CASE WHEN o.status = 'refunded' THEN o.amount ELSE 0 END",
                 "status": status,

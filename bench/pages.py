@@ -89,17 +89,22 @@ def pages_for(db_url: str, templates: dict, world: gen.World) -> tuple[list[Page
         searched = conn.execute("SELECT order_no FROM orders_order WHERE id >= %s ORDER BY id LIMIT 1", (mid + 7,)).fetchone()[0]
         products = conn.execute("SELECT count(*) FROM catalog_product WHERE is_active").fetchone()[0]
         shop_orders = conn.execute("SELECT count(*) FROM orders_order WHERE shop_id = %s", (big_shop,)).fetchone()[0]
+        # The middle of the merchant's lists, as the keyset link ("older than id ...") from a page there.
+        shop_mid = conn.execute("SELECT (min(id) + max(id)) / 2 FROM orders_order WHERE shop_id = %s", (big_shop,)).fetchone()[0]
+        refund_mid = conn.execute(
+            "SELECT (min(r.id) + max(r.id)) / 2 FROM aftersales_refundrequest r JOIN orders_order o ON o.id = r.order_id WHERE o.shop_id = %s",
+            (big_shop,)).fetchone()[0] or 1
     deep_store = max(1, (products // 24) * 9 // 10)
-    deep_merchant = max(1, (shop_orders // 20) // 2)  # the middle of the merchant's list (ORDERS_PER_PAGE may differ)
     pages = [
         Page("storefront /", "anonymous", "/"),
         Page(f"storefront /?page={deep_store}", "anonymous", f"/?page={deep_store}"),
         Page("product page", "anonymous", f"/p/{product}/"),
         Page("order page (its buyer)", "buyer", f"/orders/{order_no}/"),
         Page("merchant orders, page 1", "merchant", "/merchant/orders/"),
-        Page(f"merchant orders, page {deep_merchant}", "merchant", f"/merchant/orders/?page={deep_merchant}"),
+        Page("merchant orders, middle", "merchant", f"/merchant/orders/?before={shop_mid}"),
         Page("merchant refund queue", "merchant", "/merchant/refunds/"),
         Page("merchant refunds, all", "merchant", "/merchant/refunds/?all=1"),
+        Page("merchant refunds, all, middle", "merchant", f"/merchant/refunds/?all=1&before={refund_mid}"),
         Page("staff orders", "staff", "/staff/"),
         Page("staff orders, status=refunded", "staff", "/staff/?status=refunded"),
         Page("staff orders, search order no", "staff", f"/staff/?q={searched}"),

@@ -9,6 +9,8 @@ class RefundRequest(models.Model):
 
     request_no = models.CharField(max_length=32, unique=True)
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refund_requests")
+    # The order's shop, copied: the merchant's queue and history read by shop without a join.
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="refund_requests", db_index=False)
     reason = models.CharField(max_length=20, choices=Reason.choices)
     statement = models.TextField(blank=True)
     key_ids = models.JSONField(default=list, blank=True, help_text="the card keys the request is about")
@@ -28,6 +30,10 @@ class RefundRequest(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["shop", "-id"], name="refund_shop_recent"),
+            models.Index(fields=["shop"], condition=models.Q(status__in=list(OPEN)), name="refund_shop_open"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["order"], condition=models.Q(status__in=list(OPEN)), name="one_open_refund_request_per_order"),
             models.UniqueConstraint(fields=["order", "client_key"], condition=~models.Q(client_key=""), name="refund_request_client_key_once"),

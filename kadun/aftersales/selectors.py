@@ -34,14 +34,14 @@ def merchant_queue(*, shop, open_only: bool = True):
     from django.db.models import Case, F, When
 
     deadline = Case(When(status=RequestStatus.AWAITING_REPLACEMENT, then=F("replace_by")), default=F("respond_by"))
-    qs = RefundRequest.objects.filter(order__shop=shop).select_related("order").annotate(deadline=deadline)
+    qs = RefundRequest.objects.filter(shop=shop).select_related("order").annotate(deadline=deadline)
     if open_only:
         return qs.filter(status__in=OPEN).order_by(F("deadline").asc(nulls_last=True), "-id")
     return qs.order_by("-id")
 
 
 def open_count(*, shop) -> int:
-    return RefundRequest.objects.filter(order__shop=shop, status__in=OPEN).count()
+    return RefundRequest.objects.filter(shop=shop, status__in=OPEN).count()
 
 
 def buyer_stats(key: str) -> BuyerRefundStat | None:

@@ -184,7 +184,7 @@ def refund_request_create(
             rules = order.policy_snapshot["rules"]
             request = RefundRequest.objects.create(
                 request_no="RR" + now.strftime("%Y%m%d%H%M%S") + secrets.token_hex(4).upper(),
-                order=order, reason=reason, statement=statement, key_ids=[k.id for k in facts.keys],
+                order=order, shop_id=order.shop_id, reason=reason, statement=statement, key_ids=[k.id for k in facts.keys],
                 amount_requested=decision.amount, destination=destination, outcome=decision.outcome,
                 clauses=list(decision.clauses), explanation=decision.explanation[:500], status=status,
                 respond_by=now + dt.timedelta(hours=rules["merchant_response_hours"]) if status == RequestStatus.AWAITING_MERCHANT else None,

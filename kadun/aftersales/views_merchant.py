@@ -29,6 +29,7 @@ from kadun.catalog import selectors as catalog_selectors
 from kadun.catalog import services as catalog_services
 from kadun.catalog.errors import ProductNotFound
 from kadun.core import clock
+from kadun.core.pagination import id_param, keyset_page
 from kadun.core.errors import DomainError
 from kadun.core.money import fen_to_yuan, yuan_to_fen
 from kadun.inventory import selectors as inventory_selectors
@@ -36,6 +37,7 @@ from kadun.merchants.views import merchant_page
 from kadun.orders.selectors import Viewer
 
 CLOSED_PER_PAGE = 20
+OPEN_PER_PAGE = 50
 FULFIL = "fulfil"
 _ACTORS = {"buyer": gettext_lazy("买家"), "merchant": gettext_lazy("商家"), "system": gettext_lazy("系统"), "staff": gettext_lazy("平台")}
 _STATUS_BADGE = {
@@ -137,17 +139,18 @@ def _product(shop, product_id: int):
 def queue(request, shop):
     now = clock.now()
     show_all = request.GET.get("all") == "1"
-    # Nearest deadline first (a promised replacement races replace_by, not its old respond_by).
-    open_rows = sorted((_row(r, now) for r in selectors.merchant_queue(shop=shop, open_only=True)), key=lambda row: row["deadline"])
-    closed_page = None
-    closed_rows = []
+    # Nearest deadline first (a promised replacement races replace_by, not its old respond_by),
+    # OPEN_PER_PAGE at a time: a page costs the same however long the queue.
+    open_page = Paginator(selectors.merchant_queue(shop=shop, open_only=True), OPEN_PER_PAGE).get_page(request.GET.get("open_page"))
+    open_rows = [_row(r, now) for r in open_page.object_list]
+    closed_rows, pager = [], {}
     if show_all:
-        closed = selectors.merchant_queue(shop=shop, open_only=False).exclude(status__in=list(OPEN)).order_by("-id")
-        closed_page = Paginator(closed, CLOSED_PER_PAGE).get_page(request.GET.get("page"))
-        closed_rows = [_row(r, now) for r in closed_page.object_list]
+        closed = selectors.merchant_queue(shop=shop, open_only=False).exclude(status__in=list(OPEN))
+        page = keyset_page(closed, before=id_param(request, "before"), after=id_param(request, "after"), size=CLOSED_PER_PAGE)
+        closed_rows = [_row(r, now) for r in page.items]
+        pager = page.urls({"all": "1"})
     return render(request, "aftersales/merchant_queue.html", {
-        "shop": shop, "open_rows": open_rows, "show_all": show_all, "closed_rows": closed_rows, "page": closed_page,
-        "now": now,
+        "shop": shop, "open_rows": open_rows, "open_page": open_page, "show_all": show_all, "closed_rows": closed_rows, "now": now, **pager,
     })
 
 

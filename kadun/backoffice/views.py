@@ -6,7 +6,6 @@ same 404 as for a page that does not exist, so the console does not announce its
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404
@@ -16,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from kadun.backoffice.selectors import platform_check, staff_orders_page
+from kadun.core.pagination import id_param
 from kadun.inventory.selectors import keys_of_order, reveals_of_order
 from kadun.ledger.selectors import entries_for
 from kadun.orders.errors import OrderNotFound
@@ -51,11 +51,6 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(label=_("订单号或店铺名"), required=False, max_length=60, strip=True)
 
 
-def _int_param(request, name: str) -> int | None:
-    value = request.GET.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
-
-
 @staff_only
 @require_safe
 def home(request):
@@ -66,17 +61,10 @@ def home(request):
         filters = {k: v for k, v in form.cleaned_data.items() if v}
     page = staff_orders_page(
         status=filters.get("status"), q=filters.get("q"),
-        before=_int_param(request, "before"), after=_int_param(request, "after"), size=PAGE_SIZE,
+        before=id_param(request, "before"), after=id_param(request, "after"), size=PAGE_SIZE,
     )
-    newer_url = older_url = None
-    if page.newer_than is not None:
-        newer_url = "?" + urlencode({**filters, "after": page.newer_than})
-    if page.older_than is not None:
-        older_url = "?" + urlencode({**filters, "before": page.older_than})
-    first_url = "?" + urlencode(filters) if filters else "?"
     return render(request, "backoffice/orders.html", {
-        "form": form, "orders": page.orders, "newer_url": newer_url, "older_url": older_url,
-        "first_url": first_url, "filtered": bool(filters), "section": "orders",
+        "form": form, "orders": page.items, **page.urls(filters), "filtered": bool(filters), "section": "orders",
     })
 
 

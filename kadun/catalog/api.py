@@ -18,8 +18,17 @@ CategoryFilter = Annotated[Optional[Category], BeforeValidator(lambda v: v or No
 router = Router(tags=["products"], auth=PUBLIC_AUTH)
 
 
+class StorefrontPagination(Pagination):
+    """Page first, then count the stock of that page's products only."""
+
+    def paginate_queryset(self, queryset, pagination, **params):
+        page = super().paginate_queryset(queryset, pagination, **params)
+        page[self.items_attribute] = catalog.with_stock(page[self.items_attribute])
+        return page
+
+
 @router.get("", response={200: list[ProductOut], **errors(401, 422)}, openapi_extra=OPTIONAL_AUTH, summary="在售商品")
-@paginate(Pagination, page_size=20, max_page_size=100)
+@paginate(StorefrontPagination, page_size=20, max_page_size=100)
 def product_list(request, category: CategoryFilter = None, q: Optional[str] = Query(None, max_length=50)):
     return catalog.storefront(category=category, q=(q or "").strip() or None)
 

@@ -23,12 +23,27 @@ def _with_stock(qs):
 
 
 def storefront(*, category: str | None = None, q: str | None = None):
+    """Products on sale, newest first, without their stock: page them first, then
+    ``with_stock(page)``. (Counting stock in the paged query would make PostgreSQL count it for
+    every row an OFFSET skips too.)"""
     qs = Product.objects.filter(is_active=True, shop__is_active=True).select_related("shop")
     if category:
         qs = qs.filter(category=category)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(shop__name__icontains=q))
-    return _with_stock(qs).order_by("-id")
+    return qs.order_by("-id")
+
+
+def with_stock(products) -> list:
+    """Set ``stock`` (available keys) on each product, in one query."""
+    products = list(products)
+    counts = dict(
+        CardKey.objects.filter(product__in=[p.pk for p in products], status=KeyStatus.AVAILABLE)
+        .order_by().values_list("product").annotate(n=Count("id"))
+    )
+    for p in products:
+        p.stock = counts.get(p.pk, 0)
+    return products
 
 
 def product_public(product_id: int) -> Product:

@@ -23,6 +23,7 @@ from kadun.catalog import services as catalog_services
 from kadun.catalog.states import Category, Delivery
 from kadun.core.errors import DomainError, NotFound
 from kadun.core.money import fen_to_yuan
+from kadun.core.pagination import id_param, keyset_page
 from kadun.inventory import selectors as inventory_selectors
 from kadun.inventory import services as inventory_services
 from kadun.ledger.selectors import shop_balances
@@ -239,10 +240,11 @@ def import_batches(request, shop):
 def order_list(request, shop):
     filters = OrderFilterForm(request.GET or None)
     status = filters.cleaned_data["status"] if filters.is_valid() else ""
-    page = Paginator(order_selectors.orders_of_shop(shop=shop, status=status or None), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"order": o, "amount": fen_to_yuan(o.amount), "status": _status(o.status)} for o in page.object_list]
+    page = keyset_page(order_selectors.orders_of_shop(shop=shop, status=status or None).only(*order_selectors.LIST_FIELDS),
+                       before=id_param(request, "before"), after=id_param(request, "after"), size=ORDERS_PER_PAGE)
+    rows = [{"order": o, "amount": fen_to_yuan(o.amount), "status": _status(o.status)} for o in page.items]
     return render(request, "merchants/order_list.html", {
-        "shop": shop, "filters": filters, "status": status, "page": page, "rows": rows,
+        "shop": shop, "filters": filters, "status": status, "rows": rows, **page.urls({"status": status}),
     })
 
 

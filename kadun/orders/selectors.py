@@ -70,6 +70,10 @@ def orders_of_buyer(*, user):
     return Order.objects.filter(buyer=user).select_related("shop").order_by("-id")
 
 
+# What an order list loads per row: no JSON snapshots, inputs or notes (staff lists add the shop).
+LIST_FIELDS = ("id", "order_no", "created_at", "title", "quantity", "amount", "status")
+
+
 def orders_of_shop(*, shop, status: str | None = None):
     qs = Order.objects.filter(shop=shop).order_by("-id")
     if status:

@@ -64,6 +64,7 @@ def home(request):
         category = None
     q = (request.GET.get("q") or "").strip()[:50] or None
     page = Paginator(catalog.storefront(category=category, q=q), 24).get_page(request.GET.get("page"))
+    page.object_list = catalog.with_stock(page.object_list)
     return render(request, "web/home.html", {"page": page, "categories": Category.choices, "category": category, "q": q or ""})
 
 

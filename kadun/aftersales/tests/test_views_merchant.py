@@ -329,3 +329,43 @@ def test_checker_saves_a_format_and_never_shows_an_http_secret(client, merchant)
 
     client.post(url, {"kind": "http", "url": "https://checker.example/v2", "secret": ""})  # blank keeps it
     assert Product.objects.get(pk=product.pk).checker == {"kind": "http", "url": "https://checker.example/v2", "secret": SECRET}
+
+
+# --- the queue at length --------------------------------------------------------------------
+
+
+def test_open_queue_pages_nearest_deadline_first_and_counts_them_all(client, merchant, monkeypatch):
+    from kadun.aftersales import views_merchant
+
+    monkeypatch.setattr(views_merchant, "OPEN_PER_PAGE", 2)
+    requests = []
+    for _ in range(3):
+        requests.append(_awaiting(merchant)[0])
+        clock.advance(dt.timedelta(minutes=5))  # later requests, later deadlines
+    first = client.get(reverse("aftersales:merchant_queue"))
+    second = client.get(reverse("aftersales:merchant_queue"), {"open_page": 2})
+    assert first.context["open_page"].paginator.count == 3
+    assert [row["request"].pk for row in first.context["open_rows"]] == [requests[0].pk, requests[1].pk]
+    assert [row["request"].pk for row in second.context["open_rows"]] == [requests[2].pk]
+    assert 'id="open-count">3<' in first.content.decode()
+
+
+def test_closed_requests_page_by_keyset_and_belong_to_the_shop(client, merchant, monkeypatch):
+    from kadun.aftersales import views_merchant
+    from kadun.aftersales.services import refund_request_withdraw
+
+    monkeypatch.setattr(views_merchant, "CLOSED_PER_PAGE", 2)
+    closed = []
+    for _ in range(3):
+        request, order, _key = _awaiting(merchant)
+        refund_request_withdraw(request=request)
+        closed.append(request.pk)
+    other_request, _, _ = _awaiting(make_shop())  # another shop's: never listed here
+    refund_request_withdraw(request=other_request)
+    first = client.get(reverse("aftersales:merchant_queue"), {"all": "1"})
+    assert [row["request"].pk for row in first.context["closed_rows"]] == [closed[2], closed[1]]
+    assert "all=1" in first.context["older_url"]
+    second = client.get(reverse("aftersales:merchant_queue") + first.context["older_url"])
+    assert [row["request"].pk for row in second.context["closed_rows"]] == [closed[0]]
+    assert second.context["older_url"] is None and second.context["newer_url"]
+    assert RefundRequest.objects.get(pk=other_request.pk).shop_id != merchant.pk

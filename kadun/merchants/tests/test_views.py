@@ -281,11 +281,30 @@ def test_order_list_filters_by_status_and_pages_by_twenty(client, merchant):
         buy(product)  # pending payment
 
     first = client.get(reverse("merchants:orders"))
-    second = client.get(reverse("merchants:orders"), {"page": 2})
+    assert first.context["newer_url"] is None
+    second = client.get(reverse("merchants:orders") + first.context["older_url"])
+    back = client.get(reverse("merchants:orders") + second.context["newer_url"])
     only_delivered = client.get(reverse("merchants:orders"), {"status": "delivered"})
 
     assert len(first.context["rows"]) == 20 and len(second.context["rows"]) == 2
+    assert second.context["older_url"] is None
+    first_ids = [r["order"].pk for r in first.context["rows"]]
+    assert first_ids == sorted(first_ids, reverse=True)  # newest first
+    assert {r["order"].pk for r in second.context["rows"]}.isdisjoint(first_ids)
+    assert [r["order"].pk for r in back.context["rows"]] == first_ids
     assert [r["order"].pk for r in only_delivered.context["rows"]] == [delivered.pk]
+    assert only_delivered.context["older_url"] is None
+
+
+def test_order_list_older_link_keeps_the_status_filter(client, merchant):
+    product = make_product(merchant, keys=25, price=100)
+    for _ in range(23):
+        buy(product)  # pending payment
+    first = client.get(reverse("merchants:orders"), {"status": "pending_payment"})
+    assert "status=pending_payment" in first.context["older_url"]
+    second = client.get(reverse("merchants:orders") + first.context["older_url"])
+    assert len(second.context["rows"]) == 3
+    assert client.get(reverse("merchants:orders"), {"before": "x'--"}).status_code == 200  # junk is ignored
 
 
 def _paid_service_order(merchant):

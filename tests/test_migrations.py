@@ -1,0 +1,14 @@
+"""The migrations describe the models: a model change without its migration fails here."""
+import io
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as exc:  # --check exits 1 when a migration is missing
+        pytest.fail(f"models and migrations differ (exit {exc.code}):\n{out.getvalue()}")
