@@ -13,7 +13,10 @@ The script creates a database of its own (dropped first, dropped again at the en
 with ``kadun migrate``, seeds a merchant, a shop and one auto-delivery product with N keys per
 phase, then runs two phases with C client threads each:
 
-- HTTP: the real server (``kadun serve --no-sweeper``, waitress, 16 threads), settings unchanged.
+- HTTP: the real server, settings unchanged, with no sweeper: ``kadun serve`` (waitress, one
+  process, 16 threads) and gunicorn as docs/deploy.md runs it (``--workers`` processes, default
+  one per CPU, × ``--threads`` 8); ``--server`` picks one or both (default both), each phase on a
+  product of its own.
 - raw SQL: the statements and transactions the app runs per purchase, written by hand with
   psycopg (no Django, no HTTP), on the same database, for a fresh product with N fresh keys.
 
@@ -170,13 +173,20 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, env: dict, port: int, log_path: Path):
+    """``kadun serve`` (waitress: one process, ``threads`` threads) or gunicorn as docs/deploy.md
+    runs it (``workers`` processes × ``threads`` threads), with no sweeper."""
+
+    def __init__(self, env: dict, port: int, log_path: Path, *, kind: str = "waitress", workers: int = 2, threads: int = 16):
         self.port = port
         self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            [PY, "-m", "kadun.cli", "serve", "--no-sweeper", "--port", str(port), "--threads", "16"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        if kind == "gunicorn":
+            cmd = [PY, "-m", "gunicorn", "kadun.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                   "--threads", str(threads), "--worker-class", "gthread", "--log-level", "warning", "--backlog", "2048"]
+            self.label = f"gunicorn, {workers} workers × {threads} threads"
+        else:
+            cmd = [PY, "-m", "kadun.cli", "serve", "--no-sweeper", "--port", str(port), "--threads", str(threads)]
+            self.label = f"kadun serve (waitress), {threads} threads"
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.log_path = log_path
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -225,6 +235,8 @@ class PhaseResult:
     writes: dict[str, tuple[int, int]] = field(default_factory=dict)  # table -> rows inserted, updated
     commits: int = 0
     cpu: dict[str, float | None] = field(default_factory=dict)  # seconds, whole phase incl. warm-up
+    label: str = ""  # the server, for HTTP phases
+    workers: int = 1
 
     @property
     def attempted(self) -> int:
@@ -335,6 +347,27 @@ def proc_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pid: int) -> float | None:
+    """CPU seconds of a process and all its descendants (gunicorn's master and workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                ppid = int(Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo, found = 0.0, [pid], False
+    while todo:
+        p = todo.pop()
+        cpu = proc_cpu(p)
+        if cpu is not None:
+            total += cpu
+            found = True
+        todo.extend(children.get(p, []))
+    return total if found else None
+
+
 class CpuMonitor:
     """CPU used during a phase by the server process, by the PostgreSQL backends serving the bench
     database (local server only: found by their process title), and by this client process.
@@ -375,7 +408,7 @@ class CpuMonitor:
     def start(self) -> None:
         self.t0 = time.perf_counter()
         self._sample(initial=True)
-        self.server0 = proc_cpu(self.server_pid) if self.server_pid else None
+        self.server0 = tree_cpu(self.server_pid) if self.server_pid else None
         self.client0 = time.process_time()
         self.thread.start()
 
@@ -383,7 +416,7 @@ class CpuMonitor:
         self._sample()
         self.stop_event.set()
         self.thread.join()
-        server = proc_cpu(self.server_pid) if self.server_pid else None
+        server = tree_cpu(self.server_pid) if self.server_pid else None
         return {
             "server": (server - self.server0) if server is not None and self.server0 is not None else None,
             "postgres": sum(self.last[p] - self.first[p] for p in self.last) if self.last else None,
@@ -734,62 +767,69 @@ EXPECTED_DIFFERENCES = {
 }
 
 
-def report(args, info: dict, app: PhaseResult, raw: PhaseResult, total_seconds: float) -> None:
+def report(args, info: dict, apps: list[PhaseResult], raw: PhaseResult, total_seconds: float) -> None:
+    phases = [*apps, raw]
     print()
-    print(f"kadun purchase benchmark: N={args.n}, C={args.concurrency} client threads, server = waitress, 16 threads")
+    print(f"kadun purchase benchmark: N={args.n}, C={args.concurrency} client threads")
     print(
         f"machine: {info['cpus']} CPUs ({info['cpu_model']}), PostgreSQL {info['postgres']} "
         f"(synchronous_commit={info['synchronous_commit']}), Python {info['python']}, load average at start {info['loadavg']}"
     )
     print("the client threads, the server and PostgreSQL all run on this machine.")
+    for app in apps:
+        print(f"{app.name}: {app.label}")
     print(f"raw SQL: psycopg {psycopg.__version__}, server-side binding, prepare_threshold={args.raw_prepare_threshold}")
     print()
     header = f"{'phase':<20}{'purchases':>10}{'failed':>8}{'seconds':>9}{'purchases/s':>13}"
     print(header)
     print("-" * len(header))
-    for p in (app, raw):
+    for p in phases:
         note = "  (stopped at --seconds)" if p.stopped_early else ""
         print(f"{p.name:<20}{p.done:>10}{p.failed:>8}{p.seconds:>9.1f}{p.rate:>13.1f}{note}")
     print()
     header = f"{'latency ms p50 / p99':<20}" + "".join(f"{s:>17}" for s in (*STEPS, "purchase"))
     print(header)
     print("-" * len(header))
-    for p in (app, raw):
+    for p in phases:
         cells = "".join(f"{1000 * pct(p.steps[s], 50):>8.1f} /{1000 * pct(p.steps[s], 99):>7.1f}" for s in (*STEPS, "purchase"))
         print(f"{p.name:<20}{cells}")
     print()
     print("CPU per purchase, ms (whole phase incl. warm-up / purchases attempted)")
     print(f"{'':<20}{'server':>10}{'PostgreSQL':>12}{'client':>10}{'total':>10}   machine-bound max purchases/s")
-    for p in (app, raw):
+    for p in phases:
         n = max(1, p.attempted)
         parts = [p.cpu.get(k) for k in ("server", "postgres", "client")]
         cells = "".join(f"{1000 * v / n:>{w}.1f}" if v is not None else f"{'-':>{w}}" for v, w in zip(parts, (10, 12, 10)))
         total = sum(v for v in parts if v is not None) / n
         bound = f"{info['cpus'] / total:.0f}" if total else "-"
         print(f"{p.name:<20}{cells}{1000 * total:>10.1f}   {bound}")
-    if app.cpu.get("server"):
-        print(f"one server process holds the GIL while it runs Python: at {1000 * app.cpu['server'] / max(1, app.attempted):.0f} ms of "
-              f"server CPU a purchase it cannot exceed about {max(1, app.attempted) / app.cpu['server']:.0f} purchases/s on any machine")
+    for app in apps:
+        if app.cpu.get("server") and app.workers == 1:
+            print(f"{app.name}: one server process holds the GIL while it runs Python: at "
+                  f"{1000 * app.cpu['server'] / max(1, app.attempted):.0f} ms of server CPU a purchase it cannot exceed about "
+                  f"{max(1, app.attempted) / app.cpu['server']:.0f} purchases/s on any machine")
     print()
     print("database work per purchase (PostgreSQL statistics, warm-up included): rows inserted / updated")
-    tables = sorted(set(app.writes) | set(raw.writes))
-    print(f"{'table':<30}{'HTTP':>12}{'raw SQL':>12}")
+    tables = sorted(set().union(*(p.writes for p in phases)))
+    print(f"{'table':<30}" + "".join(f"{p.name[:14]:>16}" for p in phases))
     for table in tables:
         cells = []
-        for p in (app, raw):
+        for p in phases:
             ins, upd = p.writes.get(table, (0, 0))
             n = max(1, p.attempted)
             cells.append(f"{ins / n:.1f} / {upd / n:.1f}")
-        flag = "" if cells[0] == cells[1] else ("   (expected, see below)" if table in EXPECTED_DIFFERENCES else "   <- differs")
-        print(f"{table:<30}{cells[0]:>12}{cells[1]:>12}{flag}")
-    print(f"{'transactions (commits)':<30}{app.commits / max(1, app.attempted):>12.1f}{raw.commits / max(1, raw.attempted):>12.1f}")
+        flag = "" if len(set(cells)) == 1 else ("   (expected, see below)" if table in EXPECTED_DIFFERENCES else "   <- differs")
+        print(f"{table:<30}" + "".join(f"{c:>16}" for c in cells) + flag)
+    print(f"{'transactions (commits)':<30}" + "".join(f"{p.commits / max(1, p.attempted):>16.1f}" for p in phases))
     for table, why in EXPECTED_DIFFERENCES.items():
-        if table in app.writes and app.writes.get(table) != raw.writes.get(table):
+        if table in apps[0].writes and apps[0].writes.get(table) != raw.writes.get(table):
             print(f"  {table}: {why}")
     print()
-    ratio = app.rate / raw.rate if raw.rate else 0.0
-    print(f"app / raw = {app.rate:.1f} / {raw.rate:.1f} = {100 * ratio:.1f}%   (bar >= 40%: {'met' if ratio >= 0.4 else 'NOT met'})")
-    for p in (app, raw):
+    for app in apps:
+        ratio = app.rate / raw.rate if raw.rate else 0.0
+        print(f"{app.name}: app / raw = {app.rate:.1f} / {raw.rate:.1f} = {100 * ratio:.1f}%   "
+              f"(bar >= 40%: {'met' if ratio >= 0.4 else 'NOT met'})")
+    for p in phases:
         for err in p.errors[:5]:
             print(f"  {p.name} error: {err}")
     print(f"total run time {total_seconds:.0f} s")
@@ -805,6 +845,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="a phase starts no purchase after this long (default 60)")
     parser.add_argument("--db-name", default="kadun_bench", help="database to create and drop (default kadun_bench)")
     parser.add_argument("--keep-db", action="store_true", help="leave the database behind for inspection")
+    parser.add_argument("--server", default="waitress,gunicorn",
+                        help="HTTP phases to run: waitress (kadun serve, one process), gunicorn (as docs/deploy.md), or both (default)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: CPUs)")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (default 8)")
     parser.add_argument(
         "--raw-prepare-threshold", default="5",
         help="psycopg prepare_threshold for the raw-SQL phase: 5 (psycopg's default) or 'none' (no prepared statements, as Django)",
@@ -832,43 +876,52 @@ def main() -> None:
         say(f"creating database {args.db_name} and migrating it")
         recreate_database(admin_url, args.db_name)
         kadun(env, "migrate", "--noinput", "-v0")
-        say(f"seeding a shop and 2 products with {args.n + warmup} keys each")
-        seeded = seed(env, keys=args.n + warmup, labels=["http", "raw"])
+        say(f"seeding a shop and a product per phase with {args.n + warmup} keys each")
+        servers = [x.strip() for x in args.server.split(",") if x.strip()]
+        if not servers or set(servers) - {"waitress", "gunicorn"}:
+            raise SystemExit("--server: waitress, gunicorn or both")
+        seeded = seed(env, keys=args.n + warmup, labels=[f"http-{kind}" for kind in servers] + ["raw"])
         shop_id = seeded["shop_id"]
 
-        say(f"starting the server on port {port}")
-        server = Server(env, port, var_dir / "server.log")
-        server.wait_ready()
+        servers = [x.strip() for x in args.server.split(",") if x.strip()]
         buyers: list[HttpBuyer] = []
+        apps: list[PhaseResult] = []
+        pending_order_no = None
+        for kind in servers:
+            say(f"starting {kind} on port {port}")
+            server = Server(env, port, var_dir / f"server-{kind}.log", kind=kind, workers=args.workers,
+                            threads=args.threads if kind == "gunicorn" else 16)
+            server.wait_ready()
 
-        def http_buyer(i: int) -> HttpBuyer:
-            buyer = HttpBuyer(
-                port, product_id=seeded["products"]["http"], shop_id=shop_id, sandbox_secret=env["KADUN_SANDBOX_SECRET"], app_id=app_id
+            def http_buyer(i: int, product=seeded["products"][f"http-{kind}"]) -> HttpBuyer:
+                buyer = HttpBuyer(port, product_id=product, shop_id=shop_id, sandbox_secret=env["KADUN_SANDBOX_SECRET"], app_id=app_id)
+                buyers.append(buyer)
+                return buyer
+
+            if pending_order_no is None:
+                # One order left at checkout: the raw phase copies its rows' other columns (see Template).
+                template_buyer = http_buyer(-1)
+                pending_order_no = template_buyer.checkout()[0]["order_no"]
+                template_buyer.close()
+            time.sleep(1.5)  # let the server's connection report its statistics
+            before = db_counters(db_url)
+            say(f"HTTP phase: {server.label}")
+            app = run_phase(
+                f"HTTP ({kind})", http_buyer, n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds,
+                monitor=CpuMonitor(args.db_name, server.proc.pid),
             )
-            buyers.append(buyer)
-            return buyer
-
-        # One order left at checkout: the raw phase copies its rows' other columns (see Template).
-        template_buyer = http_buyer(-1)
-        pending_order_no = template_buyer.checkout()[0]["order_no"]
-        template_buyer.close()
-        time.sleep(1.5)  # let the server's connection report its statistics
-        before = db_counters(db_url)
-        say("HTTP phase")
-        app = run_phase(
-            "HTTP (kadun serve)", http_buyer, n=args.n, concurrency=args.concurrency, warmup=warmup, seconds=args.seconds,
-            monitor=CpuMonitor(args.db_name, server.proc.pid),
-        )
-        say(f"  {app.done} purchases in {app.seconds:.1f} s = {app.rate:.1f}/s ({app.failed} failed)")
-        server.stop()
-        server = None
-        if app.failed:
-            print("last lines of the server's log:\n" + "".join((var_dir / "server.log").read_text().splitlines(True)[-20:]))
-        time.sleep(1.0)
-        count_writes(app, before, db_counters(db_url))
+            app.label, app.workers = server.label, args.workers if kind == "gunicorn" else 1
+            say(f"  {app.done} purchases in {app.seconds:.1f} s = {app.rate:.1f}/s ({app.failed} failed)")
+            server.stop()
+            server = None
+            if app.failed:
+                print("last lines of the server's log:\n" + "".join((var_dir / f"server-{kind}.log").read_text().splitlines(True)[-20:]))
+            time.sleep(1.0)
+            count_writes(app, before, db_counters(db_url))
+            apps.append(app)
         delivered_order_no = next((b.last_order_no for b in buyers if b.last_order_no), None)
         if delivered_order_no is None:
-            raise SystemExit("no purchase succeeded over HTTP: nothing to compare. " + "; ".join(app.errors[:3]))
+            raise SystemExit("no purchase succeeded over HTTP: nothing to compare. " + "; ".join(apps[0].errors[:3]))
 
         say("raw SQL phase")
         templates = sql_templates(db_url, pending_order_no=pending_order_no, delivered_order_no=delivered_order_no)
@@ -885,7 +938,7 @@ def main() -> None:
         say(f"  {raw.done} purchases in {raw.seconds:.1f} s = {raw.rate:.1f}/s ({raw.failed} failed)")
         time.sleep(1.0)
         count_writes(raw, before, db_counters(db_url))
-        report(args, info, app, raw, time.perf_counter() - started)
+        report(args, info, apps, raw, time.perf_counter() - started)
     finally:
         if server is not None:
             server.stop()

@@ -17,19 +17,19 @@ log = logging.getLogger("kadun.deadlines")
 MAX_ATTEMPTS = 8
 
 
-def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm: bool = False) -> Deadline:
+def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm: bool = False) -> None:
     """Schedule (or move, if not yet fired) the one deadline of ``kind`` for a subject. With
-    ``rearm`` a deadline that already fired is set to fire again at ``due_at``."""
+    ``rearm`` a deadline that already fired is set to fire again at ``due_at``.
+
+    Two statements, no savepoint: ``INSERT … ON CONFLICT DO NOTHING``, then a conditional
+    update that moves an existing unfired deadline (it matches nothing after a fresh insert)."""
     if kind not in HANDLERS:
         raise ValueError(f"no handler for deadline kind {kind!r}")
-    deadline, created = Deadline.objects.get_or_create(
-        kind=kind, subject_id=subject_id, defaults={"due_at": due_at, "created_at": clock.now()}
-    )
-    if not created and deadline.fired_at is None and deadline.due_at != due_at:
-        Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(due_at=due_at)
-    elif not created and deadline.fired_at is not None and rearm:
-        Deadline.objects.filter(pk=deadline.pk).update(due_at=due_at, fired_at=None, outcome="", attempts=0, last_error="")
-    return deadline
+    Deadline.objects.bulk_create([Deadline(kind=kind, subject_id=subject_id, due_at=due_at, created_at=clock.now())], ignore_conflicts=True)
+    mine = Deadline.objects.filter(kind=kind, subject_id=subject_id)
+    mine.filter(fired_at__isnull=True).exclude(due_at=due_at).update(due_at=due_at)
+    if rearm:
+        mine.filter(fired_at__isnull=False).update(due_at=due_at, fired_at=None, outcome="", attempts=0, last_error="")
 
 
 def deadlines_schedule_many(*, kind: str, due: dict[int, dt.datetime]) -> None:
