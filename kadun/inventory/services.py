@@ -155,21 +155,35 @@ def keys_allocate(*, order_id: int, product_id: int, quantity: int) -> list[int]
     """Take ``quantity`` available keys for an order, all or none; must run in the caller's
     transaction. On PostgreSQL rows locked by a concurrent buyer are skipped (SKIP LOCKED), and
     the conditional update guarantees no key is ever sold twice on any database."""
+    if quantity == 1:
+        # One key: a failure leaves nothing to undo (no key found, so none locked; or the one
+        # found was sold meanwhile, so none updated), hence no savepoint.
+        with transaction.atomic(savepoint=False):
+            try:
+                return _keys_take(order_id=order_id, product_id=product_id, quantity=1)
+            except _Short:
+                return None
+    # Several keys: when short, the savepoint's rollback undoes a partial sale and releases the
+    # locks on the keys found, which concurrent buyers would otherwise skip until we commit.
     try:
         with transaction.atomic():
-            qs = CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")
-            if is_postgres():
-                qs = qs.select_for_update(skip_locked=True)
-            ids = list(qs.values_list("id", flat=True)[:quantity])
-            if len(ids) < quantity:
-                raise _Short
-            sold = CardKey.objects.filter(pk__in=ids, status=KeyStatus.AVAILABLE).update(
-                status=KeyStatus.SOLD, order_id=order_id, sold_at=clock.now()
-            )
-            if sold != quantity:
-                raise _Short
+            return _keys_take(order_id=order_id, product_id=product_id, quantity=quantity)
     except _Short:
         return None
+
+
+def _keys_take(*, order_id: int, product_id: int, quantity: int) -> list[int]:
+    qs = CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")
+    if is_postgres():
+        qs = qs.select_for_update(skip_locked=True)
+    ids = list(qs.values_list("id", flat=True)[:quantity])
+    if len(ids) < quantity:
+        raise _Short
+    sold = CardKey.objects.filter(pk__in=ids, status=KeyStatus.AVAILABLE).update(
+        status=KeyStatus.SOLD, order_id=order_id, sold_at=clock.now()
+    )
+    if sold != quantity:
+        raise _Short
     return ids
 
 
@@ -184,8 +198,14 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
             key=key, order=order, user=user if user is not None and user.is_authenticated else None,
             actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
         )
-        CardKey.objects.filter(pk=key.pk, first_revealed_at__isnull=True).update(first_revealed_at=now)
-    key.refresh_from_db(fields=["first_revealed_at"])
+        # The first reveal is set once and never changes. When the key we read has it, that is
+        # the answer; when not, our conditional update sets it to ``now``, or finds that a
+        # concurrent reveal was first, whose time is read after commit (as it always was).
+        first = key.first_revealed_at is None and CardKey.objects.filter(pk=key.pk, first_revealed_at__isnull=True).update(first_revealed_at=now)
+    if first:
+        key.first_revealed_at = now
+    elif key.first_revealed_at is None:
+        key.refresh_from_db(fields=["first_revealed_at"])
     return key, crypto.decrypt(key.secret)
 
 

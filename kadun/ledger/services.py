@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from kadun.core import clock
@@ -13,16 +13,47 @@ from kadun.ledger.errors import InsufficientFunds, UnbalancedEntry
 from kadun.ledger.models import Account, JournalEntry, Posting
 
 
+def _insert_returning_id(model, values: dict, *, unique: str) -> int | None:
+    """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING id``: the new row's id, or None when
+    a row with that value of ``unique`` exists (or a concurrent transaction inserted it and
+    committed: PostgreSQL waits for it, as for a unique violation). One statement and no
+    savepoint, where ``create`` in a savepoint catching IntegrityError needs three. Same SQL on
+    PostgreSQL and SQLite (3.35+)."""
+    qn = connection.ops.quote_name
+    fields = [model._meta.get_field(name) for name in values]
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"ON CONFLICT ({qn(model._meta.get_field(unique).column)}) DO NOTHING RETURNING {qn(model._meta.pk.column)}"
+    )
+    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values())]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _in_hand(model, pk: int, values: dict):
+    """The model instance of a row just inserted with ``values``, as ``create`` returns it."""
+    obj = model(pk=pk, **values)
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return obj
+
+
+def _account_insert(code: str, *, balance: int = 0) -> Account | None:
+    """A new account (with an opening balance, for a floored one), or None if it exists."""
+    kind, owner_id = codes.parse(code)
+    values = {"code": code, "kind": kind, "owner_id": owner_id, "floor": codes.KINDS[kind], "balance": balance}
+    pk = _insert_returning_id(Account, values, unique="code")
+    return None if pk is None else _in_hand(Account, pk, values)
+
+
 def account_get_or_create(code: str) -> Account:
     account = Account.objects.filter(code=code).first()
     if account is not None:
         return account
-    kind, owner_id = codes.parse(code)
-    try:
-        with transaction.atomic():
-            return Account.objects.create(code=code, kind=kind, owner_id=owner_id, floor=codes.KINDS[kind])
-    except IntegrityError:
-        return Account.objects.get(code=code)
+    return _account_insert(code) or Account.objects.get(code=code)
 
 
 def accounts_open_platform() -> None:
@@ -51,29 +82,55 @@ def entry_post(*, kind: str, idempotency_key: str, lines: list[tuple[str, int]],
     if not merged or sum(merged.values()) != 0:
         raise UnbalancedEntry()
 
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                entry = JournalEntry.objects.create(
-                    kind=kind, idempotency_key=idempotency_key, ref_type=ref_type, ref_id=ref_id, memo=memo[:200], created_at=clock.now()
-                )
-        except IntegrityError:
+    known = {a.code: a for a in Account.objects.filter(code__in=list(merged))}
+    # InsufficientFunds is only possible when a floored account is debited: then the entry runs
+    # in a savepoint of its own, so that a caller catching it finds its transaction as it was.
+    # Otherwise nothing in here raises but a database error, and every caller posts from an
+    # atomic block of its own that no such error is caught inside of; no savepoint needed.
+    guarded = any(amount < 0 and _floored(known.get(code), code) for code, amount in merged.items())
+    with transaction.atomic(savepoint=guarded):
+        values = {"kind": kind, "idempotency_key": idempotency_key, "ref_type": ref_type, "ref_id": ref_id, "memo": memo[:200], "created_at": clock.now()}
+        pk = _insert_returning_id(JournalEntry, values, unique="idempotency_key")
+        if pk is None:  # posted before (or concurrently, and committed): nothing moves
             return JournalEntry.objects.get(idempotency_key=idempotency_key), False
-        accounts = sorted((account_get_or_create(code) for code in merged), key=lambda a: a.pk)
-        for account in accounts:  # fixed lock order: no deadlocks between concurrent entries
+        entry = _in_hand(JournalEntry, pk, values)
+        to_update = []
+        for code, amount in merged.items():  # accounts created first, as account_get_or_create did
+            account = known.get(code)
+            if account is None:
+                # A new floored account credited opens with its balance; a debited one opens
+                # empty and is refused below, in its turn, like any other.
+                opening = amount if amount > 0 and _floored(None, code) else 0
+                account = _account_insert(code, balance=opening)
+                if account is not None and opening:
+                    known[code] = account
+                    continue
+                account = account or Account.objects.get(code=code)
+                known[code] = account
+            if account.floor:
+                to_update.append(account)
+        for account in sorted(to_update, key=lambda a: a.pk):  # fixed lock order: no deadlocks between concurrent entries
             amount = merged[account.code]
-            if not account.floor:
-                continue
             rows = Account.objects.filter(pk=account.pk)
             if amount < 0:
                 rows = rows.filter(balance__gte=-amount)
             if rows.update(balance=F("balance") + amount) != 1:
                 raise InsufficientFunds(account=account.code)
+        accounts = sorted(known.values(), key=lambda a: a.pk)
         Posting.objects.bulk_create([Posting(entry=entry, account=a, amount=merged[a.code]) for a in accounts])
     return entry, True
+
+
+def _floored(account: Account | None, code: str) -> bool:
+    """Whether the account is floored: as its row says, or as a new one of its code would be.
+    An unparseable code counts as floored (the entry then keeps its savepoint and fails where it
+    always did, when the account is created)."""
+    if account is not None:
+        return account.floor
+    try:
+        return codes.KINDS[codes.parse(code)[0]]
+    except (ValueError, KeyError, IndexError):
+        return True
 
 
 def entries_post(entries: list[dict]) -> int:

@@ -29,11 +29,22 @@ from kadun.orders.states import Actor
 router = Router(tags=["orders"])
 
 
-def _access(request, order_no: str):
+def _access(request, order_no: str, *, with_payment: bool = False):
+    """The order (with its payment, read in the same statement, if asked) and the caller's role.
+    Nothing here uses the order's product, nor its shop unless a logged-in caller is not its
+    buyer (the merchant check): for a guest with the order's token neither is read."""
     caller = caller_of(request)
-    order, role = order_access(order_no=order_no, viewer=Viewer(user=caller.user, token=order_token_of(request)))
+    related = ("shop",) if caller.authenticated else ()
+    if with_payment:
+        related += ("payment",)
+    order, role = order_access(order_no=order_no, viewer=Viewer(user=caller.user, token=order_token_of(request)), related=related)
     request.kadun_sensitive = True  # no caching of anything about an order
     return caller, order, role
+
+
+def _payment_read_with(order):
+    """The payment ``_access(..., with_payment=True)`` read with the order, or None."""
+    return getattr(order, "payment", None)  # an order without one: RelatedObjectDoesNotExist is an AttributeError
 
 
 def _buyer_actor(order) -> str:
@@ -60,13 +71,15 @@ def order_create(request, data: OrderCreateIn):
         buyer_inputs=data.buyer_inputs,
     )
     request.kadun_sensitive = True
-    return Status(201, {"order": order_out(order, BUYER), "access_token": token if buyer is None else None, "pay_url": pay_url})
+    # Built from what checkout has in hand: its payment, its one event, no keys yet.
+    out = order_out(order, BUYER, payment=order.payment, keys=[], events=order.checkout_events)
+    return Status(201, {"order": out, "access_token": token if buyer is None else None, "pay_url": pay_url})
 
 
 @router.get("/{order_no}", auth=ORDER_AUTH, openapi_extra=OPTIONAL_AUTH, response={200: OrderOut, **errors(401, 404)}, summary="订单详情")
 def order_detail(request, order_no: str):
-    _caller, order, role = _access(request, order_no)
-    return order_out(order, role)
+    _caller, order, role = _access(request, order_no, with_payment=True)
+    return order_out(order, role, payment=_payment_read_with(order))
 
 
 @router.post(

@@ -97,12 +97,25 @@ class RevealOut(Schema):
     first_revealed_at: dt.datetime
 
 
-def order_out(order, role: str) -> dict:
-    """What ``role`` may see of ``order`` (already authorised by ``order_access``)."""
+_READ = object()
+
+
+def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ) -> dict:
+    """What ``role`` may see of ``order`` (already authorised by ``order_access``).
+
+    ``payment`` (or None), ``keys`` and ``events``: when the caller has them in hand and fresh
+    (checkout, or an order read with its payment), instead of reading them here."""
     from kadun.inventory.selectors import keys_of_order
     from kadun.payments.selectors import payment_of
 
-    payment = payment_of(order) if role == BUYER else None
+    if role != BUYER:
+        payment = None
+    elif payment is _READ:
+        payment = payment_of(order)
+    if keys is _READ:
+        keys = keys_of_order(order) if order.is_auto else []
+    if events is _READ:
+        events = list(events_of(order))
     return {
         "order_no": order.order_no,
         "status": order.status,
@@ -117,10 +130,10 @@ def order_out(order, role: str) -> dict:
         "paid_at": order.paid_at,
         "delivered_at": order.delivered_at,
         "confirmed_at": order.confirmed_at,
-        "keys": keys_of_order(order) if order.is_auto else [],
+        "keys": keys,
         "delivery_note": order.delivery_note,
         "buyer_inputs": order.buyer_inputs if role in (BUYER, MERCHANT) else None,
-        "events": list(events_of(order)),
+        "events": events,
         "payment": payment,
         "viewer_role": role,
     }

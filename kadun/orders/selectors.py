@@ -29,9 +29,14 @@ class Viewer:
         return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
 
 
-def order_access(*, order_no: str, viewer: Viewer) -> tuple[Order, str]:
-    """The order and the viewer's relation to it (buyer / merchant / staff), or OrderNotFound."""
-    order = Order.objects.select_related("shop", "product").filter(order_no=str(order_no)[:24]).first()
+def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("shop", "product")) -> tuple[Order, str]:
+    """The order and the viewer's relation to it (buyer / merchant / staff), or OrderNotFound.
+    ``related``: what is read with the order (``select_related``); the shop, when not read with
+    it, is read only to check a logged-in viewer who is not the buyer."""
+    qs = Order.objects.filter(order_no=str(order_no)[:24])
+    if related:
+        qs = qs.select_related(*related)
+    order = qs.first()
     if order is None:
         raise OrderNotFound()
     user = viewer.user if viewer.authenticated else None

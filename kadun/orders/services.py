@@ -57,17 +57,20 @@ def _order_no() -> str:
     return clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
 
 
-def _event(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "") -> None:
-    OrderEvent.objects.create(
+def _event(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "") -> OrderEvent:
+    return OrderEvent.objects.create(
         order_id=order_id, kind=kind, from_status=frm, to_status=to, actor=actor,
         actor_user=user if user is not None and getattr(user, "is_authenticated", False) else None,
         note=note[:300], at=clock.now(),
     )
 
 
-def _move(order_id: int, to: str, *, kind: str, actor: str, user=None, note: str = "", error=None, **changes) -> str:
-    """Conditional update from any state allowed to reach ``to``; returns the state it left."""
-    frm = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+def _move(order_id: int, to: str, *, kind: str, actor: str, user=None, note: str = "", error=None, frm: str | None = None, **changes) -> str:
+    """Conditional update from any state allowed to reach ``to``; returns the state it left.
+    ``frm``: the state the caller has just read under the order's lock, instead of reading it
+    again (the conditional update still refuses the move if the order is no longer in it)."""
+    if frm is None:
+        frm = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
     allowed = sources_of(to)
     if frm not in allowed:
         raise error or NotConfirmable()
@@ -100,7 +103,9 @@ def order_create(
     no_reason_waived: bool = False,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
-    order page; only its hash is stored, so it is shown once, on the page that follows checkout."""
+    order page; only its hash is stored, so it is shown once, on the page that follows checkout.
+    The order comes back with what checkout wrote for it in hand, so the response reads nothing
+    again: ``order.payment`` and ``order.checkout_events`` (its one event)."""
     from kadun.catalog import selectors as catalog
     from kadun.payments import services as payments
 
@@ -120,7 +125,7 @@ def order_create(
     if is_guest and (not contact or len(query_password or "") < 6 or len(query_password) > 128):
         raise ContactRequired()
     inputs = _clean_inputs(product, buyer_inputs) if product.delivery == Delivery.MANUAL else {}
-    if product.is_auto and catalog.stock_of(product.pk) < quantity:
+    if product.is_auto and not _in_stock(product.pk, quantity):
         raise OutOfStock()
     if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
         raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
@@ -152,10 +157,20 @@ def order_create(
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
-        _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
+    order.checkout_events = [created]  # for the response, with order.payment (see above)
     return order, token, pay_url
+
+
+def _in_stock(product_id: int, quantity: int) -> bool:
+    """At least ``quantity`` keys available: the index finds the quantity-th one and stops,
+    where counting them all reads the product's whole stock."""
+    from kadun.inventory.models import CardKey
+    from kadun.inventory.states import KeyStatus
+
+    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")[quantity - 1 : quantity].exists()
 
 
 def order_on_paid(*, order_id: int) -> str:
@@ -164,9 +179,9 @@ def order_on_paid(*, order_id: int) -> str:
     in full at once. Returns the outcome."""
     from kadun.payments import services as payments
 
-    qs = Order.objects.select_related("product").filter(pk=order_id)
+    qs = Order.objects.filter(pk=order_id)
     if is_postgres():
-        qs = qs.select_for_update(of=("self",))  # a racing expiry waits, or we see it expired
+        qs = qs.select_for_update()  # a racing expiry waits, or we see it expired
     order = qs.get()
     now = clock.now()
     if order.status != S.PENDING_PAYMENT:
@@ -178,11 +193,11 @@ def order_on_paid(*, order_id: int) -> str:
         if keys is None:
             _event(order.pk, "paid", actor=Actor.GATEWAY, frm=S.PENDING_PAYMENT, to=S.PENDING_PAYMENT)
             return _refund_all(order, reason="out_of_stock", note="付款时库存已售罄，已全额原路退回。")
-        _move(order.pk, S.DELIVERED, kind="paid_delivered", actor=Actor.GATEWAY, note=f"已自动发货 {len(keys)} 个卡密", paid_at=now, delivered_at=now)
+        _move(order.pk, S.DELIVERED, kind="paid_delivered", actor=Actor.GATEWAY, note=f"已自动发货 {len(keys)} 个卡密", frm=order.status, paid_at=now, delivered_at=now)
         deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
         _notify_buyer(order, "订单已发货", f"订单 {order.order_no}（{order.title}）已自动发货，请在订单页查看卡密。")
         return "delivered"
-    _move(order.pk, S.PAID, kind="paid", actor=Actor.GATEWAY, paid_at=now)
+    _move(order.pk, S.PAID, kind="paid", actor=Actor.GATEWAY, frm=order.status, paid_at=now)
     hours = (order.policy_snapshot or {}).get("rules", {}).get("delivery_deadline_hours")
     if hours:
         deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))

@@ -5,6 +5,7 @@ import logging
 import secrets
 
 from django.db import transaction
+from django.db.models import F
 
 from kadun.core import clock
 from kadun.ledger import accounts as codes
@@ -27,11 +28,11 @@ def _number(prefix: str) -> str:
 def payment_create(*, order, provider: str = DEFAULT_PROVIDER, return_url: str) -> tuple[Payment, str]:
     """Register the order's payment with the provider. Returns (payment, pay_url)."""
     impl = providers.get(provider)
-    payment = Payment.objects.create(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount, created_at=clock.now())
-    pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
-    Payment.objects.filter(pk=payment.pk).update(pay_url=pay_url)
-    payment.pay_url = pay_url
-    return payment, pay_url
+    # The provider is asked first and the payment inserted with its pay URL: one INSERT, no UPDATE.
+    payment = Payment(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount, created_at=clock.now())
+    payment.pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
+    payment.save(force_insert=True)
+    return payment, payment.pay_url
 
 
 def notification_handle(*, provider: str, params: dict[str, str]) -> str:
@@ -42,14 +43,15 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
     impl = providers.get(provider)
     note = impl.verify_notification(params)
     with transaction.atomic():
-        payment = Payment.objects.select_related("order").filter(provider=impl.name, out_trade_no=note.out_trade_no).first()
+        # Of the order only its shop is needed here (order_on_paid reads the order under a lock).
+        payment = Payment.objects.annotate(shop_id=F("order__shop_id")).filter(provider=impl.name, out_trade_no=note.out_trade_no).first()
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
         if note.amount != payment.amount:
             raise BadNotification("amount_mismatch", "支付通知金额与订单不符。")
         if note.currency != payment.currency:
             raise BadNotification("currency_mismatch", "支付通知币种与订单不符。")
-        if note.merchant_no != str(payment.order.shop_id):
+        if note.merchant_no != str(payment.shop_id):
             raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
         if not note.succeeded:
             Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)

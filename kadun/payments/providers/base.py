@@ -23,7 +23,9 @@ class Provider(Protocol):
     label: str
 
     def create_payment(self, *, payment, subject: str, merchant_no: str, return_url: str) -> str:
-        """Register the payment with the gateway; return the URL the buyer is sent to."""
+        """Register the payment with the gateway; return the URL the buyer is sent to. Called in
+        the checkout's transaction before the payment is inserted (with that URL): its fields are
+        set, its primary key is not."""
 
     def verify_notification(self, params: dict[str, str]) -> VerifiedNotification:
         """Check signature, timestamp and app id; raise BadNotification with a code otherwise."""

@@ -1,0 +1,144 @@
+"""One guest purchase through HTTP — checkout, gateway notification, lookup, reveal — costs a
+known number of SQL statements (savepoints included), so it cannot silently grow; and what the
+requests answer from objects in hand is what reading the rows again would answer.
+
+The figures are those of ``bench/profile_purchase.py`` (outside a test transaction, hence
+``transaction=True``). Each request's own budget; lower them when a change saves a statement.
+"""
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from conftest import buy, make_product, make_user, signed_notification
+from kadun.inventory.models import CardKey
+from kadun.orders.models import Order, OrderEvent
+from kadun.orders.schemas import order_out
+from kadun.orders.selectors import BUYER
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GUEST = {"contact": "guest@example.com", "query_password": "chaxun123"}
+
+# Per request: product (with shop), stock, refund policy, order, event, expiry deadline (2),
+# sandbox trade, payment | payment (with shop id), claim, accounts, entry, escrow account,
+# postings, order (locked), key (skip locked), key sold, order delivered, event, auto-confirm
+# deadline (2), e-mail | order (with payment), keys, events | order, key, reveal log, first reveal.
+BUDGET = {"checkout": 9, "notify": 14, "lookup": 3, "reveal": 4}
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _statements(fn):
+    with CaptureQueriesContext(connection) as ctx:
+        response = fn()
+    # Transaction control (SQLite shows its BEGIN IMMEDIATE and COMMIT; PostgreSQL does not) aside.
+    return response, [q["sql"] for q in ctx.captured_queries if q["sql"].split(" ", 1)[0].upper() not in ("BEGIN", "COMMIT", "ROLLBACK")]
+
+
+def _purchase(client, product):
+    spent = {}
+    response, spent["checkout"] = _statements(
+        lambda: client.post("/api/orders", {"product_id": product.pk, **GUEST}, content_type="application/json")
+    )
+    assert response.status_code == 201, response.content
+    created = response.json()
+    order = Order.objects.get(order_no=created["order"]["order_no"])
+    params = signed_notification(order)
+    response, spent["notify"] = _statements(lambda: client.post("/pay/notify/sandbox/", params))
+    assert response.content == b"success"
+    headers = {"X-Order-Token": created["access_token"]}
+    path = f"/api/orders/{order.order_no}"
+    response, spent["lookup"] = _statements(lambda: client.get(path, headers=headers))
+    assert response.status_code == 200
+    looked_up = response.json()
+    key_id = looked_up["keys"][0]["id"]
+    response, spent["reveal"] = _statements(lambda: client.post(f"{path}/keys/{key_id}/reveal", headers=headers))
+    assert response.status_code == 200
+    return spent, created, looked_up, response.json()
+
+
+def test_a_guest_purchase_stays_within_its_statement_budget():
+    product = make_product(keys=3)
+    client = Client()
+    _purchase(client, product)  # the first purchase also opens the provider's external account
+
+    spent, *_ = _purchase(client, product)
+
+    counts = {step: len(sql) for step, sql in spent.items()}
+    assert all(counts[step] <= BUDGET[step] for step in BUDGET), f"statements {counts}, budget {BUDGET}: {spent}"
+    assert not any("SAVEPOINT" in sql for step in spent.values() for sql in step)
+
+
+def test_checkout_answers_what_reading_the_order_again_answers():
+    product = make_product(keys=2)
+
+    _, created, _, _ = _purchase(Client(), product)  # the checkout response, before payment
+    order = Order.objects.get(order_no=created["order"]["order_no"])
+    again = Client().post("/api/orders", {"product_id": product.pk, **GUEST}, content_type="application/json").json()
+    unpaid = Order.objects.get(order_no=again["order"]["order_no"])
+    token = again["access_token"]
+
+    read = Client().get(f"/api/orders/{unpaid.order_no}", headers={"X-Order-Token": token}).json()
+    assert again["order"] == read
+    assert read["payment"]["pay_url"] == again["pay_url"] != ""
+    assert read["keys"] == [] and [e["kind"] for e in read["events"]] == ["created"]
+    assert order.status == "delivered"
+
+
+def test_lookup_with_its_payment_read_with_the_order_answers_as_before():
+    import json
+
+    from ninja.responses import NinjaJSONEncoder
+
+    from kadun.orders.schemas import OrderOut
+
+    product = make_product(keys=2)
+    _, created, _, _ = _purchase(Client(), product)
+    order = Order.objects.get(order_no=created["order"]["order_no"])
+
+    looked_up = Client().get(f"/api/orders/{order.order_no}", headers={"X-Order-Token": created["access_token"]}).json()
+
+    # order_out reading payment, keys and events itself, rendered as the API renders
+    expected = json.loads(json.dumps(OrderOut.model_validate(order_out(order, BUYER)).model_dump(), cls=NinjaJSONEncoder))
+    assert looked_up == expected
+    assert looked_up["payment"]["status"] == "succeeded"
+    assert [e["kind"] for e in looked_up["events"]] == ["created", "paid_delivered"]
+    assert looked_up["keys"][0]["first_revealed_at"] is not None
+
+
+def test_first_reveal_time_is_the_stored_one_on_first_and_later_reveals():
+    product = make_product(keys=2)
+    client = Client()
+    _, created, _, first = _purchase(client, product)
+    order = Order.objects.get(order_no=created["order"]["order_no"])
+    key = CardKey.objects.get(order=order)
+    headers = {"X-Order-Token": created["access_token"]}
+
+    second, spent = _statements(lambda: client.post(f"/api/orders/{order.order_no}/keys/{key.pk}/reveal", headers=headers))
+    shown = client.get(f"/api/orders/{order.order_no}", headers=headers).json()
+
+    assert second.json()["first_revealed_at"] == first["first_revealed_at"] == shown["keys"][0]["first_revealed_at"]
+    assert len(spent) == BUDGET["reveal"] - 1  # the first reveal is known: no update
+    key.refresh_from_db()
+    assert key.first_revealed_at is not None
+
+
+def test_a_logged_in_merchant_still_reads_its_order_through_the_orders_api():
+    from kadun.accounts.services import api_key_create
+
+    product = make_product(keys=1)
+    _, created, _, _ = _purchase(Client(), product)
+    _key, secret = api_key_create(user=product.shop.owner, name="t")
+
+    read = Client(headers={"Authorization": f"Bearer {secret}"}).get(f"/api/orders/{created['order']['order_no']}")
+
+    assert read.status_code == 200
+    assert read.json()["viewer_role"] == "merchant" and read.json()["payment"] is None
+    stranger = make_user()
+    _key, other = api_key_create(user=stranger, name="t")
+    assert Client(headers={"Authorization": f"Bearer {other}"}).get(f"/api/orders/{created['order']['order_no']}").status_code == 404
+    assert OrderEvent.objects.filter(order__order_no=created["order"]["order_no"]).count() == 2
