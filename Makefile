@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite test-pg browser-deps bench clean
+.PHONY: run test test-sqlite test-pg browser-deps bench bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ test-pg: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
+
+# Every benchmark of docs/performance.md, one after the other (about 25 minutes; PostgreSQL needed).
+bench-all: $(VENV)/.installed-test
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/flash_sale.py
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 1
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 4
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/sweeper.py --n 100000 --processes 1,2,4 --raw 1,2
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/pages.py --sizes 100000,1000000
 
 clean:
 	rm -rf $(VENV) var
