@@ -56,8 +56,10 @@ bench: $(VENV)/.installed-test
 bench-all: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/flash_sale.py
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/flash_sale.py --server gunicorn
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 1
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 4
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 4 --server gunicorn
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/sweeper.py --n 100000 --processes 1,2,4 --raw 1,2
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/pages.py --sizes 100000,1000000
 

@@ -1,9 +1,9 @@
 """Notification → key readable: how long after the payment gateway's notification the buyer can
 read the delivered key.
 
-With the real server running (``kadun serve --no-sweeper``, waitress, 16 threads, settings
-unchanged — as ``bench/purchase.py``), C client threads (default 4) each repeat, for M orders in
-all (default 300):
+With the real server running (``kadun serve --no-sweeper``, waitress, 16 threads, or gunicorn as
+docs/deploy.md runs it with ``--server gunicorn``; settings unchanged), C client threads (default
+4) each repeat, for M orders in all (default 300):
 
 1. checkout       POST /api/orders (guest, auto-delivery product) — not timed here;
 2. notify         POST /pay/notify/sandbox/, signed as the sandbox gateway signs it — timed from
@@ -77,6 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--m", type=int, default=300, help="orders (default 300)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
+    parser.add_argument("--server", default="waitress", choices=("waitress", "gunicorn"),
+                        help="kadun serve (waitress, one process) or gunicorn as docs/deploy.md runs it")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: CPUs)")
     parser.add_argument("--db-name", default="kadun_bench2_notify")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
@@ -101,7 +104,8 @@ def main() -> None:
         warmup = args.concurrency
         seeded = common.seed(env, keys=args.m + warmup, labels=["notify"])
         say(f"starting the server on port {port}")
-        server = common.Server(env, port, var_dir / "server.log")
+        server = common.Server(env, port, var_dir / "server.log", kind=args.server, workers=args.workers,
+                               threads=16 if args.server == "waitress" else 8)
         server.wait_ready()
         app_id = env.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
         clients = [
@@ -155,7 +159,7 @@ def main() -> None:
         shutil.rmtree(var_dir, ignore_errors=True)
 
     print()
-    print(f"kadun notification -> key readable: M={args.m} orders, C={args.concurrency} client threads, server = waitress, 16 threads")
+    print(f"kadun notification -> key readable: M={args.m} orders, C={args.concurrency} client threads, server = {server.label}")
     print(f"machine: {info['cpus']} CPUs ({info['cpu_model']}), PostgreSQL {info['postgres']} "
           f"(synchronous_commit={info['synchronous_commit']}), Python {info['python']}, load average at start {load}")
     print(f"{len(results)} orders measured in {wall:.1f} s ({len(errors)} failed); whole phase incl. checkouts and warm-up")

@@ -452,11 +452,14 @@ def report_raw(runs: list[Run], args) -> None:
 def report_profile(prof: dict) -> None:
     n = max(1, prof["fired"])
     total = sum(prof["statements"].values())
+    claims = max(1, sum(count for what, count in prof["statements"].items() if what.startswith("SELECT deadlines_deadline") and "FOR UPDATE" in what))
     print()
-    print(f"one sweeper in-process, {prof['fired']:,} deadlines: {1000 * prof['cpu'] / n:.2f} ms CPU and {1000 * prof['wall'] / n:.2f} ms "
-          f"wall per deadline, {total / n:.1f} SQL statements per deadline (savepoints included):")
+    print(f"one sweeper in-process, {prof['fired']:,} deadlines in {claims} sweeps: {1000 * prof['cpu'] / n:.2f} ms CPU and "
+          f"{1000 * prof['wall'] / n:.2f} ms wall per deadline; {total / n:.3f} SQL statements per deadline, "
+          f"{total / claims:.1f} per sweep (savepoints included):")
+    print(f"  {'per sweep':>9}  statement")
     for what, count in sorted(prof["statements"].items(), key=lambda kv: -kv[1]):
-        print(f"  {count / n:>6.2f}  {what}")
+        print(f"  {count / claims:>9.2f}  {what}")
 
 
 def report(args, info: dict, runs: list[Run], gen_seconds: float) -> None:
