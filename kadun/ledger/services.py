@@ -156,25 +156,29 @@ def entries_post(entries: list[dict]) -> int:
     if not planned:
         return 0
     needed = {code for _, merged in planned for code in merged}
+    floored = sorted(code for code in needed if _floored(None, code))
     with transaction.atomic():
-        accounts = {a.code: a for a in Account.objects.filter(code__in=needed)}
-        for code in needed - set(accounts):
-            accounts[code] = account_get_or_create(code)
+        # Floored accounts are read and locked in one statement, in id order: concurrent batches
+        # and single entries (which update in id order too) wait for each other, never deadlock.
+        locked = list(Account.objects.select_for_update().filter(code__in=floored).order_by("pk").values_list("code", "pk", "balance"))
+        pk_of = {code: pk for code, pk, _ in locked}
+        balance_of = {pk: balance for _, pk, balance in locked}
+        pk_of.update(Account.objects.filter(code__in=needed - set(floored)).values_list("code", "pk"))
+        for code in sorted(needed - set(pk_of)):  # new accounts: the insert holds their row locks
+            account = account_get_or_create(code)
+            pk_of[code] = account.pk
+            balance_of.setdefault(account.pk, account.balance)
+        floor_set = set(floored)
         delta: dict[int, int] = defaultdict(int)
         for _, merged in planned:
             for code, amount in merged.items():
-                if accounts[code].floor:
-                    delta[accounts[code].pk] += amount
+                if code in floor_set:
+                    delta[pk_of[code]] += amount
         delta = {pk: amount for pk, amount in delta.items() if amount != 0}
-        if delta:
-            # One locking statement in id order: concurrent batches and single entries (which
-            # update in id order too) wait for each other and never deadlock.
-            balances = dict(Account.objects.select_for_update().filter(pk__in=delta).order_by("pk").values_list("pk", "balance"))
-            short = [pk for pk, amount in delta.items() if balances[pk] + amount < 0]
-            if short:
-                code = next(a.code for a in accounts.values() if a.pk == short[0])
-                raise InsufficientFunds(account=code)
-            update_each(Account, "balance", delta, add=True)
+        short = [pk for pk, amount in delta.items() if balance_of[pk] + amount < 0]
+        if short:
+            raise InsufficientFunds(account=next(code for code, pk in pk_of.items() if pk == short[0]))
+        update_each(Account, "balance", delta, add=True)
         now = clock.now()
         created = JournalEntry.objects.bulk_create([
             JournalEntry(kind=spec["kind"], idempotency_key=spec["idempotency_key"], ref_type=spec.get("ref_type", ""),
@@ -182,8 +186,8 @@ def entries_post(entries: list[dict]) -> int:
             for spec, _ in planned
         ])
         Posting.objects.bulk_create([
-            Posting(entry=entry, account=accounts[code], amount=amount)
+            Posting(entry_id=entry.pk, account_id=pk_of[code], amount=amount)
             for entry, (_, merged) in zip(created, planned)
-            for code, amount in sorted(merged.items(), key=lambda kv: accounts[kv[0]].pk)
+            for code, amount in sorted(merged.items(), key=lambda kv: pk_of[kv[0]])
         ])
     return len(planned)
