@@ -13,7 +13,8 @@
    ``--requests`` timed ones, one at a time, and one more inside ``CaptureQueriesContext`` to
    count SQL queries and find the slowest;
 3. for every page whose p99 misses the target (100 ms) it prints ``EXPLAIN (ANALYZE, BUFFERS)``
-   of that page's slowest query.
+   of that page's slowest query; and per page the longest garbage collection of Python's
+   collector during a timed request, and how many requests over the target had one of 10 ms+.
 
 The pages: the storefront ``/`` (page 1 and a deep page), a product page, an order page (the
 order's logged-in buyer), the merchant order list and refund queue of the biggest shop (page 1,
@@ -59,6 +60,8 @@ class Result:
     slowest: tuple[float, str] = (0.0, "")
     status: int = 0
     bytes: int = 0
+    gc_max_ms: float = 0.0  # longest garbage collection during the timed requests
+    gc_slow: int = 0  # timed requests over the target that had a collection of 10 ms or more
 
     @property
     def p50(self) -> float:
@@ -122,6 +125,18 @@ def measure(pages: list[Page], who: dict, *, warmup: int, requests: int, say) ->
 
     from kadun.accounts.models import User
 
+    import gc
+
+    pauses: list[float] = []
+    started: dict = {}
+
+    def on_gc(phase, info):  # how long Python's garbage collector stops the request
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        elif "t" in started:
+            pauses.append(1000 * (time.perf_counter() - started.pop("t")))
+
+    gc.callbacks.append(on_gc)
     clients = {"anonymous": Client()}
     for role, user_id in who.items():
         c = Client()
@@ -135,10 +150,15 @@ def measure(pages: list[Page], who: dict, *, warmup: int, requests: int, say) ->
             response = client.get(page.url)
         r.status, r.bytes = response.status_code, len(response.content)
         for _ in range(requests):
+            pauses.clear()
             c0, t0 = time.thread_time(), time.perf_counter()
             client.get(page.url)
             r.times.append(time.perf_counter() - t0)
             r.cpu.append(time.thread_time() - c0)
+            longest = max(pauses, default=0.0)
+            r.gc_max_ms = max(r.gc_max_ms, longest)
+            if r.times[-1] * 1000 >= TARGET_MS and longest >= 10:
+                r.gc_slow += 1
         with CaptureQueriesContext(connection) as ctx:
             client.get(page.url)
         r.queries = len(ctx.captured_queries)
@@ -146,7 +166,8 @@ def measure(pages: list[Page], who: dict, *, warmup: int, requests: int, say) ->
         r.sql_ms = sum(t for t, _ in timed)
         r.slowest = max(timed, default=(0.0, ""))
         say(f"    {page.label:<36} p50 {r.p50:7.1f} ms  p99 {r.p99:7.1f} ms  CPU p50 {r.cpu50:6.1f} ms  "
-            f"{r.queries:>3} queries, SQL {r.sql_ms:5.1f} ms  (HTTP {r.status}, {r.bytes:,} bytes)")
+            f"{r.queries:>3} queries, SQL {r.sql_ms:5.1f} ms  (HTTP {r.status}, {r.bytes:,} bytes)  "
+            f"longest GC {r.gc_max_ms:.0f} ms, slow requests with GC >= 10 ms: {r.gc_slow}")
         results.append(r)
     return results
 
@@ -180,6 +201,12 @@ def report(args, info: dict, runs: list[tuple[int, list[Result], float]], db_url
             cells += f"{r.p50:>13.1f} /{r.p99:>6.1f}{flag}{r.cpu50:>6.1f}{r.queries:>8}{r.sql_ms:>6.1f}"
         print(f"{page_result.page.label:<36}{cells}")
     print(f"* p99 >= target {TARGET_MS:.0f} ms")
+    for size, results, _ in runs:
+        for r in results:
+            slow = sum(1 for t in r.times if 1000 * t >= TARGET_MS)
+            if slow:
+                print(f"  {size:,} orders, {r.page.label}: {slow} request(s) of {len(r.times)} over {TARGET_MS:.0f} ms, "
+                      f"{r.gc_slow} of them during a garbage collection of 10 ms or more (longest {r.gc_max_ms:.0f} ms)")
     print()
     size, results, _ = runs[-1]
     print(f"slowest query per page at {size:,} orders (ms)")

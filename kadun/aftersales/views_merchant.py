@@ -37,6 +37,9 @@ from kadun.merchants.views import merchant_page
 from kadun.orders.selectors import Viewer
 
 CLOSED_PER_PAGE = 20
+# What the queue's rows never show: JSON and long text, decoded for nothing on every row.
+_LIST_DEFERRED = ("statement", "key_ids", "clauses", "explanation", "merchant_note",
+                  "order__policy_snapshot", "order__buyer_inputs", "order__delivery_note", "order__query_password")
 OPEN_PER_PAGE = 50
 FULFIL = "fulfil"
 _ACTORS = {"buyer": gettext_lazy("买家"), "merchant": gettext_lazy("商家"), "system": gettext_lazy("系统"), "staff": gettext_lazy("平台")}
@@ -141,11 +144,12 @@ def queue(request, shop):
     show_all = request.GET.get("all") == "1"
     # Nearest deadline first (a promised replacement races replace_by, not its old respond_by),
     # OPEN_PER_PAGE at a time: a page costs the same however long the queue.
-    open_page = Paginator(selectors.merchant_queue(shop=shop, open_only=True), OPEN_PER_PAGE).get_page(request.GET.get("open_page"))
+    open_page = Paginator(selectors.merchant_queue(shop=shop, open_only=True).defer(*_LIST_DEFERRED), OPEN_PER_PAGE).get_page(
+        request.GET.get("open_page"))
     open_rows = [_row(r, now) for r in open_page.object_list]
     closed_rows, pager = [], {}
     if show_all:
-        closed = selectors.merchant_queue(shop=shop, open_only=False).exclude(status__in=list(OPEN))
+        closed = selectors.merchant_queue(shop=shop, open_only=False).exclude(status__in=list(OPEN)).defer(*_LIST_DEFERRED)
         page = keyset_page(closed, before=id_param(request, "before"), after=id_param(request, "after"), size=CLOSED_PER_PAGE)
         closed_rows = [_row(r, now) for r in page.items]
         pager = page.urls({"all": "1"})

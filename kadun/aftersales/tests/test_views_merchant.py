@@ -369,3 +369,26 @@ def test_closed_requests_page_by_keyset_and_belong_to_the_shop(client, merchant,
     assert [row["request"].pk for row in second.context["closed_rows"]] == [closed[0]]
     assert second.context["older_url"] is None and second.context["newer_url"]
     assert RefundRequest.objects.get(pk=other_request.pk).shop_id != merchant.pk
+
+
+def test_queue_and_history_queries_do_not_grow_with_the_requests(client, merchant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kadun.aftersales.services import refund_request_withdraw
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def more(n):
+        for _ in range(n):
+            _awaiting(merchant)
+            refund_request_withdraw(request=_awaiting(merchant)[0])
+
+    queue, history = reverse("aftersales:merchant_queue"), reverse("aftersales:merchant_queue") + "?all=1"
+    more(2)
+    few = (queries(queue), queries(history))
+    more(4)
+    assert (queries(queue), queries(history)) == few
