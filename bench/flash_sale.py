@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -86,24 +85,16 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--keys", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--server", default="waitress", choices=("waitress", "gunicorn"))
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: CPUs)")
+    common.add_server_args(parser)
     parser.add_argument("--db-name", default="kadun_bench_flash")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    started = time.perf_counter()
-
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    admin_url = common.admin_url_from_env()
+    say = common.sayer()
 
     info = common.machine(admin_url)
     db_url = common.with_dbname(admin_url, args.db_name)
-    var_dir = Path(tempfile.mkdtemp(prefix="kadun-bench-flash-"))
-    (var_dir / "static").mkdir()
-    port = common.free_port()
-    env = common.app_env(db_url, var_dir, port)
-    env["KADUN_LOG_LEVEL"] = "WARNING"
+    var_dir, port, env = common.private_site(db_url, "kadun-bench-flash-")
     server = None
     results: list[dict] = []
     rounds: list[tuple[float, Counter]] = []
@@ -113,8 +104,7 @@ def main() -> None:
         common.kadun(env, "migrate", "--noinput", "-v0")
         labels = [f"round{i}" for i in range(args.rounds)]
         seeded = common.seed(env, keys=args.keys, labels=labels)
-        server = common.Server(env, port, var_dir / "server.log", kind=args.server, workers=args.workers,
-                               threads=16 if args.server == "waitress" else 8)
+        server = common.server_from_args(args, env, port, var_dir / "server.log")
         server.wait_ready()
         say(f"server: {server.label}")
         app_id = env.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
 import tempfile
@@ -562,10 +561,7 @@ def prepare(admin_url: str, db_name: str, say=print) -> tuple[str, dict, Path, d
     import secrets
 
     db_url = common.with_dbname(admin_url, db_name)
-    var_dir = Path(tempfile.mkdtemp(prefix="kadun-bench2-"))
-    (var_dir / "static").mkdir()
-    env = common.app_env(db_url, var_dir, common.free_port())
-    env["KADUN_LOG_LEVEL"] = "WARNING"
+    var_dir, _port, env = common.private_site(db_url, "kadun-bench2-")
     say(f"creating database {db_name} and migrating it")
     common.recreate_database(admin_url, db_name)
     common.kadun(env, "migrate", "--noinput", "-v0")
@@ -588,11 +584,8 @@ def main() -> None:
     parser.add_argument("--no-events", action="store_true")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    started = time.perf_counter()
-
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    admin_url = common.admin_url_from_env()
+    say = common.sayer()
 
     db_url, env, var_dir, templates, _ = prepare(admin_url, args.db_name, say)
     try:

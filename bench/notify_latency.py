@@ -27,7 +27,6 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -77,25 +76,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--m", type=int, default=300, help="orders (default 300)")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
-    parser.add_argument("--server", default="waitress", choices=("waitress", "gunicorn"),
-                        help="kadun serve (waitress, one process) or gunicorn as docs/deploy.md runs it")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: CPUs)")
+    common.add_server_args(parser)
     parser.add_argument("--db-name", default="kadun_bench2_notify")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    started = time.perf_counter()
-
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    admin_url = common.admin_url_from_env()
+    say = common.sayer()
 
     info = common.machine(admin_url)
     db_url = common.with_dbname(admin_url, args.db_name)
-    var_dir = Path(tempfile.mkdtemp(prefix="kadun-bench2-notify-"))
-    (var_dir / "static").mkdir()
-    port = common.free_port()
-    env = common.app_env(db_url, var_dir, port)
-    env["KADUN_LOG_LEVEL"] = "WARNING"
+    var_dir, port, env = common.private_site(db_url, "kadun-bench2-notify-")
     server = None
     try:
         say(f"creating database {args.db_name} and migrating it")
@@ -104,8 +94,7 @@ def main() -> None:
         warmup = args.concurrency
         seeded = common.seed(env, keys=args.m + warmup, labels=["notify"])
         say(f"starting the server on port {port}")
-        server = common.Server(env, port, var_dir / "server.log", kind=args.server, workers=args.workers,
-                               threads=16 if args.server == "waitress" else 8)
+        server = common.server_from_args(args, env, port, var_dir / "server.log")
         server.wait_ready()
         app_id = env.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
         clients = [

@@ -91,7 +91,6 @@ def pages_for(db_url: str, templates: dict, world: gen.World) -> tuple[list[Page
         product = conn.execute("SELECT product_id FROM orders_order WHERE id = %s", (order_id,)).fetchone()[0]
         searched = conn.execute("SELECT order_no FROM orders_order WHERE id >= %s ORDER BY id LIMIT 1", (mid + 7,)).fetchone()[0]
         products = conn.execute("SELECT count(*) FROM catalog_product WHERE is_active").fetchone()[0]
-        shop_orders = conn.execute("SELECT count(*) FROM orders_order WHERE shop_id = %s", (big_shop,)).fetchone()[0]
         # The middle of the merchant's lists, as the keyset link ("older than id ...") from a page there.
         shop_mid = conn.execute("SELECT (min(id) + max(id)) / 2 FROM orders_order WHERE shop_id = %s", (big_shop,)).fetchone()[0]
         refund_mid = conn.execute(
@@ -114,7 +113,6 @@ def pages_for(db_url: str, templates: dict, world: gen.World) -> tuple[list[Page
         Page("staff orders, deep page", "staff", f"/staff/?before={mid}"),
     ]
     who = {"buyer": buyer, "merchant": owner, "staff": templates["staff"]}
-    facts = {"big shop orders": shop_orders, "products": products, "order page order": order_no}
     return pages, who
 
 
@@ -248,11 +246,8 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    started = time.perf_counter()
-
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    admin_url = common.admin_url_from_env()
+    say = common.sayer()
 
     info = common.machine(admin_url)
     var_dir = None

@@ -166,6 +166,42 @@ def seed(env: dict, *, keys: int, labels: list[str]) -> dict:
 # --- the server -------------------------------------------------------------------------------
 
 
+def admin_url_from_env() -> str:
+    """The PostgreSQL server's maintenance database the benchmarks create their databases from."""
+    return os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def sayer():
+    """A progress printer that prefixes the seconds since it was made."""
+    started = time.perf_counter()
+
+    def say(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+
+    return say
+
+
+def private_site(db_url: str, prefix: str) -> tuple[Path, int, dict]:
+    """A temporary ``KADUN_VAR_DIR``, a free port and the app's environment for ``db_url``, with
+    one log line per warning only. Returns (var_dir, port, env)."""
+    var_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    (var_dir / "static").mkdir()
+    port = free_port()
+    env = app_env(db_url, var_dir, port)
+    env["KADUN_LOG_LEVEL"] = "WARNING"
+    return var_dir, port, env
+
+
+def add_server_args(parser) -> None:
+    parser.add_argument("--server", default="waitress", choices=("waitress", "gunicorn"),
+                        help="kadun serve (waitress, one process) or gunicorn as docs/deploy.md runs it")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes (default: CPUs)")
+
+
+def server_from_args(args, env: dict, port: int, log_path: Path) -> "Server":
+    return Server(env, port, log_path, kind=args.server, workers=args.workers, threads=16 if args.server == "waitress" else 8)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -854,7 +890,7 @@ def main() -> None:
     args = parser.parse_args()
 
     started = time.perf_counter()
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    admin_url = admin_url_from_env()
     if not admin_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("DATABASE_URL must point at PostgreSQL (the server's maintenance database, e.g. /postgres)")
     db_url = with_dbname(admin_url, args.db_name)
@@ -867,8 +903,7 @@ def main() -> None:
     warmup = args.concurrency
     server: Server | None = None
 
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    say = sayer()
 
     try:
         say(f"creating database {args.db_name} and migrating it")

@@ -501,11 +501,8 @@ def main() -> None:
     parser.add_argument("--db-name", default="kadun_bench2_sweep")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin_url = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    started = time.perf_counter()
-
-    def say(msg: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f}s] {msg}", flush=True)
+    admin_url = common.admin_url_from_env()
+    say = common.sayer()
 
     info = common.machine(admin_url)
     tmpl = f"{args.db_name}_tmpl"

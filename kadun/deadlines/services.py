@@ -19,33 +19,32 @@ MAX_ATTEMPTS = 8
 
 def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm: bool = False) -> None:
     """Schedule (or move, if not yet fired) the one deadline of ``kind`` for a subject. With
-    ``rearm`` a deadline that already fired is set to fire again at ``due_at``.
-
-    Two statements, no savepoint: ``INSERT … ON CONFLICT DO NOTHING``, then a conditional
-    update that moves an existing unfired deadline (it matches nothing after a fresh insert)."""
-    if kind not in HANDLERS:
-        raise ValueError(f"no handler for deadline kind {kind!r}")
-    Deadline.objects.bulk_create([Deadline(kind=kind, subject_id=subject_id, due_at=due_at, created_at=clock.now())], ignore_conflicts=True)
-    mine = Deadline.objects.filter(kind=kind, subject_id=subject_id)
-    mine.filter(fired_at__isnull=True).exclude(due_at=due_at).update(due_at=due_at)
+    ``rearm`` a deadline that already fired is set to fire again at ``due_at``."""
+    deadlines_schedule_many(kind=kind, due={subject_id: due_at})
     if rearm:
-        mine.filter(fired_at__isnull=False).update(due_at=due_at, fired_at=None, outcome="", attempts=0, last_error="")
+        Deadline.objects.filter(kind=kind, subject_id=subject_id, fired_at__isnull=False).update(
+            due_at=due_at, fired_at=None, outcome="", attempts=0, last_error=""
+        )
 
 
 def deadlines_schedule_many(*, kind: str, due: dict[int, dt.datetime]) -> None:
-    """``deadline_schedule`` for many subjects of one kind at once (the sweeper's batches)."""
+    """Schedule (or move, if not yet fired) the deadline of ``kind`` for each subject, at its
+    time. ``INSERT … ON CONFLICT DO NOTHING`` for all, then one conditional update per distinct
+    time that moves the existing unfired ones (it matches nothing after fresh inserts): two
+    statements when all share one time, no savepoint."""
     if kind not in HANDLERS:
         raise ValueError(f"no handler for deadline kind {kind!r}")
     if not due:
         return
-    existing = dict(Deadline.objects.filter(kind=kind, subject_id__in=due).values_list("subject_id", "fired_at"))
     created = clock.now()
     Deadline.objects.bulk_create(
-        [Deadline(kind=kind, subject_id=subject, due_at=at, created_at=created) for subject, at in due.items() if subject not in existing]
+        [Deadline(kind=kind, subject_id=subject, due_at=at, created_at=created) for subject, at in due.items()], ignore_conflicts=True
     )
-    for subject, fired_at in existing.items():
-        if fired_at is None:
-            Deadline.objects.filter(kind=kind, subject_id=subject, fired_at__isnull=True).exclude(due_at=due[subject]).update(due_at=due[subject])
+    subjects_at: dict[dt.datetime, list[int]] = defaultdict(list)
+    for subject, at in due.items():
+        subjects_at[at].append(subject)
+    for at, subjects in subjects_at.items():
+        Deadline.objects.filter(kind=kind, subject_id__in=subjects, fired_at__isnull=True).exclude(due_at=at).update(due_at=at)
 
 
 def _due(now: dt.datetime):

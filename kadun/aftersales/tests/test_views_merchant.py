@@ -348,6 +348,7 @@ def test_open_queue_pages_nearest_deadline_first_and_counts_them_all(client, mer
     assert [row["request"].pk for row in first.context["open_rows"]] == [requests[0].pk, requests[1].pk]
     assert [row["request"].pk for row in second.context["open_rows"]] == [requests[2].pk]
     assert 'id="open-count">3<' in first.content.decode()
+    assert 'href="?open_page=2"' in first.content.decode()
 
 
 def test_closed_requests_page_by_keyset_and_belong_to_the_shop(client, merchant, monkeypatch):
