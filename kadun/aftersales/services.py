@@ -18,7 +18,6 @@ from kadun.aftersales.errors import InvalidEvidence, InvalidRefundInput, Request
 from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundEvidence, RefundRequest
 from kadun.aftersales.states import OPEN, MerchantAction, Outcome, Reason, RequestStatus
 from kadun.core import clock
-from kadun.core.db import is_postgres
 from kadun.core.errors import InvalidTransition
 from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
@@ -29,6 +28,7 @@ from kadun.notifications.services import message_send
 from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
 from kadun.orders.models import Order
+from kadun.orders.states import REFUND_REQUEST_SOURCES
 
 KIND_MERCHANT_RESPONSE = "refund_merchant_response"
 KIND_REPLACEMENT_DUE = "refund_replacement_due"
@@ -119,23 +119,26 @@ def _facts(order: Order, *, reason: str, key_ids: list[int], evidence_count: int
 
 
 def _lock_order(order_id: int) -> Order:
-    qs = Order.objects.filter(pk=order_id)
-    if is_postgres():
-        qs = qs.select_for_update()
-    return qs.get()
+    return orders.order_lock(order_id)
 
 
-def _pay(request: RefundRequest, order: Order, amount: int, *, actor: str, note: str, withdraw_keys: bool) -> None:
+def _pay(request: RefundRequest, order: Order, amount: int, *, actor: str, note: str, withdraw_keys: bool, unrevealed: bool = False) -> None:
     """Refund ``amount`` for the request, withdrawing its keys first (they are never sold again).
-    Never more than is left to refund on the order."""
+    Never more than is left to refund on the order. ``unrevealed``: the decision rests on the keys
+    never having been revealed, so the withdrawal requires it."""
     amount = min(amount, order.amount - order.refunded_amount)
     if amount <= 0:
         RefundRequest.objects.filter(pk=request.pk).update(resolved_at=clock.now())
         return
     if withdraw_keys and order.is_auto and request.key_ids:
-        inventory.keys_withdraw(order=order, key_ids=request.key_ids, reason="refunded")
+        # A refund decided because the keys were never revealed withdraws them only if they
+        # still are: a reveal that got in first makes this fail, and with it the whole refund.
+        inventory.keys_withdraw(
+            order=order, key_ids=request.key_ids, unrevealed=unrevealed,
+            reason=inventory.WITHDRAWN_UNREVEALED if unrevealed else inventory.WITHDRAWN_REFUNDED,
+        )
     orders.order_refund(
-        order_id=order.pk, amount=amount, reason=f"refund_request:{request.reason}", note=note,
+        order_id=order.pk, amount=amount, reason=f"refund_request:{request.reason}", note=note, sources=REFUND_REQUEST_SOURCES,
         destination=request.destination, key=f"refund_request:{request.pk}", actor=actor,
     )
     RefundRequest.objects.filter(pk=request.pk).update(amount_refunded=amount, resolved_at=clock.now())
@@ -196,7 +199,8 @@ def refund_request_create(
             _stat(order, requests=1)
             if decision.outcome == Outcome.APPROVE:
                 _stat(order, instant=1)
-                _pay(request, order, decision.amount, actor="system", note=decision.explanation, withdraw_keys=True)
+                unrevealed = bool(facts.keys) and all(k.first_revealed_at is None for k in facts.keys)
+                _pay(request, order, decision.amount, actor="system", note=decision.explanation, withdraw_keys=True, unrevealed=unrevealed)
             elif decision.outcome == Outcome.ASK_MERCHANT:
                 orders.order_hold(order_id=order.pk, held=True)
                 deadline_schedule(kind=KIND_MERCHANT_RESPONSE, subject_id=request.pk, due_at=request.respond_by)
@@ -355,12 +359,13 @@ def replacement_overdue(request_id: int) -> str:
 def service_overdue(order_id: int) -> str:
     """Deadline: a manual service not delivered in time is refunded in full by rule; a refund
     request still open on it is closed, since there is nothing left to pay."""
-    outcome = orders.order_service_overdue(order_id=order_id)
-    if outcome == "done":
-        for request in RefundRequest.objects.filter(order_id=order_id, status__in=OPEN):
-            _close(request, frm=OPEN, to=RequestStatus.ORDER_REFUNDED, resolved_at=clock.now())
-            _event(request.pk, RequestStatus.ORDER_REFUNDED, "system", "商家未在期限内完成服务，订单已按规则全额退款")
-        orders.order_hold(order_id=order_id, held=False)
+    with transaction.atomic():
+        outcome = orders.order_service_overdue(order_id=order_id)
+        if outcome == "done":
+            for request in RefundRequest.objects.filter(order_id=order_id, status__in=OPEN):
+                _close(request, frm=OPEN, to=RequestStatus.ORDER_REFUNDED, resolved_at=clock.now())
+                _event(request.pk, RequestStatus.ORDER_REFUNDED, "system", "商家未在期限内完成服务，订单已按规则全额退款")
+            orders.order_hold(order_id=order_id, held=False)
     return outcome
 
 

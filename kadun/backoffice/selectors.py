@@ -3,6 +3,7 @@ staff order list."""
 from __future__ import annotations
 
 from kadun.core.pagination import KeysetPage, keyset_page
+from kadun.inventory.selectors import key_invariants
 from kadun.ledger.selectors import CheckReport, ledger_invariants
 from kadun.orders.selectors import LIST_FIELDS, order_invariants, orders_for_staff
 
@@ -12,6 +13,7 @@ def platform_check() -> CheckReport:
     report = CheckReport()
     ledger_invariants(report)
     order_invariants(report)
+    key_invariants(report)
     return report
 
 

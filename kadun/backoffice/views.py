@@ -30,6 +30,8 @@ CHECKED_LABELS = {
     "postings": _("分录"),
     "accounts": _("账户"),
     "orders": _("订单"),
+    "keys": _("卡密"),
+    "reveals": _("查看记录"),
 }
 
 

@@ -1,4 +1,5 @@
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 
 def is_postgres() -> bool:
@@ -8,10 +9,11 @@ def is_postgres() -> bool:
 def update_each(model, field: str, values: dict[int, int], *, add: bool = False, where: dict | None = None, **also) -> int:
     """One UPDATE giving each row (by primary key) its own integer value for ``field`` — or adding
     it to the field with ``add`` — for the sweeper's batches. ``also`` sets further columns to one
-    value for all the rows; ``where`` adds equality conditions (``{"status": "delivered"}``).
+    value for all the rows; ``where`` adds conditions as lookups — equality, ``__in`` and
+    ``__isnull`` (what ``Transition.where()`` gives: ``{"status__in": [...], "refund_hold": False}``).
     Returns the rows updated.
 
-    ``WITH v AS (VALUES ...) UPDATE ... FROM v``: the same SQL on PostgreSQL and SQLite (3.33+),
+    ``UPDATE ... FROM (VALUES ...)``: the same SQL on PostgreSQL and SQLite (3.33+),
     and a fraction of the Python an ORM ``Case(When(...))`` of hundreds of branches costs."""
     if not values:
         return 0
@@ -28,12 +30,37 @@ def update_each(model, field: str, values: dict[int, int], *, add: bool = False,
         sets.append(f"{qn(f.column)} = %s")
         set_params.append(f.get_db_prep_save(value, connection))
     conditions, where_params = [f"{table}.{pk} = v.id"], []
-    for name, value in (where or {}).items():
+    for lookup, value in (where or {}).items():
+        name, _, op = lookup.partition("__")
         f = model._meta.get_field(name)
-        conditions.append(f"{table}.{qn(f.column)} = %s")
-        where_params.append(f.get_db_prep_value(value, connection))
-    sql = (f"WITH v (id, val) AS (VALUES {rows}) UPDATE {table} SET {', '.join(sets)} FROM v "
+        where_column = f"{table}.{qn(f.column)}"
+        if op == "isnull":
+            conditions.append(f"{where_column} IS {'' if value else 'NOT '}NULL")
+        elif op == "in":
+            values_in = list(value)
+            conditions.append(f"{where_column} IN ({', '.join(['%s'] * len(values_in))})" if values_in else "1 = 0")
+            where_params += [f.get_db_prep_value(v, connection) for v in values_in]
+        elif not op:
+            conditions.append(f"{where_column} = %s")
+            where_params.append(f.get_db_prep_value(value, connection))
+        else:
+            raise ValueError(f"update_each: unsupported lookup {lookup!r}")
+    # Not ``WITH v AS (VALUES …) UPDATE``: Python's sqlite3 reports no rowcount (-1) for a
+    # statement that does not begin with UPDATE, and callers check the count.
+    sql = (f"UPDATE {table} SET {', '.join(sets)} FROM (SELECT x.column1 AS id, x.column2 AS val FROM (VALUES {rows}) AS x) AS v "
            f"WHERE {' AND '.join(conditions)}")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + set_params + where_params)
+        cursor.execute(sql, set_params + params + where_params)
         return cursor.rowcount
+
+
+def datetime_from_db(value):
+    """A datetime column as a raw cursor returns it, aware. PostgreSQL gives an aware datetime;
+    SQLite a naive one in UTC (Django's converter) or, without it, text."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value

@@ -3,6 +3,7 @@ from __future__ import annotations
 from kadun.inventory import crypto
 from kadun.inventory.models import CardKey, ImportBatch, Reveal, VerificationReport
 from kadun.inventory.states import KeyStatus
+from django.db.models import Q
 
 
 def keys_of_order(order) -> list[dict]:
@@ -39,3 +40,42 @@ def reveals_of_order(order):
 
 def import_batches_of(*, shop):
     return ImportBatch.objects.filter(shop=shop).select_related("product").order_by("-id")
+
+
+def units_handed_by_order() -> dict[int, int]:
+    """Per order, the units of stock handed over: keys still with the buyer plus keys refunded
+    (withdrawn for a refund). Replaced keys are not units: their replacement is."""
+    from django.db.models import Count, Q
+
+    from kadun.inventory.services import REFUND_REASONS
+
+    handed = CardKey.objects.filter(Q(status=KeyStatus.SOLD) | Q(status=KeyStatus.WITHDRAWN, withdrawn_reason__in=REFUND_REASONS))
+    return {row["order_id"]: row["n"] for row in handed.values("order_id").annotate(n=Count("id"))}
+
+
+def key_invariants(report) -> None:
+    """Reveals against withdrawals: a key is never shown after it was taken back, and a refund
+    granted because a key was never revealed is never a refund of a revealed key.
+
+    - no reveal logged at or after its key's withdrawal;
+    - a key withdrawn as "refunded unrevealed" has no first reveal and no reveal log row;
+    - a withdrawn key has its time and reason, a sold key neither."""
+    from django.db.models import F
+
+    from kadun.inventory.services import WITHDRAWN_UNREVEALED
+
+    report.checked["keys"] = CardKey.objects.count()
+    report.checked["reveals"] = Reveal.objects.count()
+    late = Reveal.objects.filter(key__withdrawn_at__isnull=False, at__gte=F("key__withdrawn_at")).values_list("key_id", "order_id")[:50]
+    for key_id, order_id in late:
+        report.problems.append(f"key #{key_id} (order #{order_id}) revealed at or after its withdrawal")
+    unrevealed = CardKey.objects.filter(withdrawn_reason=WITHDRAWN_UNREVEALED)
+    for key_id, order_id in unrevealed.filter(first_revealed_at__isnull=False).values_list("id", "order_id")[:50]:
+        report.problems.append(f"key #{key_id} (order #{order_id}) refunded as unrevealed but was revealed")
+    for key_id, order_id in unrevealed.filter(reveals__isnull=False).distinct().values_list("id", "order_id")[:50]:
+        report.problems.append(f"key #{key_id} (order #{order_id}) refunded as unrevealed but has a reveal log")
+    broken = CardKey.objects.filter(status=KeyStatus.WITHDRAWN).filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_reason=""))
+    for key_id, order_id in broken.values_list("id", "order_id")[:50]:
+        report.problems.append(f"key #{key_id} (order #{order_id}) withdrawn without time or reason")
+    for key_id, order_id in CardKey.objects.exclude(status=KeyStatus.WITHDRAWN).filter(withdrawn_at__isnull=False).values_list("id", "order_id")[:50]:
+        report.problems.append(f"key #{key_id} (order #{order_id}) has a withdrawal time but is not withdrawn")

@@ -188,25 +188,50 @@ def _keys_take(*, order_id: int, product_id: int, quantity: int) -> list[int]:
 
 
 def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = None, user_agent: str = "") -> tuple[CardKey, str]:
-    """Decrypt one key of an order for the party the caller has already authorised, and log it."""
-    key = CardKey.objects.filter(pk=key_id, order=order, status=KeyStatus.SOLD).first()
-    if key is None:
-        raise KeyNotFound()
+    """Decrypt one key of an order for the party the caller has already authorised, and log it.
+
+    One transaction: a conditional update that only a key still sold to this order and never
+    withdrawn passes (``status = sold AND withdrawn_at IS NULL``) stamps the first reveal if
+    there was none and hands back the ciphertext; the reveal log row is written beside it. A
+    withdrawal (refund 作废, 补发) racing it either commits first — then this update matches
+    nothing and the buyer gets KeyNotFound, never the secret — or waits for this transaction and
+    then finds the key revealed."""
     now = clock.now()
     with transaction.atomic():
+        row = _reveal_stamp(key_id=key_id, order_id=order.pk, now=now)
+        if row is None:
+            raise KeyNotFound()
+        secret, first_revealed_at = row
         Reveal.objects.create(
-            key=key, order=order, user=user if user is not None and user.is_authenticated else None,
+            key_id=key_id, order=order, user=user if user is not None and user.is_authenticated else None,
             actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
         )
-        # The first reveal is set once and never changes. When the key we read has it, that is
-        # the answer; when not, our conditional update sets it to ``now``, or finds that a
-        # concurrent reveal was first, whose time is read after commit (as it always was).
-        first = key.first_revealed_at is None and CardKey.objects.filter(pk=key.pk, first_revealed_at__isnull=True).update(first_revealed_at=now)
-    if first:
-        key.first_revealed_at = now
-    elif key.first_revealed_at is None:
-        key.refresh_from_db(fields=["first_revealed_at"])
-    return key, crypto.decrypt(key.secret)
+    key = CardKey(pk=key_id, order_id=order.pk, status=KeyStatus.SOLD, first_revealed_at=first_revealed_at)
+    key._state.adding = False
+    return key, crypto.decrypt(secret)
+
+
+def _reveal_stamp(*, key_id: int, order_id: int, now) -> tuple[str, object] | None:
+    """``UPDATE … SET first_revealed_at = COALESCE(first_revealed_at, now) WHERE <sold to this
+    order, not withdrawn> RETURNING secret, first_revealed_at``: one statement (PostgreSQL and
+    SQLite 3.35+), or None when the key is not the order's to reveal."""
+    from django.db import connection
+
+    from kadun.core.db import datetime_from_db
+
+    if not 0 < int(key_id) < 2**63:
+        return None
+    qn = connection.ops.quote_name
+    field = CardKey._meta.get_field("first_revealed_at")
+    sql = (
+        f"UPDATE {qn(CardKey._meta.db_table)} SET {qn('first_revealed_at')} = COALESCE({qn('first_revealed_at')}, %s) "
+        f"WHERE {qn('id')} = %s AND {qn('order_id')} = %s AND {qn('status')} = %s AND {qn('withdrawn_at')} IS NULL "
+        f"RETURNING {qn('secret')}, {qn('first_revealed_at')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(now, connection), int(key_id), order_id, KeyStatus.SOLD])
+        row = cursor.fetchone()
+    return None if row is None else (row[0], datetime_from_db(row[1]))
 
 
 def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:
@@ -226,27 +251,51 @@ def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:
             progress(len(batch))
 
 
-def keys_withdraw(*, order, key_ids: list[int], reason: str) -> int:
+# Why a key left its order. "refund_unrevealed": refunded because it was never revealed (the
+# withdrawal itself required it); "refunded": refunded on other grounds; "replaced": 补发.
+WITHDRAWN_UNREVEALED = "refund_unrevealed"
+WITHDRAWN_REFUNDED = "refunded"
+WITHDRAWN_REPLACED = "replaced"
+REFUND_REASONS = (WITHDRAWN_UNREVEALED, WITHDRAWN_REFUNDED)
+
+
+def keys_withdraw(*, order, key_ids: list[int], reason: str, unrevealed: bool = False) -> int:
     """Take sold keys back from their order (refund 作废 or replacement). They are never sold
-    again. All or nothing: a key already withdrawn makes the caller's transaction fail."""
+    again. All or nothing, in the caller's transaction: a key already withdrawn — or, with
+    ``unrevealed``, a key revealed since the caller decided (the guard sits in the update's
+    WHERE) — makes it fail with ``key_already_withdrawn`` / ``key_revealed_meanwhile``.
+
+    On PostgreSQL the keys are locked (id order) before the time is taken, so a reveal that
+    committed first is always earlier than the withdrawal it stopped."""
+    with transaction.atomic(savepoint=False):
+        return _keys_withdraw(order=order, key_ids=sorted(set(key_ids)), reason=reason, unrevealed=unrevealed)
+
+
+def _keys_withdraw(*, order, key_ids: list[int], reason: str, unrevealed: bool) -> int:
     from kadun.core.errors import InvalidTransition
 
-    key_ids = sorted(set(key_ids))
-    done = CardKey.objects.filter(pk__in=key_ids, order=order, status=KeyStatus.SOLD).update(
-        status=KeyStatus.WITHDRAWN, withdrawn_at=clock.now(), withdrawn_reason=reason[:20]
-    )
+    rows = CardKey.objects.filter(pk__in=key_ids, order=order, status=KeyStatus.SOLD, withdrawn_at__isnull=True)
+    if unrevealed:
+        rows = rows.filter(first_revealed_at__isnull=True)
+    if is_postgres():
+        list(CardKey.objects.select_for_update(no_key=True).filter(pk__in=key_ids).order_by("pk").values_list("pk", flat=True))
+    done = rows.update(status=KeyStatus.WITHDRAWN, withdrawn_at=clock.now(), withdrawn_reason=reason[:20])
     if done != len(key_ids):
+        if unrevealed and CardKey.objects.filter(pk__in=key_ids, order=order, first_revealed_at__isnull=False).exists():
+            raise InvalidTransition("key_revealed_meanwhile", "卡密刚刚已被查看，不再适用未查看即时退款，请刷新页面后重新申请。")
         raise InvalidTransition("key_already_withdrawn", "卡密已作废或已补发，不能重复处理。")
     return done
 
 
 def keys_replace(*, order, key_ids: list[int]) -> list[int] | None:
     """补发: give the order fresh keys from the product's stock for ``key_ids`` and withdraw
-    those. Returns the new key ids, or None (nothing changed) if stock is short."""
-    new_ids = keys_allocate(order_id=order.pk, product_id=order.product_id, quantity=len(set(key_ids)))
-    if new_ids is None:
-        return None
-    keys_withdraw(order=order, key_ids=key_ids, reason="replaced")
+    those. Returns the new key ids, or None (nothing changed) if stock is short. In the caller's
+    transaction, or one of its own; a withdrawal that fails undoes the allocation with it."""
+    with transaction.atomic():
+        new_ids = keys_allocate(order_id=order.pk, product_id=order.product_id, quantity=len(set(key_ids)))
+        if new_ids is None:
+            return None
+        keys_withdraw(order=order, key_ids=key_ids, reason=WITHDRAWN_REPLACED)
     return new_ids
 
 

@@ -22,6 +22,11 @@ def balances_of(code_list: list[str]) -> dict[str, int]:
     return {code: balance_of(code) for code in code_list}
 
 
+def escrow_held(*, order_ids) -> int:
+    """What the escrow accounts of these orders (ids, or a subquery of them) hold."""
+    return Account.objects.filter(kind="escrow", owner_id__in=order_ids).aggregate(s=Sum("balance"))["s"] or 0
+
+
 def shop_balances(*, shop_id: int, escrow_total: int) -> dict[str, int]:
     return {
         "escrow": escrow_total,

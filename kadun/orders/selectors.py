@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 
 from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
@@ -105,14 +105,16 @@ def events_of(order):
 
 
 def escrow_total_of_shop(*, shop) -> int:
-    """Money of this shop's orders still held in escrow."""
-    return Order.objects.filter(shop=shop, status__in=HELD).aggregate(s=Sum("amount"))["s"] or 0
+    """Money of this shop's orders still held in escrow, as the ledger holds it (after partial
+    refunds): the escrow accounts of its orders that are still in a held state."""
+    from kadun.ledger.selectors import escrow_held
+
+    return escrow_held(order_ids=Order.objects.filter(shop=shop, status__in=HELD).values("id"))
 
 
 def order_invariants(report) -> None:
     """Orders against the ledger: escrow = paid − refunded − released, keys sold once."""
-    from kadun.inventory.models import CardKey
-    from kadun.inventory.states import KeyStatus
+    from kadun.inventory import selectors as inventory_reads
     from kadun.ledger.models import Account, Posting
 
     held = dict(Account.objects.filter(kind="escrow").values_list("owner_id", "balance"))
@@ -131,12 +133,7 @@ def order_invariants(report) -> None:
             report.problems.append(f"order {order.order_no} ({order.status}): escrow {balance} != expected {expected}")
         if order.status in HELD | {OrderStatus.CONFIRMED} and was_paid != order.amount:
             report.problems.append(f"order {order.order_no} ({order.status}): paid {was_paid} != amount {order.amount}")
-    # Units handed over: keys still with the buyer plus keys refunded (withdrawn "refunded").
-    # Replaced keys are not units: their replacement is.
-    units: dict[int, int] = {}
-    handed = CardKey.objects.filter(Q(status=KeyStatus.SOLD) | Q(status=KeyStatus.WITHDRAWN, withdrawn_reason="refunded"))
-    for row in handed.values("order_id").annotate(n=Count("id")):
-        units[row["order_id"]] = row["n"]
+    units = inventory_reads.units_handed_by_order()
     for order_id, qty, status in Order.objects.filter(delivery="auto").values_list("id", "quantity", "status").iterator(chunk_size=5000):
         n = units.get(order_id, 0)
         if status in (OrderStatus.DELIVERED, OrderStatus.CONFIRMED) and n != qty:

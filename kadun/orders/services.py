@@ -11,20 +11,19 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from kadun.catalog import policies
 from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
-from kadun.core.money import fee_of, fen_to_yuan
-from kadun.core.db import is_postgres, update_each
-from kadun.core.transitions import transition
-from kadun.deadlines.services import deadline_schedule, deadlines_schedule_many
+from kadun.core.errors import InvalidTransition
+from kadun.core.money import fen_to_yuan
+from kadun.core.transitions import apply_one, transition
+from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
-from kadun.ledger import accounts as codes
-from kadun.ledger import services as ledger
 from kadun.notifications.services import message_send, outbox_enqueue
 from kadun.orders.errors import (
     ContactRequired,
@@ -38,13 +37,20 @@ from kadun.orders.errors import (
     OutOfStock,
 )
 from kadun.orders import passwords
-from kadun.orders.models import Order, OrderEvent
-from kadun.orders.states import Actor, OrderStatus, sources_of
+from kadun.orders.models import Order
+from kadun.orders.records import event_write, locked
+from kadun.orders.states import (
+    LATE_PAYMENT_SOURCES,
+    PAY,
+    PAY_DELIVER,
+    SERVICE_OVERDUE_SOURCES,
+    UNFILLED_PAYMENT_SOURCES,
+    Actor,
+    OrderStatus,
+    sources_of,
+)
 
 S = OrderStatus
-KIND_EXPIRE = "order_expire"
-KIND_AUTOCONFIRM = "order_autoconfirm"
-KIND_SETTLE = "order_settle"
 KIND_SERVICE_DUE = "order_service_due"
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
@@ -57,12 +63,14 @@ def _order_no() -> str:
     return clock.now().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d") + f"{secrets.randbelow(10**10):010d}"
 
 
-def _event(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "") -> OrderEvent:
-    return OrderEvent.objects.create(
-        order_id=order_id, kind=kind, from_status=frm, to_status=to, actor=actor,
-        actor_user=user if user is not None and getattr(user, "is_authenticated", False) else None,
-        note=note[:300], at=clock.now(),
-    )
+_event = event_write  # (order id, kind, actor, …): the event row every change writes beside itself
+
+
+def order_lock(order_id: int) -> Order:
+    """The order, locked for the caller's transaction (PostgreSQL: FOR NO KEY UPDATE; SQLite has
+    one writer at a time). Other apps that change an order's money (refund requests) take its
+    lock through here first."""
+    return locked([order_id]).get()
 
 
 def _move(order_id: int, to: str, *, kind: str, actor: str, user=None, note: str = "", error=None, frm: str | None = None, **changes) -> str:
@@ -177,27 +185,24 @@ def order_on_paid(*, order_id: int) -> str:
     """The order's payment succeeded and its money is in escrow (same transaction). Deliver keys,
     or queue the service for the merchant; if the keys ran out or the order had expired, refund
     in full at once. Returns the outcome."""
-    from kadun.payments import services as payments
-
-    qs = Order.objects.filter(pk=order_id)
-    if is_postgres():
-        qs = qs.select_for_update()  # a racing expiry waits, or we see it expired
-    order = qs.get()
+    order = order_lock(order_id)  # a racing expiry waits, or we see it expired
     now = clock.now()
     if order.status != S.PENDING_PAYMENT:
         # Paid after expiry (or after anything else): the money goes straight back.
         _event(order.pk, "paid", actor=Actor.GATEWAY, frm=order.status, to=order.status, note="订单已不在待支付状态，款项原路退回")
-        return _refund_all(order, reason="late_payment", note="订单已过期后才收到付款，已全额原路退回。")
+        return _refund_all(order, reason="late_payment", note="订单已过期后才收到付款，已全额原路退回。", sources=LATE_PAYMENT_SOURCES)
     if order.is_auto:
         keys = inventory.keys_allocate(order_id=order.pk, product_id=order.product_id, quantity=order.quantity)
         if keys is None:
             _event(order.pk, "paid", actor=Actor.GATEWAY, frm=S.PENDING_PAYMENT, to=S.PENDING_PAYMENT)
-            return _refund_all(order, reason="out_of_stock", note="付款时库存已售罄，已全额原路退回。")
-        _move(order.pk, S.DELIVERED, kind="paid_delivered", actor=Actor.GATEWAY, note=f"已自动发货 {len(keys)} 个卡密", frm=order.status, paid_at=now, delivered_at=now)
+            return _refund_all(order, reason="out_of_stock", note="付款时库存已售罄，已全额原路退回。", sources=UNFILLED_PAYMENT_SOURCES)
+        apply_one(Order, PAY_DELIVER, pk=order.pk, paid_at=now, delivered_at=now)
+        _event(order.pk, PAY_DELIVER.name, actor=Actor.GATEWAY, frm=S.PENDING_PAYMENT, to=S.DELIVERED, note=f"已自动发货 {len(keys)} 个卡密")
         deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
         _notify_buyer(order, "订单已发货", f"订单 {order.order_no}（{order.title}）已自动发货，请在订单页查看卡密。")
         return "delivered"
-    _move(order.pk, S.PAID, kind="paid", actor=Actor.GATEWAY, frm=order.status, paid_at=now)
+    apply_one(Order, PAY, pk=order.pk, paid_at=now)
+    _event(order.pk, PAY.name, actor=Actor.GATEWAY, frm=S.PENDING_PAYMENT, to=S.PAID)
     hours = (order.policy_snapshot or {}).get("rules", {}).get("delivery_deadline_hours")
     if hours:
         deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))
@@ -205,16 +210,24 @@ def order_on_paid(*, order_id: int) -> str:
     return "paid"
 
 
-def _refund_all(order: Order, *, reason: str, note: str) -> str:
-    order_refund(order_id=order.pk, amount=order.amount - order.refunded_amount, reason=reason, note=note, key=f"{reason}:order:{order.pk}")
+def _refund_all(order: Order, *, reason: str, note: str, sources: tuple[str, ...]) -> str:
+    order_refund(order_id=order.pk, amount=order.amount - order.refunded_amount, reason=reason, note=note, key=f"{reason}:order:{order.pk}", sources=sources)
     return reason
 
 
-def order_refund(*, order_id: int, amount: int, reason: str, note: str = "", destination: str = "source", key: str, actor: str = Actor.SYSTEM, user=None):
-    """Refund part or all of an order, in the caller's transaction. Idempotent on ``key``;
-    refuses to take cumulative refunds past the amount paid; a full refund moves the order to
-    refunded and stops what was pending for it (auto-confirm, settlement)."""
-    from django.db.models import F
+def order_refund(
+    *, order_id: int, amount: int, reason: str, sources: tuple[str, ...], note: str = "", destination: str = "source",
+    key: str, actor: str = Actor.SYSTEM, user=None,
+):
+    """Refund part or all of an order, in the caller's transaction. Idempotent on ``key``.
+
+    One conditional update carries every guard: the order is in one of ``sources`` (the states
+    the caller's rule refunds from — a refund request, a missed service deadline, a late
+    payment …), and cumulative refunds stay within the amount paid; the same statement moves the
+    order to refunded when this refund completes it. Refused (nothing moved) otherwise. A full
+    refund stops what was pending for the order (auto-confirm, settlement: they find it
+    refunded)."""
+    from django.db.models import Case, F, Value, When
 
     from kadun.payments import services as payments
 
@@ -225,14 +238,24 @@ def order_refund(*, order_id: int, amount: int, reason: str, note: str = "", des
         amount = int(amount)
         if amount <= 0:
             raise RefundTooLarge("invalid_refund_amount", "退款金额必须大于0。", status=400)
-        if not Order.objects.filter(pk=order_id, refunded_amount__lte=F("amount") - amount).update(refunded_amount=F("refunded_amount") + amount):
+        frm = Order.objects.filter(pk=order_id).values_list("status", flat=True).get()  # for the event; the update re-checks it
+        completes = Q(refunded_amount=F("amount") - amount)
+        now = clock.now()
+        moved = Order.objects.filter(
+            pk=order_id, status=frm, status__in=list(sources), refunded_amount__lte=F("amount") - amount,
+        ).update(
+            refunded_amount=F("refunded_amount") + amount,
+            status=Case(When(completes, then=Value(S.REFUNDED)), default=F("status")),
+            refunded_at=Case(When(completes, then=Value(now)), default=F("refunded_at")),
+        )
+        if not moved:
+            if frm not in sources:
+                raise InvalidTransition("not_refundable", "订单当前状态不能按此规则退款。")
             raise RefundTooLarge()
         order = Order.objects.get(pk=order_id)
         refund = payments.refund_issue(order=order, amount=amount, reason=reason, destination=destination, note=note, key=key)
         label = "原路退回" if destination == "source" else "退到平台余额"
-        if order.refunded_amount >= order.amount:
-            frm = order.status
-            transition(Order, pk=order.pk, from_states=sources_of(S.REFUNDED), to=S.REFUNDED, refunded_at=clock.now())
+        if order.status == S.REFUNDED:
             _event(order.pk, "refunded", actor=actor, frm=frm, to=S.REFUNDED, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
         else:
             _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
@@ -246,14 +269,6 @@ def _notify_buyer(order: Order, title: str, body: str) -> None:
     elif "@" in order.contact:
         # No link with a token: the guest opens the order with order number + query password.
         outbox_enqueue(topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"})
-
-
-def order_expire(*, order_id: int) -> str:
-    with transaction.atomic():
-        if not Order.objects.filter(pk=order_id, status=S.PENDING_PAYMENT).update(status=S.EXPIRED):
-            return "noop"  # paid (or paid and refunded) in the meantime
-        _event(order_id, "expired", actor=Actor.SYSTEM, frm=S.PENDING_PAYMENT, to=S.EXPIRED, note="超时未支付，订单已关闭")
-    return "done"
 
 
 def order_accept(*, order: Order, shop) -> None:
@@ -299,176 +314,6 @@ def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
         _notify_buyer(order, "商家已发货", f"订单 {order.order_no}（{order.title}）商家已完成服务，请验收。")
 
 
-def order_confirm(*, order_id: int, actor: str, user=None) -> None:
-    """确认收货: escrow → merchant pending, less the platform fee; settlement is scheduled."""
-    with transaction.atomic():
-        order = Order.objects.get(pk=order_id)
-        if order.refund_hold:
-            raise NotConfirmable("refund_pending", "订单有处理中的退款申请，请等待处理完成或先撤回申请。")
-        now = clock.now()
-        fee = fee_of(order.amount - order.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS)
-        transition(Order, pk=order.pk, from_states=[S.DELIVERED], to=S.CONFIRMED, confirmed_at=now, fee=fee, error=NotConfirmable())
-        released = order.amount - order.refunded_amount
-        ledger.entry_post(
-            kind="release",
-            idempotency_key=f"release:order:{order.pk}",
-            lines=[
-                (codes.escrow(order.pk), -released),
-                (codes.merchant_pending(order.shop_id), released - fee),
-                (codes.PLATFORM_FEES, fee),
-            ],
-            ref_type="order",
-            ref_id=order.pk,
-        )
-        note = "验货期结束，系统自动确认收货" if actor == Actor.SYSTEM else "买家确认收货"
-        _event(order.pk, "confirmed", actor=actor, frm=S.DELIVERED, to=S.CONFIRMED, user=user, note=note)
-        deadline_schedule(kind=KIND_SETTLE, subject_id=order.pk, due_at=now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS))
-
-
-def order_autoconfirm(*, order_id: int) -> str:
-    if not Order.objects.filter(pk=order_id, status=S.DELIVERED).exists():
-        return "noop"
-    if Order.objects.filter(pk=order_id, refund_hold=True).exists():
-        return "held"  # re-armed by order_hold when the refund request is settled
-    order_confirm(order_id=order_id, actor=Actor.SYSTEM)
-    return "done"
-
-
-def order_settle(*, order_id: int) -> str:
-    """Settlement delay over: what this order still has in the merchant's pending income (after
-    any refund taken from it) becomes available."""
-    from kadun.ledger.selectors import sum_for_ref
-
-    with transaction.atomic():
-        order = Order.objects.filter(pk=order_id, status=S.CONFIRMED, settled_at__isnull=True).first()
-        if order is None:
-            return "noop"
-        if not Order.objects.filter(pk=order.pk, settled_at__isnull=True).update(settled_at=clock.now()):
-            return "noop"
-        amount = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
-        if amount > 0:
-            ledger.entry_post(
-                kind="settle",
-                idempotency_key=f"settle:order:{order.pk}",
-                lines=[(codes.merchant_pending(order.shop_id), -amount), (codes.merchant_available(order.shop_id), amount)],
-                ref_type="order",
-                ref_id=order.pk,
-            )
-        _event(order.pk, "settled", actor=Actor.SYSTEM, note=f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额")
-    return "done"
-
-
-# --- the sweeper's batches -----------------------------------------------------------------
-# The same rows as order_expire / order_autoconfirm / order_settle write for each order, for up
-# to a sweep batch of orders in a few statements. The orders are locked in id order first, then
-# (through ledger.entries_post) the accounts in id order: the order a single confirmation or
-# refund takes its locks in, so batches and people's requests wait for each other but never
-# deadlock.
-
-
-def _events_bulk(rows: list[tuple[int, str, str, str, str]]) -> None:
-    """(order id, kind, from, to, note) events by the system, at the same moment."""
-    at = clock.now()
-    OrderEvent.objects.bulk_create([
-        OrderEvent(order_id=oid, kind=kind, from_status=frm, to_status=to, actor=Actor.SYSTEM, note=note[:300], at=at)
-        for oid, kind, frm, to, note in rows
-    ])
-
-
-def _locked(order_ids: list[int], **state):
-    return Order.objects.select_for_update().filter(pk__in=order_ids, **state).order_by("pk")
-
-
-def orders_expire(*, order_ids: list[int]) -> dict[int, str]:
-    """``order_expire`` for many orders."""
-    outcomes = dict.fromkeys(order_ids, "noop")
-    with transaction.atomic():
-        ids = list(_locked(order_ids, status=S.PENDING_PAYMENT).values_list("pk", flat=True))
-        if not ids:
-            return outcomes
-        if Order.objects.filter(pk__in=ids, status=S.PENDING_PAYMENT).update(status=S.EXPIRED) != len(ids):
-            raise RuntimeError("orders changed under their locks")
-        _events_bulk([(oid, "expired", S.PENDING_PAYMENT, S.EXPIRED, "超时未支付，订单已关闭") for oid in ids])
-    outcomes.update(dict.fromkeys(ids, "done"))
-    return outcomes
-
-
-def orders_autoconfirm(*, order_ids: list[int]) -> dict[int, str]:
-    """``order_autoconfirm`` for many orders: each delivered order not held by a refund request
-    is confirmed, its escrow released to the merchant's pending less the fee, and its
-    settlement scheduled."""
-    outcomes = dict.fromkeys(order_ids, "noop")
-    with transaction.atomic():
-        orders = list(_locked(order_ids, status=S.DELIVERED).only("pk", "shop_id", "amount", "refunded_amount", "refund_hold"))
-        outcomes.update({o.pk: "held" for o in orders if o.refund_hold})  # re-armed by order_hold
-        orders = [o for o in orders if not o.refund_hold]
-        if not orders:
-            return outcomes
-        now = clock.now()
-        fees = {o.pk: fee_of(o.amount - o.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS) for o in orders}
-        updated = update_each(Order, "fee", fees, where={"status": S.DELIVERED, "refund_hold": False}, status=S.CONFIRMED, confirmed_at=now)
-        if updated != len(orders):
-            raise RuntimeError("orders changed under their locks")
-        entries = []
-        for o in orders:
-            released = o.amount - o.refunded_amount
-            entries.append({
-                "kind": "release", "idempotency_key": f"release:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
-                "lines": [(codes.escrow(o.pk), -released), (codes.merchant_pending(o.shop_id), released - fees[o.pk]), (codes.PLATFORM_FEES, fees[o.pk])],
-            })
-        ledger.entries_post(entries)
-        _events_bulk([(o.pk, "confirmed", S.DELIVERED, S.CONFIRMED, "验货期结束，系统自动确认收货") for o in orders])
-        settle_at = now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
-        deadlines_schedule_many(kind=KIND_SETTLE, due=dict.fromkeys(fees, settle_at))
-    outcomes.update(dict.fromkeys(fees, "done"))
-    return outcomes
-
-
-def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
-    """``order_settle`` for many orders."""
-    from django.db.models import Sum
-
-    from kadun.ledger.models import Posting
-
-    outcomes = dict.fromkeys(order_ids, "noop")
-    with transaction.atomic():
-        orders = list(_locked(order_ids, status=S.CONFIRMED, settled_at__isnull=True).only("pk", "shop_id"))
-        if not orders:
-            return outcomes
-        ids = [o.pk for o in orders]
-        if Order.objects.filter(pk__in=ids, settled_at__isnull=True).update(settled_at=clock.now()) != len(ids):
-            raise RuntimeError("orders changed under their locks")
-        moved = {
-            (row["entry__ref_id"], row["account__code"]): row["s"]
-            for row in Posting.objects.filter(entry__ref_type="order", entry__ref_id__in=ids, account__kind="pending")
-            .values("entry__ref_id", "account__code").annotate(s=Sum("amount"))
-        }
-        entries, events = [], []
-        for o in orders:
-            pending = codes.merchant_pending(o.shop_id)
-            amount = moved.get((o.pk, pending)) or 0
-            if amount > 0:
-                entries.append({
-                    "kind": "settle", "idempotency_key": f"settle:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
-                    "lines": [(pending, -amount), (codes.merchant_available(o.shop_id), amount)],
-                })
-            events.append((o.pk, "settled", "", "", f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额"))
-        ledger.entries_post(entries)
-        _events_bulk(events)
-    outcomes.update(dict.fromkeys(ids, "done"))
-    return outcomes
-
-
-def order_hold(*, order_id: int, held: bool) -> None:
-    """An open refund request holds the order's money: no confirmation while it is open. When the
-    hold ends and the inspection window has passed meanwhile, auto-confirm fires at once."""
-    Order.objects.filter(pk=order_id).update(refund_hold=held)
-    if not held:
-        order = Order.objects.get(pk=order_id)
-        if order.status == S.DELIVERED and order.inspection_ends_at:
-            deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=max(order.inspection_ends_at, clock.now()), rearm=True)
-
-
 def order_milestone(*, order: Order, shop, milestone: int) -> None:
     """A manual service reached a milestone of its frozen refund rules (merchant marks it)."""
     steps = (order.policy_snapshot or {}).get("rules", {}).get("milestones", [])
@@ -481,16 +326,35 @@ def order_milestone(*, order: Order, shop, milestone: int) -> None:
 
 
 def order_service_overdue(*, order_id: int) -> str:
-    """The frozen delivery deadline of a manual service passed undelivered: full refund."""
-    order = Order.objects.filter(pk=order_id, status__in=[S.PAID, S.IN_SERVICE]).first()
-    if order is None:
-        return "noop"
+    """The frozen delivery deadline of a manual service passed undelivered: full refund, and the
+    breach on the merchant's record. A delivery racing it either commits first (then the refund's
+    update finds the order delivered and nothing happens) or waits for it and is refused."""
     from kadun.merchants.services import breach_record
 
     with transaction.atomic():
+        order = locked([order_id]).first()
+        if order is None or order.status not in SERVICE_OVERDUE_SOURCES:
+            return "noop"
         order_refund(
-            order_id=order.pk, amount=order.amount - order.refunded_amount, reason="service_overdue",
+            order_id=order.pk, amount=order.amount - order.refunded_amount, reason="service_overdue", sources=SERVICE_OVERDUE_SOURCES,
             note="商家未在规定时限内完成服务，系统自动全额退款", key=f"service_overdue:order:{order.pk}",
         )
         breach_record(shop_id=order.shop_id, kind="service_overdue", order_id=order.pk, note="未在期限内完成服务")
     return "done"
+
+
+# Expiry, confirmation, settlement and the refund hold: kadun.orders.release (one path for a
+# person's request and the sweeper's batch).
+from kadun.orders.release import (  # noqa: E402,F401
+    KIND_AUTOCONFIRM,
+    KIND_EXPIRE,
+    KIND_SETTLE,
+    order_autoconfirm,
+    order_confirm,
+    order_expire,
+    order_hold,
+    order_settle,
+    orders_autoconfirm,
+    orders_expire,
+    orders_settle,
+)

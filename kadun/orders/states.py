@@ -56,3 +56,23 @@ EVENT_LABELS = {
     "refund_hold": _("退款处理中"),
     "settled": _("结算给商家"),
 }
+
+
+# --- the order's changes, each with every guard it depends on (kadun.core.transitions) --------
+# The single path (a person's request) and the sweeper's batch path of a change apply the same
+# one. Full refunds are not here: the refund's update also carries the amount guard and decides
+# full vs. partial in SQL (orders.services.order_refund), from the states its caller names.
+from kadun.core.transitions import Transition  # noqa: E402
+
+PAY_DELIVER = Transition("paid_delivered", sources=(S.PENDING_PAYMENT,), to=S.DELIVERED)
+PAY = Transition("paid", sources=(S.PENDING_PAYMENT,), to=S.PAID)
+EXPIRE = Transition("expired", sources=(S.PENDING_PAYMENT,), to=S.EXPIRED)
+# An open refund request (refund_hold) stops confirmation: escrow is never released under it.
+CONFIRM = Transition("confirmed", sources=(S.DELIVERED,), to=S.CONFIRMED, guard={"refund_hold": False})
+SETTLE = Transition("settled", sources=(S.CONFIRMED,), guard={"settled_at__isnull": True})
+
+# Where a full or partial refund may come from, by who asks.
+REFUND_REQUEST_SOURCES = (S.PAID, S.IN_SERVICE, S.DELIVERED, S.CONFIRMED)  # a buyer's refund request
+SERVICE_OVERDUE_SOURCES = (S.PAID, S.IN_SERVICE)  # the service deadline passed undelivered
+LATE_PAYMENT_SOURCES = (S.EXPIRED,)  # paid after the order closed
+UNFILLED_PAYMENT_SOURCES = (S.PENDING_PAYMENT,)  # paid, but the keys ran out

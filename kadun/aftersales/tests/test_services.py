@@ -76,7 +76,7 @@ def test_unrevealed_key_is_refunded_instantly_and_never_sold_again():
     assert request.status == RequestStatus.APPROVED
     assert request.explanation.startswith("依据退款规则第1条")
     assert order.status == OrderStatus.REFUNDED and order.refunded_amount == 1000
-    assert key.status == "withdrawn" and key.withdrawn_reason == "refunded"
+    assert key.status == "withdrawn" and key.withdrawn_reason == "refund_unrevealed"  # the refund required it
     assert balance_of(codes.escrow(order.pk)) == 0
     assert Refund.objects.get(order=order).amount == 1000
     outbox_deliver_all()

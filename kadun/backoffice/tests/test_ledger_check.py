@@ -105,3 +105,43 @@ def test_ledger_check_detects_a_deleted_posting(history):
     code, _, err = ledger_check()
     assert code == 1
     assert f"entry {posting.entry_id}" in err
+
+
+# -- keys: reveals against withdrawals ------------------------------------------------------
+
+
+def _refunded_unrevealed_key(shop):
+    from kadun.aftersales.services import refund_request_create
+    from kadun.inventory.models import CardKey
+
+    order = pay(buy(make_product(shop, keys=1, price=500))[0])
+    key = CardKey.objects.get(order=order)
+    refund_request_create(order=order, reason="unrevealed", key_ids=[key.pk])
+    key.refresh_from_db()
+    return order, key
+
+
+def test_ledger_check_detects_a_reveal_after_the_keys_withdrawal(shop):
+    from kadun.inventory.models import Reveal
+
+    order, key = _refunded_unrevealed_key(shop)
+    assert ledger_check()[0] == 0
+    Reveal.objects.create(key=key, order=order, actor="guest", at=key.withdrawn_at + dt.timedelta(seconds=1))
+
+    code, _out, err = ledger_check()
+
+    assert code == 1
+    assert f"key #{key.pk} (order #{order.pk}) revealed at or after its withdrawal" in err
+    assert f"key #{key.pk} (order #{order.pk}) refunded as unrevealed but has a reveal log" in err
+
+
+def test_ledger_check_detects_an_unrevealed_refund_of_a_revealed_key(shop):
+    from kadun.inventory.models import CardKey
+
+    order, key = _refunded_unrevealed_key(shop)
+    CardKey.objects.filter(pk=key.pk).update(first_revealed_at=key.withdrawn_at - dt.timedelta(minutes=1))
+
+    code, _out, err = ledger_check()
+
+    assert code == 1
+    assert f"key #{key.pk} (order #{order.pk}) refunded as unrevealed but was revealed" in err

@@ -1,0 +1,154 @@
+"""Releasing and closing orders: expiry, confirmation (by the buyer or when the inspection window
+ends), settlement, and the refund hold that stops confirmation.
+
+Each change exists once, for many orders: the buyer's 确认收货 is the batch of one, the sweeper's
+auto-confirmation the batch of up to 500. The orders are locked in id order (PostgreSQL), then
+the update carries every guard of its ``Transition`` (kadun.orders.states) in its WHERE, then the
+ledger locks accounts in id order: the order people's requests take their locks in, so batches
+and requests wait for each other but never deadlock, and a check read before the update can't be
+overtaken by a concurrent change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+
+from kadun.core import clock
+from kadun.core.db import update_each
+from kadun.core.money import fee_of, fen_to_yuan
+from kadun.core.transitions import apply_many
+from kadun.deadlines.services import deadline_schedule, deadlines_schedule_many
+from kadun.ledger import accounts as codes
+from kadun.ledger import services as ledger
+from kadun.orders.errors import NotConfirmable
+from kadun.orders.models import Order
+from kadun.orders.records import events_write, locked
+from kadun.orders.states import CONFIRM, EXPIRE, SETTLE, Actor, OrderStatus
+
+S = OrderStatus
+KIND_EXPIRE = "order_expire"
+KIND_AUTOCONFIRM = "order_autoconfirm"
+KIND_SETTLE = "order_settle"
+REFUND_PENDING = NotConfirmable("refund_pending", "订单有处理中的退款申请，请等待处理完成或先撤回申请。")
+
+
+def orders_expire(*, order_ids: list[int]) -> dict[int, str]:
+    """Unpaid orders whose payment window ended are closed (a payment arriving later is refunded
+    in full by ``order_on_paid``)."""
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        ids = list(locked(order_ids, **EXPIRE.where()).values_list("pk", flat=True))
+        if not ids:
+            return outcomes
+        if apply_many(Order, EXPIRE, pks=ids) != len(ids):
+            raise RuntimeError("orders changed under their locks")
+        events_write([(oid, EXPIRE.name, S.PENDING_PAYMENT, S.EXPIRED, "超时未支付，订单已关闭") for oid in ids])
+    outcomes.update(dict.fromkeys(ids, "done"))
+    return outcomes
+
+
+def order_expire(*, order_id: int) -> str:
+    return orders_expire(order_ids=[order_id])[order_id]
+
+
+def orders_confirm(*, order_ids: list[int], actor: str = Actor.SYSTEM, user=None) -> dict[int, str]:
+    """确认收货 for each delivered order not held by a refund request: its escrow (what is left
+    after partial refunds) is released to the merchant's pending income less the platform fee,
+    and its settlement is scheduled. Outcomes: done / held (an open request: re-armed by
+    ``order_hold`` when it is settled) / noop (not delivered)."""
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        orders = list(locked(order_ids, status=S.DELIVERED).only("pk", "shop_id", "amount", "refunded_amount", "refund_hold"))
+        outcomes.update({o.pk: "held" for o in orders if o.refund_hold})
+        orders = [o for o in orders if not o.refund_hold]
+        if not orders:
+            return outcomes
+        now = clock.now()
+        fees = {o.pk: fee_of(o.amount - o.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS) for o in orders}
+        if update_each(Order, "fee", fees, where=CONFIRM.where(), **CONFIRM.changes(confirmed_at=now)) != len(orders):
+            raise RuntimeError("orders changed under their locks")
+        ledger.entries_post([_release_entry(o, fees[o.pk]) for o in orders])
+        note = "验货期结束，系统自动确认收货" if actor == Actor.SYSTEM else "买家确认收货"
+        events_write([(o.pk, CONFIRM.name, S.DELIVERED, S.CONFIRMED, note) for o in orders], actor=actor, user=user)
+        settle_at = now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
+        deadlines_schedule_many(kind=KIND_SETTLE, due=dict.fromkeys(fees, settle_at))
+    outcomes.update(dict.fromkeys(fees, "done"))
+    return outcomes
+
+
+def _release_entry(order: Order, fee: int) -> dict:
+    released = order.amount - order.refunded_amount
+    return {
+        "kind": "release", "idempotency_key": f"release:order:{order.pk}", "ref_type": "order", "ref_id": order.pk,
+        "lines": [(codes.escrow(order.pk), -released), (codes.merchant_pending(order.shop_id), released - fee), (codes.PLATFORM_FEES, fee)],
+    }
+
+
+def order_confirm(*, order_id: int, actor: str, user=None) -> None:
+    """The buyer's 确认收货 (or the system's, when asked for one order)."""
+    outcome = orders_confirm(order_ids=[order_id], actor=actor, user=user)[order_id]
+    if outcome == "held":
+        raise REFUND_PENDING
+    if outcome != "done":
+        raise NotConfirmable()
+
+
+def orders_autoconfirm(*, order_ids: list[int]) -> dict[int, str]:
+    """The sweeper: the inspection window of these orders ended."""
+    return orders_confirm(order_ids=order_ids, actor=Actor.SYSTEM)
+
+
+def order_autoconfirm(*, order_id: int) -> str:
+    return orders_autoconfirm(order_ids=[order_id])[order_id]
+
+
+def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
+    """Settlement delay over: what each order still has in the merchant's pending income (after
+    any refund taken from it) becomes available."""
+    from kadun.ledger.models import Posting
+
+    outcomes = dict.fromkeys(order_ids, "noop")
+    with transaction.atomic():
+        orders = list(locked(order_ids, **SETTLE.where()).only("pk", "shop_id"))
+        if not orders:
+            return outcomes
+        ids = [o.pk for o in orders]
+        if apply_many(Order, SETTLE, pks=ids, settled_at=clock.now()) != len(ids):
+            raise RuntimeError("orders changed under their locks")
+        moved = {
+            (row["entry__ref_id"], row["account__code"]): row["s"]
+            for row in Posting.objects.filter(entry__ref_type="order", entry__ref_id__in=ids, account__kind="pending")
+            .values("entry__ref_id", "account__code").annotate(s=Sum("amount"))
+        }
+        entries, events = [], []
+        for o in orders:
+            pending = codes.merchant_pending(o.shop_id)
+            amount = moved.get((o.pk, pending)) or 0
+            if amount > 0:
+                entries.append({
+                    "kind": "settle", "idempotency_key": f"settle:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
+                    "lines": [(pending, -amount), (codes.merchant_available(o.shop_id), amount)],
+                })
+            events.append((o.pk, SETTLE.name, "", "", f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额"))
+        ledger.entries_post(entries)
+        events_write(events)
+    outcomes.update(dict.fromkeys(ids, "done"))
+    return outcomes
+
+
+def order_settle(*, order_id: int) -> str:
+    return orders_settle(order_ids=[order_id])[order_id]
+
+
+def order_hold(*, order_id: int, held: bool) -> None:
+    """An open refund request holds the order's money: no confirmation while it is open (the
+    caller holds the order's lock). When the hold ends and the inspection window has passed
+    meanwhile, auto-confirm fires at once."""
+    Order.objects.filter(pk=order_id).update(refund_hold=held)
+    if not held:
+        order = Order.objects.only("pk", "status", "delivered_at", "inspection_hours").get(pk=order_id)
+        if order.status == S.DELIVERED and order.inspection_ends_at:
+            deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=max(order.inspection_ends_at, clock.now()), rearm=True)
