@@ -100,3 +100,31 @@ def test_a_withdrawn_key_cannot_be_revealed():
     assert caught.value.code == "key_not_found"
     assert key.reveals.count() == 0
     assert Order.objects.get(pk=order.pk).status == OrderStatus.REFUNDED
+
+
+def test_reveal_and_refund_through_the_api_at_once_never_both():
+    """The guest's two requests over HTTP (X-Order-Token), as a script would send them."""
+    import json
+
+    from django.test import Client
+
+    product = make_product(keys=TRIALS, price=300)
+    both = []
+    for _ in range(TRIALS):
+        order, token, _ = buy(product)
+        pay(order)
+        key = CardKey.objects.get(order=order)
+        headers = {"X-Order-Token": token}
+        reveal, refund = together(
+            lambda: Client(headers=headers).post(f"/api/orders/{order.order_no}/keys/{key.pk}/reveal"),
+            lambda: Client(headers=headers).post(
+                f"/api/orders/{order.order_no}/refund-requests", json.dumps({"reason": "unrevealed", "key_ids": [key.pk]}),
+                content_type="application/json",
+            ),
+        )
+        assert reveal.status_code in (200, 404) and refund.status_code in (201, 409)
+        order.refresh_from_db()
+        if reveal.status_code == 200 and order.refunded_amount:
+            both.append(order.order_no)
+    assert both == []
+    assert platform_check().problems == []
