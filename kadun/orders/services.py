@@ -31,14 +31,15 @@ from kadun.orders.errors import (
     InvalidImage,
     InvalidQuantity,
     MissingBuyerInput,
+    NoReasonConfirmationRequired,
     NotAcceptable,
     RefundTooLarge,
     NotConfirmable,
     NotDeliverable,
     OutOfStock,
 )
-from kadun.orders import passwords
-from kadun.orders.models import Order, OrderEvent
+from kadun.orders import confirmations, passwords
+from kadun.orders.models import CheckoutConfirmation, Order, OrderEvent
 from kadun.orders.states import Actor, OrderStatus, sources_of
 
 S = OrderStatus
@@ -100,12 +101,20 @@ def order_create(
     query_password: str = "",
     buyer_inputs: dict | None = None,
     provider: str = "sandbox",
-    no_reason_waived: bool = False,
+    confirm_no_reason_exclusion: bool = False,
+    channel: str = confirmations.API,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
     order page; only its hash is stored, so it is shown once, on the page that follows checkout.
     The order comes back with what checkout wrote for it in hand, so the response reads nothing
-    again: ``order.payment`` and ``order.checkout_events`` (its one event)."""
+    again: ``order.payment``, ``order.checkout_events`` (its one event) and
+    ``order.checkout_confirmations_made``.
+
+    A product whose current rules (the ones frozen onto this order) exclude 7天无理由 needs the
+    buyer's confirmation on this purchase (``confirm_no_reason_exclusion``; 暂行办法 §20), else
+    NoReasonConfirmationRequired and nothing is created. ``channel`` (web / api) is recorded with
+    the confirmation, and chooses the text stored: the page's label in its language, or the
+    Chinese text the API documents."""
     from kadun.catalog import selectors as catalog
     from kadun.payments import services as payments
 
@@ -132,7 +141,7 @@ def order_create(
 
     policy = catalog.policy_current(product)
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
-    waived = bool(no_reason_waived) and not policy.rules.get("no_reason_7days", False)
+    confirmed = _confirmations_of(product, policy.rules, confirm_no_reason_exclusion=confirm_no_reason_exclusion, channel=channel)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
@@ -153,15 +162,29 @@ def order_create(
             buyer_inputs=inputs,
             policy_snapshot=snapshot,
             policy_hash=digest,
-            no_reason_waived=waived,
+            no_reason_waived=bool(confirmed),
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
         created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        made = CheckoutConfirmation.objects.bulk_create([CheckoutConfirmation(order=order, at=now, **c) for c in confirmed])
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
     order.checkout_events = [created]  # for the response, with order.payment (see above)
+    order.checkout_confirmations_made = made
     return order, token, pay_url
+
+
+def _confirmations_of(product: Product, rules: dict, *, confirm_no_reason_exclusion: bool, channel: str) -> list[dict]:
+    """What the buyer confirms on this purchase (fields of CheckoutConfirmation), or the refusal."""
+    if channel not in confirmations.CHANNELS:
+        raise ValueError(channel)
+    if not confirmations.no_reason_required(rules):
+        return []
+    if confirm_no_reason_exclusion is not True:
+        raise NoReasonConfirmationRequired()
+    text = confirmations.no_reason_text(product.delivery, channel=channel)
+    return [{"kind": CheckoutConfirmation.KIND_NO_REASON_EXCLUSION, "text": text, "text_sha256": confirmations.sha256(text), "channel": channel}]
 
 
 def _in_stock(product_id: int, quantity: int) -> bool:
