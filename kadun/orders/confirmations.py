@@ -14,6 +14,8 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kadun.catalog.states import Delivery
+from kadun.orders.errors import NoReasonConfirmationRequired
+from kadun.orders.models import CheckoutConfirmation
 
 WEB, API = "web", "api"
 CHANNELS = (WEB, API)
@@ -22,6 +24,20 @@ _NO_REASON_TEXT = {
     Delivery.AUTO: _("我已知悉：本商品为数字商品，一经发货不适用七天无理由退货（卡密未查看时仍可按规则即时退款）。"),
     Delivery.MANUAL: _("我已知悉：本服务为数字服务，不适用七天无理由退货（商家接单前申请退款的全额退款，之后按退款规则处理）。"),
 }
+
+
+def required_at_checkout(product, rules: dict, *, no_reason: bool, channel: str) -> list[CheckoutConfirmation]:
+    """The confirmations this purchase needs, as unsaved rows (order and time set by checkout),
+    or NoReasonConfirmationRequired when the buyer did not give one (``no_reason`` must be True,
+    not merely truthy)."""
+    if channel not in CHANNELS:
+        raise ValueError(channel)
+    if not no_reason_required(rules):
+        return []
+    if no_reason is not True:
+        raise NoReasonConfirmationRequired()
+    text = no_reason_text(product.delivery, channel=channel)
+    return [CheckoutConfirmation(kind=CheckoutConfirmation.KIND_NO_REASON_EXCLUSION, text=text, text_sha256=sha256(text), channel=channel)]
 
 
 def no_reason_required(rules: dict) -> bool:

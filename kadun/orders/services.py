@@ -31,7 +31,6 @@ from kadun.orders.errors import (
     InvalidImage,
     InvalidQuantity,
     MissingBuyerInput,
-    NoReasonConfirmationRequired,
     NotAcceptable,
     RefundTooLarge,
     NotConfirmable,
@@ -141,7 +140,7 @@ def order_create(
 
     policy = catalog.policy_current(product)
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
-    confirmed = _confirmations_of(product, policy.rules, confirm_no_reason_exclusion=confirm_no_reason_exclusion, channel=channel)
+    confirmed = confirmations.required_at_checkout(product, policy.rules, no_reason=confirm_no_reason_exclusion, channel=channel)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
@@ -162,29 +161,19 @@ def order_create(
             buyer_inputs=inputs,
             policy_snapshot=snapshot,
             policy_hash=digest,
-            no_reason_waived=bool(confirmed),
+            no_reason_waived=any(c.kind == CheckoutConfirmation.KIND_NO_REASON_EXCLUSION for c in confirmed),
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
         created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
-        made = CheckoutConfirmation.objects.bulk_create([CheckoutConfirmation(order=order, at=now, **c) for c in confirmed])
+        for confirmation in confirmed:
+            confirmation.order, confirmation.at = order, now
+        made = CheckoutConfirmation.objects.bulk_create(confirmed)
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
     order.checkout_events = [created]  # for the response, with order.payment (see above)
     order.checkout_confirmations_made = made
     return order, token, pay_url
-
-
-def _confirmations_of(product: Product, rules: dict, *, confirm_no_reason_exclusion: bool, channel: str) -> list[dict]:
-    """What the buyer confirms on this purchase (fields of CheckoutConfirmation), or the refusal."""
-    if channel not in confirmations.CHANNELS:
-        raise ValueError(channel)
-    if not confirmations.no_reason_required(rules):
-        return []
-    if confirm_no_reason_exclusion is not True:
-        raise NoReasonConfirmationRequired()
-    text = confirmations.no_reason_text(product.delivery, channel=channel)
-    return [{"kind": CheckoutConfirmation.KIND_NO_REASON_EXCLUSION, "text": text, "text_sha256": confirmations.sha256(text), "channel": channel}]
 
 
 def _in_stock(product_id: int, quantity: int) -> bool:
