@@ -88,9 +88,11 @@ def make_product(shop=None, *, keys: int = 0, price: int = 1000, delivery: str =
 
 
 def buy(product, *, buyer=None, quantity: int = 1, **kwargs):
-    """Checkout as a guest (default) or a user. Returns (order, token, pay_url)."""
+    """Checkout as a guest (default) or a user. Returns (order, token, pay_url). The buyer
+    confirms the 7天无理由 exclusion (required by the default rules) unless told otherwise."""
     from kadun.orders.services import order_create
 
+    kwargs.setdefault("confirm_no_reason_exclusion", True)
     if buyer is None:
         kwargs.setdefault("contact", "guest@example.com")
         kwargs.setdefault("query_password", "chaxun123")

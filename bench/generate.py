@@ -78,12 +78,12 @@ def paid(order):
     return Order.objects.get(pk=order.pk)
 
 
-guest_order, _token, _ = order_create(product_id=product.pk, quantity=1, contact="guest@example.com", query_password="bench-pass-1")
+guest_order, _token, _ = order_create(product_id=product.pk, quantity=1, contact="guest@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True)
 guest_order = paid(guest_order)
-buyer_order, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer)
+buyer_order, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer, confirm_no_reason_exclusion=True)
 buyer_order = paid(buyer_order)
 order_confirm(order_id=buyer_order.pk, actor="buyer", user=buyer)
-refund_order, _, _ = order_create(product_id=product.pk, quantity=1, contact="guest2@example.com", query_password="bench-pass-1")
+refund_order, _, _ = order_create(product_id=product.pk, quantity=1, contact="guest2@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True)
 refund_order = paid(refund_order)
 key = CardKey.objects.filter(order=refund_order).first()
 request = refund_request_create(order=refund_order, reason="invalid_key", statement="卡密提示已被使用", key_ids=[key.pk])

@@ -117,7 +117,8 @@ def run(args, env: dict, seeded: dict) -> None:
         return out
 
     def purchase() -> None:
-        body = json.dumps({"product_id": product_id, "quantity": 1, "contact": bench.CONTACT, "query_password": bench.QUERY_PASSWORD})
+        body = json.dumps({"product_id": product_id, "quantity": 1, "contact": bench.CONTACT, "query_password": bench.QUERY_PASSWORD,
+                           "confirm_no_reason_exclusion": True})
         r = step("checkout", lambda: client.post("/api/orders", body, content_type="application/json"))
         assert r.status_code == 201, r.content
         created = r.json()

@@ -492,7 +492,8 @@ class HttpBuyer:
             raise
 
     def checkout(self) -> tuple[dict, str]:
-        body = json.dumps({"product_id": self.product_id, "quantity": 1, "contact": CONTACT, "query_password": QUERY_PASSWORD}).encode()
+        body = json.dumps({"product_id": self.product_id, "quantity": 1, "contact": CONTACT, "query_password": QUERY_PASSWORD,
+                           "confirm_no_reason_exclusion": True}).encode()
         status, data = self.request("POST", "/api/orders", body, {"Content-Type": "application/json"})
         if status != 201:
             raise PurchaseFailed(f"checkout {status}: {data[:200]!r}")

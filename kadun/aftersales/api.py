@@ -340,6 +340,8 @@ def merchant_request_detail(request, request_no: str):
         "approve 全额退款；partial 部分退款（amount 分，需大于0且小于申请金额）；replace 立即从库存补发；"
         "promise 承诺在 hours 小时内补发（逾期系统全额退款并记违约）；reject 拒绝（note 至少5个字）。"
         "只能处理等待商家处理的申请，否则 409。"
+        "只能选下单时冻结的退款规则允许的处理方式（申请的 allowed_actions，如规则为「退款」时不能补发或承诺补发），"
+        "否则 400 action_not_allowed（message 引用条款：「依据退款规则第N条…」），申请不变。"
     ),
 )
 def merchant_respond(request, request_no: str, data: RespondIn):

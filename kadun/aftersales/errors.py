@@ -25,3 +25,11 @@ class InvalidEvidence(DomainError):
 class InvalidRefundInput(DomainError):
     code = "invalid_refund_input"
     message = "退款申请信息有误。"
+
+
+class ActionNotAllowed(DomainError):
+    """A merchant answer the order's frozen refund rules do not allow (``engine.merchant_answers``);
+    the message cites the clause: 「依据退款规则第N条：…」."""
+
+    code = "action_not_allowed"
+    message = "下单时的退款规则不允许这种处理方式。"

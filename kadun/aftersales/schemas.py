@@ -133,6 +133,9 @@ class RefundRequestOut(Schema):
     resolved_at: Optional[dt.datetime]
     events: list[RefundEventOut]
     evidence: list[EvidenceOut]
+    allowed_actions: list[MerchantAction] = Field(
+        description="商家现在可选的处理方式（按下单时冻结的退款规则，见 docs/refunds.md）；不在等待商家处理时为空。其他处理方式为 400 action_not_allowed"
+    )
 
     # Built from a RefundRequest row (already authorised); prefetch events and evidence for lists.
     @staticmethod
@@ -147,9 +150,16 @@ class RefundRequestOut(Schema):
     def resolve_evidence(obj) -> list:
         return sorted(obj.evidence.all(), key=lambda e: e.pk)
 
+    @staticmethod
+    def resolve_allowed_actions(obj) -> list:
+        from kadun.aftersales.selectors import merchant_answers_of
+
+        answers = merchant_answers_of(obj)
+        return list(answers.actions) if answers else []
+
 
 class RespondIn(Schema):
-    action: MerchantAction
+    action: MerchantAction = Field(description="须是该申请 allowed_actions 中的一项（按下单时的退款规则），否则 400 action_not_allowed")
     amount: int = Field(None, description="partial：部分退款金额（分），需大于0且小于申请金额")
     hours: int = Field(None, description="promise：补发时限（小时），不超过下单时规则的补发时限")
     note: str = Field("", max_length=1000, description="reject 时必填（至少5个字）")

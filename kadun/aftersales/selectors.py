@@ -1,6 +1,7 @@
 """Reads for refund requests. Who may see a request is who may see its order."""
 from __future__ import annotations
 
+from kadun.aftersales import engine
 from kadun.aftersales.errors import RequestNotFound
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
 from kadun.aftersales.states import OPEN, RequestStatus
@@ -40,6 +41,18 @@ def merchant_queue(*, shop, open_only: bool = True):
     return qs.order_by("-id")
 
 
+def merchant_answers_of(refund: RefundRequest) -> engine.Answers | None:
+    """The answers the order's frozen rules allow the merchant now (``engine.merchant_answers``)
+    while the request awaits the merchant; None otherwise (a promised replacement is kept with
+    补发 or refunded by its deadline)."""
+    if refund.status != RequestStatus.AWAITING_MERCHANT:
+        return None
+    order = refund.order
+    return engine.merchant_answers(
+        snapshot=order.policy_snapshot, delivery=order.delivery, reason=refund.reason, cited=tuple(refund.clauses or ())
+    )
+
+
 def open_count(*, shop) -> int:
     return RefundRequest.objects.filter(shop=shop, status__in=OPEN).count()
 
@@ -48,4 +61,4 @@ def buyer_stats(key: str) -> BuyerRefundStat | None:
     return BuyerRefundStat.objects.filter(buyer_key=key).first()
 
 
-__all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request_access", "merchant_queue", "buyer_stats"]
+__all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request_access", "merchant_queue", "merchant_answers_of", "buyer_stats"]

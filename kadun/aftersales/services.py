@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from kadun.aftersales import engine
-from kadun.aftersales.errors import InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
+from kadun.aftersales.errors import ActionNotAllowed, InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
 from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundEvidence, RefundRequest
 from kadun.aftersales.states import OPEN, MerchantAction, Outcome, Reason, RequestStatus
 from kadun.core import clock
@@ -232,7 +232,9 @@ def refund_request_respond(
     *, request: RefundRequest, shop, action: str, amount: int | None = None, hours: int | None = None, note: str = "", images=None
 ) -> RefundRequest:
     """The merchant's answer to a request awaiting them: approve in full, approve part, replace
-    now from stock, promise a replacement by a deadline, or reject with a reason."""
+    now from stock, promise a replacement by a deadline, or reject with a reason — only the
+    answers the order's frozen rules allow (``engine.merchant_answers``), else ActionNotAllowed
+    citing the clause, and nothing changes."""
     if request.order.shop_id != shop.pk:
         raise RequestClosed("refund_request_not_found", "退款申请不存在。", status=404)
     if action not in MerchantAction.values:
@@ -244,7 +246,11 @@ def refund_request_respond(
         request = RefundRequest.objects.get(pk=request.pk)
         if request.status != RequestStatus.AWAITING_MERCHANT:
             raise RequestClosed()
-        rules = order.policy_snapshot["rules"]
+        answers = engine.merchant_answers(
+            snapshot=order.policy_snapshot, delivery=order.delivery, reason=request.reason, cited=tuple(request.clauses or ())
+        )
+        if not answers.allows(action):
+            raise ActionNotAllowed(message=answers.refusal(action))
         now = clock.now()
         if action == MerchantAction.APPROVE:
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.APPROVED, merchant_note=note)
@@ -263,18 +269,7 @@ def refund_request_respond(
         elif action == MerchantAction.REPLACE:
             _replace_now(request, order, note=note)
         elif action == MerchantAction.PROMISE:
-            if not order.is_auto or not request.key_ids:
-                raise InvalidRefundInput("invalid_action", "只有卡密订单可以承诺补发。")
-            try:
-                hours = int(hours)
-            except (TypeError, ValueError):
-                raise InvalidRefundInput("invalid_hours", "请填写补发时限（小时）。") from None
-            if not 1 <= hours <= rules["replacement_hours"]:
-                raise InvalidRefundInput("invalid_hours", f"补发时限需在1到{rules['replacement_hours']}小时之间（按下单时的退款规则）。")
-            replace_by = now + dt.timedelta(hours=hours)
-            _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.AWAITING_REPLACEMENT, replace_by=replace_by, merchant_note=note)
-            _event(request.pk, "promised", "merchant", f"承诺在 {hours} 小时内补发，逾期系统自动全额退款")
-            deadline_schedule(kind=KIND_REPLACEMENT_DUE, subject_id=request.pk, due_at=replace_by)
+            _promise(request, order, hours=hours, note=note, now=now)
         else:  # reject
             if len(note) < 5:
                 raise InvalidRefundInput("reason_required", "拒绝退款需填写理由（至少5个字）。")
@@ -286,6 +281,24 @@ def refund_request_respond(
             orders.order_hold(order_id=order.pk, held=False)
     request.refresh_from_db()
     return request
+
+
+def _promise(request: RefundRequest, order: Order, *, hours, note: str, now: dt.datetime) -> None:
+    """A replacement promised within ``hours`` (at most the frozen ``replacement_hours``); the
+    deadline refunds in full if it is not kept."""
+    limit = order.policy_snapshot["rules"]["replacement_hours"]
+    if not order.is_auto or not request.key_ids:
+        raise InvalidRefundInput("invalid_action", "只有卡密订单可以承诺补发。")
+    try:
+        hours = int(hours)
+    except (TypeError, ValueError):
+        raise InvalidRefundInput("invalid_hours", "请填写补发时限（小时）。") from None
+    if not 1 <= hours <= limit:
+        raise InvalidRefundInput("invalid_hours", f"补发时限需在1到{limit}小时之间（按下单时的退款规则）。")
+    replace_by = now + dt.timedelta(hours=hours)
+    _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.AWAITING_REPLACEMENT, replace_by=replace_by, merchant_note=note)
+    _event(request.pk, "promised", "merchant", f"承诺在 {hours} 小时内补发，逾期系统自动全额退款")
+    deadline_schedule(kind=KIND_REPLACEMENT_DUE, subject_id=request.pk, due_at=replace_by)
 
 
 def _replace_now(request: RefundRequest, order: Order, *, note: str) -> None:

@@ -214,6 +214,7 @@ def _detail_page(request, shop, refund, *, form=None, status: int = 200):
     ]
     events = [{"event": e, "actor": _ACTORS.get(e.actor, e.actor)} for e in refund.events.all()]
     awaiting = refund.status == RequestStatus.AWAITING_MERCHANT
+    answers = selectors.merchant_answers_of(refund)
     posted = form.data.get("action") if form is not None and form.is_bound else ""
     return render(request, "aftersales/merchant_request.html", {
         "shop": shop,
@@ -234,6 +235,10 @@ def _detail_page(request, shop, refund, *, form=None, status: int = 200):
         "awaiting_merchant": awaiting,
         "awaiting_replacement": refund.status == RequestStatus.AWAITING_REPLACEMENT,
         "can_replace": order.is_auto and bool(refund.key_ids),
+        # Only the answers the order's frozen rules allow are offered (the service refuses others).
+        "allowed": answers.actions if answers else (),
+        "allowed_text": _("、").join(str(_label(MerchantAction, a)) for a in answers.actions) if answers else "",
+        "allowed_clause": answers.clause_no if answers else None,
         "stock": catalog_selectors.stock_of(order.product_id) if order.is_auto else None,
         "replacement_hours": rules.get("replacement_hours"),
         "form": form,

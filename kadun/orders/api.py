@@ -57,7 +57,12 @@ def _buyer_actor(order) -> str:
     openapi_extra=OPTIONAL_AUTH,
     response={201: OrderCreatedOut, **errors(400, 401, 403, 404, 409, 422)},
     summary="下单",
-    description="游客需填写 contact 和 query_password；返回的 access_token 只出现这一次，用作 X-Order-Token。",
+    description=(
+        "游客需填写 contact 和 query_password；返回的 access_token 只出现这一次，用作 X-Order-Token。"
+        "商品的退款规则不适用七天无理由退货（no_reason_7days=false）时，须传 confirm_no_reason_exclusion=true 逐单确认"
+        "（《网络购买商品七日无理由退货暂行办法》第二十条），否则 400 no_reason_confirmation_required，不创建订单、支付单或期限；"
+        "确认的文本、时间和渠道保存在订单的 checkout_confirmations 中。"
+    ),
 )
 def order_create(request, data: OrderCreateIn):
     caller = caller_of(request)
@@ -69,10 +74,12 @@ def order_create(request, data: OrderCreateIn):
         contact=data.contact,
         query_password=data.query_password,
         buyer_inputs=data.buyer_inputs,
+        confirm_no_reason_exclusion=data.confirm_no_reason_exclusion,
+        channel="api",
     )
     request.kadun_sensitive = True
-    # Built from what checkout has in hand: its payment, its one event, no keys yet.
-    out = order_out(order, BUYER, payment=order.payment, keys=[], events=order.checkout_events)
+    # Built from what checkout has in hand: its payment, its one event, its confirmations, no keys yet.
+    out = order_out(order, BUYER, payment=order.payment, keys=[], events=order.checkout_events, confirmed=order.checkout_confirmations_made)
     return Status(201, {"order": out, "access_token": token if buyer is None else None, "pay_url": pay_url})
 
 

@@ -51,3 +51,8 @@ class RefundTooLarge(DomainError):
     code = "refund_exceeds_payment"
     status = 409
     message = "累计退款不能超过实付金额。"
+
+
+class NoReasonConfirmationRequired(DomainError):
+    code = "no_reason_confirmation_required"
+    message = "本商品不适用七天无理由退货，下单前须逐单确认（勾选确认框；API 请传 confirm_no_reason_exclusion=true）。"

@@ -73,6 +73,27 @@ class Order(models.Model):
         return self.delivered_at + dt.timedelta(hours=self.inspection_hours) if self.delivered_at else None
 
 
+class CheckoutConfirmation(models.Model):
+    """Something the buyer confirmed at checkout, on this purchase: what (``kind``), the exact
+    text they were shown and ticked (with its SHA-256), through which channel, and when.
+    Written in the order's creation transaction; never changed. (Later: insurance terms.)"""
+
+    KIND_NO_REASON_EXCLUSION = "no_reason_exclusion"  # 7天无理由 does not apply (暂行办法 §20)
+    KINDS = [(KIND_NO_REASON_EXCLUSION, "不适用七天无理由退货")]
+    CHANNELS = [("web", "web"), ("api", "api")]
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="checkout_confirmations")
+    kind = models.CharField(max_length=32, choices=KINDS)
+    text = models.TextField(help_text="the text the buyer confirmed, as shown")
+    text_sha256 = models.CharField(max_length=64)
+    channel = models.CharField(max_length=8, choices=CHANNELS)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="checkout_confirmation_once_per_kind")]
+
+
 class OrderEvent(models.Model):
     """What happened to an order, in order. Written in the same transaction as the change."""
 

@@ -14,7 +14,8 @@ from typing import Optional
 from ninja import Field, Schema
 
 from kadun.catalog.states import Delivery
-from kadun.orders.selectors import BUYER, MERCHANT, events_of
+from kadun.orders import confirmations
+from kadun.orders.selectors import BUYER, MERCHANT, checkout_confirmations_of, events_of
 from kadun.orders.states import Actor, OrderStatus
 
 
@@ -24,6 +25,7 @@ class OrderCreateIn(Schema):
     contact: str = Field("", max_length=120, description="游客必填：邮箱、QQ 或手机号")
     query_password: str = Field("", max_length=128, description="游客必填：查询密码，至少6位")
     buyer_inputs: Optional[dict[str, str]] = Field(None, description="手动服务商家要求的下单信息，如 {\"account\": \"...\"}")
+    confirm_no_reason_exclusion: bool = Field(False, description=confirmations.api_description())
 
 
 class KeyOut(Schema):
@@ -39,6 +41,14 @@ class EventOut(Schema):
     to_status: str
     actor: Actor
     note: str
+    at: dt.datetime
+
+
+class CheckoutConfirmationOut(Schema):
+    kind: str = Field(description="no_reason_exclusion：买家确认本商品不适用七天无理由退货")
+    text: str = Field(description="买家确认的文本（下单时所见原文）")
+    text_sha256: str = Field(description="text 的 SHA-256")
+    channel: str = Field(description="web / api")
     at: dt.datetime
 
 
@@ -67,6 +77,7 @@ class OrderOut(Schema):
     delivery_note: str
     buyer_inputs: Optional[dict[str, str]] = Field(description="仅买家和商家可见")
     events: list[EventOut]
+    checkout_confirmations: list[CheckoutConfirmationOut] = Field(description="买家下单时的逐单确认（时间、所见文本、渠道）")
     payment: Optional[PaymentOut] = Field(description="仅买家可见")
     viewer_role: str = Field(description="buyer / merchant / staff")
 
@@ -100,11 +111,12 @@ class RevealOut(Schema):
 _READ = object()
 
 
-def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ) -> dict:
+def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ, confirmed=_READ) -> dict:
     """What ``role`` may see of ``order`` (already authorised by ``order_access``).
 
-    ``payment`` (or None), ``keys`` and ``events``: when the caller has them in hand and fresh
-    (checkout, or an order read with its payment), instead of reading them here."""
+    ``payment`` (or None), ``keys``, ``events`` and ``confirmed`` (its checkout confirmations):
+    when the caller has them in hand and fresh (checkout, or an order read with its payment),
+    instead of reading them here."""
     from kadun.inventory.selectors import keys_of_order
     from kadun.payments.selectors import payment_of
 
@@ -116,6 +128,8 @@ def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ) -> d
         keys = keys_of_order(order) if order.is_auto else []
     if events is _READ:
         events = list(events_of(order))
+    if confirmed is _READ:
+        confirmed = list(checkout_confirmations_of(order))
     return {
         "order_no": order.order_no,
         "status": order.status,
@@ -134,6 +148,7 @@ def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ) -> d
         "delivery_note": order.delivery_note,
         "buyer_inputs": order.buyer_inputs if role in (BUYER, MERCHANT) else None,
         "events": events,
+        "checkout_confirmations": confirmed,
         "payment": payment,
         "viewer_role": role,
     }

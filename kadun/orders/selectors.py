@@ -13,7 +13,7 @@ from django.db.models import Sum
 
 from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
-from kadun.orders.models import Order, OrderEvent
+from kadun.orders.models import CheckoutConfirmation, Order, OrderEvent
 from kadun.orders.services import token_hash
 from kadun.orders.states import HELD, OrderStatus
 
@@ -102,6 +102,11 @@ def orders_for_staff(*, status: str | None = None, q: str | None = None):
 
 def events_of(order):
     return OrderEvent.objects.filter(order=order)
+
+
+def checkout_confirmations_of(order):
+    """What the buyer confirmed at checkout (time, text shown, channel), oldest first."""
+    return CheckoutConfirmation.objects.filter(order=order)
 
 
 def escrow_total_of_shop(*, shop) -> int:

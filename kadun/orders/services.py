@@ -36,8 +36,8 @@ from kadun.orders.errors import (
     NotDeliverable,
     OutOfStock,
 )
-from kadun.orders import passwords
-from kadun.orders.models import Order
+from kadun.orders import confirmations, passwords
+from kadun.orders.models import CheckoutConfirmation, Order
 from kadun.orders.records import event_write, locked
 from kadun.orders.states import (
     LATE_PAYMENT_SOURCES,
@@ -108,12 +108,20 @@ def order_create(
     query_password: str = "",
     buyer_inputs: dict | None = None,
     provider: str = "sandbox",
-    no_reason_waived: bool = False,
+    confirm_no_reason_exclusion: bool = False,
+    channel: str = confirmations.API,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
     order page; only its hash is stored, so it is shown once, on the page that follows checkout.
     The order comes back with what checkout wrote for it in hand, so the response reads nothing
-    again: ``order.payment`` and ``order.checkout_events`` (its one event)."""
+    again: ``order.payment``, ``order.checkout_events`` (its one event) and
+    ``order.checkout_confirmations_made``.
+
+    A product whose current rules (the ones frozen onto this order) exclude 7天无理由 needs the
+    buyer's confirmation on this purchase (``confirm_no_reason_exclusion``; 暂行办法 §20), else
+    NoReasonConfirmationRequired and nothing is created. ``channel`` (web / api) is recorded with
+    the confirmation, and chooses the text stored: the page's label in its language, or the
+    Chinese text the API documents."""
     from kadun.catalog import selectors as catalog
     from kadun.payments import services as payments
 
@@ -140,7 +148,7 @@ def order_create(
 
     policy = catalog.policy_current(product)
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
-    waived = bool(no_reason_waived) and not policy.rules.get("no_reason_7days", False)
+    confirmed = confirmations.required_at_checkout(product, policy.rules, no_reason=confirm_no_reason_exclusion, channel=channel)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
@@ -161,14 +169,18 @@ def order_create(
             buyer_inputs=inputs,
             policy_snapshot=snapshot,
             policy_hash=digest,
-            no_reason_waived=waived,
+            no_reason_waived=any(c.kind == CheckoutConfirmation.KIND_NO_REASON_EXCLUSION for c in confirmed),
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
         created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        for confirmation in confirmed:
+            confirmation.order, confirmation.at = order, now
+        made = CheckoutConfirmation.objects.bulk_create(confirmed)
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
     order.checkout_events = [created]  # for the response, with order.payment (see above)
+    order.checkout_confirmations_made = made
     return order, token, pay_url
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kadun.orders import confirmations
+
 
 class CheckoutForm(forms.Form):
     quantity = forms.IntegerField(label=_("购买数量"), min_value=1, initial=1)
@@ -11,16 +13,20 @@ class CheckoutForm(forms.Form):
         label=_("查询密码（至少6位，凭订单号和它查询订单）"), min_length=6, max_length=128, required=False, widget=forms.PasswordInput
     )
 
+    # Required when the product's rules exclude 7天无理由 (暂行办法 §20); its label is the text
+    # stored with the order as what the buyer confirmed (``orders.confirmations``).
     no_reason_waived = forms.BooleanField(
-        label=_("我已知悉：本商品为数字商品，一经发货不适用七天无理由退货（卡密未查看时仍可按规则即时退款）。"), required=False
+        required=True, error_messages={"required": _("本商品不适用七天无理由退货，请勾选确认后再提交订单。")}
     )
     pay_with = forms.ChoiceField(label=_("支付方式"), choices=[("sandbox", _("沙箱支付（测试）")), ("wallet", _("平台余额"))], initial="sandbox")
 
     def __init__(self, *args, product, user, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.product = product
-        if policy is None or policy.rules.get("no_reason_7days"):
+        if policy is None or not confirmations.no_reason_required(policy.rules):
             del self.fields["no_reason_waived"]
+        else:
+            self.fields["no_reason_waived"].label = confirmations.no_reason_label(product.delivery)
         self.fields["quantity"].max_value = product.max_per_order
         self.fields["quantity"].widget.attrs.update(max=product.max_per_order, min=1)
         if not product.is_auto:

@@ -108,7 +108,8 @@ def checkout(request, product_id: int):
                 contact=data.get("contact", ""),
                 query_password=data.get("query_password", ""),
                 buyer_inputs=form.buyer_inputs(),
-                no_reason_waived=data.get("no_reason_waived", False),
+                confirm_no_reason_exclusion=data.get("no_reason_waived", False),
+                channel="web",
                 provider=data.get("pay_with") or "sandbox",
             )
             if order.payment.provider == "wallet":
@@ -118,7 +119,9 @@ def checkout(request, product_id: int):
                 messages.success(request, _("已用平台余额支付。"))
                 return redirect("web:order", order.order_no)
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            # The rules changed to exclude 7天无理由 while the buyer was on the page: ask at the box.
+            confirm_box = exc.code == "no_reason_confirmation_required" and "no_reason_waived" in form.fields
+            form.add_error("no_reason_waived" if confirm_box else None, exc.message)
         else:
             if order.is_guest:
                 _grant(request, order)

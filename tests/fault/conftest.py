@@ -219,7 +219,8 @@ class Client:
     def checkout(self, product_id: int, *, quantity: int = 1) -> tuple[int, dict]:
         status, data = self.request(
             "checkout", "POST", "/api/orders",
-            json_body={"product_id": product_id, "quantity": quantity, "contact": "buyer@example.com", "query_password": "chaxun-123"},
+            json_body={"product_id": product_id, "quantity": quantity, "contact": "buyer@example.com", "query_password": "chaxun-123",
+                       "confirm_no_reason_exclusion": True},
         )
         return status, _json(data)
 

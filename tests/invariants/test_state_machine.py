@@ -383,7 +383,7 @@ class KadunMachine(RuleBasedStateMachine):
             kwargs["provider"] = "wallet"
         if not product.is_auto and data.draw(st.integers(0, 9), label="inputs?") > 0:
             kwargs["buyer_inputs"] = {"account": "player-1"}
-        kwargs["no_reason_waived"] = data.draw(st.booleans(), label="waived")
+        kwargs["confirm_no_reason_exclusion"] = data.draw(st.integers(0, 4), label="confirmed?") > 0  # unconfirmed: refused for excluded products
         created = self._attempt("order_create", orders.order_create, **kwargs)
         if created is None:
             return

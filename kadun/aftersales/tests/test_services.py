@@ -164,14 +164,18 @@ def test_duplicate_purchase_with_unrevealed_key_is_refunded():
 
 
 def test_other_reason_after_reveal_with_seven_day_waiver_is_not_eligible():
-    order = _paid(no_reason_waived=True)
+    order = _paid(confirm_no_reason_exclusion=True)
     _reveal(order, _keys(order)[0])
     request = _request(order, "other")
     assert request.status == RequestStatus.NOT_ELIGIBLE and "七天无理由" in request.explanation
 
 
 def test_without_the_buyers_confirmation_the_seven_day_exclusion_does_not_apply():
-    order = _paid(no_reason_waived=False)
+    # Checkout no longer takes an unconfirmed order of such a product; one made before it did
+    # (no confirmation on record) keeps 7天无理由, as its frozen clause says.
+    order = _paid()
+    Order.objects.filter(pk=order.pk).update(no_reason_waived=False)
+    order.refresh_from_db()
     _reveal(order, _keys(order)[0])
     request = _request(order, "other")
     order.refresh_from_db()
@@ -180,7 +184,7 @@ def test_without_the_buyers_confirmation_the_seven_day_exclusion_does_not_apply(
 
 
 def test_request_after_the_refund_window_is_not_eligible():
-    order = _paid(no_reason_waived=True)
+    order = _paid()
     clock.advance(dt.timedelta(days=8))
     deadlines_sweep_all()
     request = _request(order, "unrevealed")
@@ -205,7 +209,7 @@ def test_unrevealed_refund_after_auto_confirm_comes_from_the_merchant_and_the_fe
 
 def test_refund_after_settlement_beyond_merchant_funds_is_advanced_by_the_platform():
     shop = make_shop()
-    order = _paid(make_product(shop, keys=3, price=1000), no_reason_waived=False)
+    order = _paid(make_product(shop, keys=3, price=1000, refund_rules={"no_reason_7days": True}))
     clock.advance(dt.timedelta(hours=25))
     deadlines_sweep_all()
     clock.advance(dt.timedelta(hours=73))
@@ -216,7 +220,7 @@ def test_refund_after_settlement_beyond_merchant_funds_is_advanced_by_the_platfo
     entry_post(kind="payout", idempotency_key="payout-test", lines=[(codes.merchant_available(shop.pk), -980), ("external:bank", 980)])
     _reveal(order, _keys(order)[0])
     clock.advance(dt.timedelta(days=2))
-    request = _request(order, "other")  # 7天无理由 applies: no waiver on this order
+    request = _request(order, "other")  # 7天无理由 applies: the product offers it
     assert request.status == RequestStatus.APPROVED
     assert balance_of(codes.merchant_debt(shop.pk)) == -980  # the merchant owes what the platform advanced
     assert balance_of(codes.PLATFORM_FEES) == 0
@@ -248,11 +252,11 @@ def test_manual_service_in_progress_offers_the_milestone_share():
 # --- merchant responses -----------------------------------------------------------------------
 
 
-def _awaiting(product=None):
+def _awaiting(product=None, reason="invalid_key"):
     order = _paid(product)
     key = _keys(order)[0]
     _reveal(order, key)
-    return order, _request(order, "invalid_key", key_ids=[key.pk], images=[Upload(PNG)])
+    return order, _request(order, reason, key_ids=[key.pk], images=[Upload(PNG)])
 
 
 def test_merchant_approves_in_full():
@@ -264,7 +268,7 @@ def test_merchant_approves_in_full():
 
 
 def test_partial_refunds_add_up_and_never_exceed_the_payment():
-    order, request = _awaiting()
+    order, request = _awaiting(reason="not_as_described")  # a dead key gets no partial refund
     services.refund_request_respond(request=request, shop=order.shop, action="partial", amount=600)
     order.refresh_from_db()
     assert order.refunded_amount == 600 and order.status == OrderStatus.DELIVERED
@@ -467,7 +471,7 @@ def test_wallet_refund_for_a_logged_in_buyer_credits_the_wallet_and_pays_the_nex
     from kadun.orders.services import order_create
     from kadun.payments.services import payment_pay_with_wallet
 
-    second, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer, provider="wallet")
+    second, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer, provider="wallet", confirm_no_reason_exclusion=True)
     assert payment_pay_with_wallet(order=second, user=buyer) == "delivered"
     assert balance_of(codes.buyer_wallet(buyer.pk)) == 0
     assert Order.objects.get(pk=second.pk).status == OrderStatus.DELIVERED

@@ -16,7 +16,8 @@ from kadun.orders.states import OrderStatus
 
 pytestmark = pytest.mark.django_db
 
-GUEST = {"contact": "guest@example.com", "query_password": "chaxun123"}
+# The default rules exclude 7天无理由: checkout confirms it.
+GUEST = {"contact": "guest@example.com", "query_password": "chaxun123", "confirm_no_reason_exclusion": True}
 
 
 def bearer(user) -> dict:
@@ -223,7 +224,7 @@ def test_bad_input_is_422_invalid_input_and_creates_nothing(product):
 
 
 def test_guest_without_contact_is_refused_and_nothing_is_created(product):
-    response = post_json(Client(), "/api/orders", {"product_id": product.pk})
+    response = post_json(Client(), "/api/orders", {"product_id": product.pk, "confirm_no_reason_exclusion": True})
 
     assert response.status_code == 400
     assert response.json()["code"] == "contact_required"
@@ -243,7 +244,7 @@ def test_out_of_stock_is_409_and_creates_nothing(shop):
 def test_logged_in_buyer_gets_no_access_token_and_owns_the_order(product):
     buyer = make_user()
 
-    response = post_json(Client(headers=bearer(buyer)), "/api/orders", {"product_id": product.pk})
+    response = post_json(Client(headers=bearer(buyer)), "/api/orders", {"product_id": product.pk, "confirm_no_reason_exclusion": True})
 
     assert response.status_code == 201
     assert response.json()["access_token"] is None
@@ -275,14 +276,14 @@ def test_session_post_without_csrf_token_is_refused(product):
     client = Client(enforce_csrf_checks=True)
     client.force_login(buyer)
 
-    refused = post_json(client, "/api/orders", {"product_id": product.pk})
+    refused = post_json(client, "/api/orders", {"product_id": product.pk, "confirm_no_reason_exclusion": True})
 
     assert refused.status_code == 403
     assert refused.json()["code"] == "csrf_failed"
     assert not Order.objects.exists()
     # The same session with Django's CSRF cookie + header goes through.
     client.cookies["csrftoken"] = "a" * 32
-    accepted = post_json(client, "/api/orders", {"product_id": product.pk}, headers={"X-CSRFToken": "a" * 32})
+    accepted = post_json(client, "/api/orders", {"product_id": product.pk, "confirm_no_reason_exclusion": True}, headers={"X-CSRFToken": "a" * 32})
     assert accepted.status_code == 201
     assert Order.objects.get().buyer == buyer
 

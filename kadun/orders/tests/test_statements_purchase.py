@@ -18,14 +18,15 @@ from kadun.orders.selectors import BUYER
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GUEST = {"contact": "guest@example.com", "query_password": "chaxun123"}
+# The default rules exclude 7天无理由: checkout confirms it.
+GUEST = {"contact": "guest@example.com", "query_password": "chaxun123", "confirm_no_reason_exclusion": True}
 
-# Per request: product (with shop), stock, refund policy, order, event, expiry deadline (2),
-# sandbox trade, payment | payment (with shop id), claim, accounts, entry, escrow account,
-# postings, order (locked), key (skip locked), key sold, order delivered, event, auto-confirm
-# deadline (2), e-mail | order (with payment), keys, events | order, key (guarded update that
-# stamps the first reveal and returns the secret), reveal log.
-BUDGET = {"checkout": 9, "notify": 14, "lookup": 3, "reveal": 3}
+# Per request: product (with shop), stock, refund policy, order, event, checkout confirmation,
+# expiry deadline (2), sandbox trade, payment | payment (with shop id), claim, accounts, entry,
+# escrow account, postings, order (locked), key (skip locked), key sold, order delivered, event,
+# auto-confirm deadline (2), e-mail | order (with payment), keys, events, checkout confirmations |
+# order, key (guarded update that stamps the first reveal and returns the secret), reveal log.
+BUDGET = {"checkout": 10, "notify": 14, "lookup": 4, "reveal": 3}
 
 
 @pytest.fixture(autouse=True)

@@ -46,7 +46,7 @@ def assert_english(body: str, present: list[str], absent: list[str]) -> None:
 
 
 def checkout(client: Client, product) -> str:
-    return page(client, f"/p/{product.pk}/buy/", "post", quantity="1", contact="guest@example.com", query_password="chaxun123")
+    return page(client, f"/p/{product.pk}/buy/", "post", quantity="1", contact="guest@example.com", query_password="chaxun123", no_reason_waived="on")
 
 
 # -- the pages, in English ----------------------------------------------------------------
@@ -97,7 +97,7 @@ def test_order_page_in_english_with_plural_for_unviewed_keys(shop):
 def test_order_page_plural_form_for_two_keys(shop):
     product = make_product(shop, keys=3)
     client = english()
-    page(client, f"/p/{product.pk}/buy/", "post", quantity="2", contact="guest@example.com", query_password="chaxun123")
+    page(client, f"/p/{product.pk}/buy/", "post", quantity="2", contact="guest@example.com", query_password="chaxun123", no_reason_waived="on")
     order = pay(Order.objects.get())
     body = page(client, f"/orders/{order.order_no}/")
     assert "You have 2 unviewed keys;" in body and "the keys are voided" in body

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _checkout(client, product, **data):
-    form = {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", **data}
+    form = {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on", **data}
     return client.post(f"/p/{product.pk}/buy/", form)
 
 
