@@ -143,7 +143,11 @@ class KeyImportForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
-    note = forms.CharField(label=_("发货说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(
+        label=_("发货说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请填写发货说明。")},
+        help_text=_("买家会看到这段说明，例如充值结果、账号变动、如何查验。"),
+    )
     image = forms.FileField(
         label=_("图片"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
