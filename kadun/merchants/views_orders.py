@@ -273,4 +273,5 @@ def order_milestone(request, order_no: str):
     except DomainError as exc:
         order.refresh_from_db()
         return _order_page(request, order.shop, order, error=(MILESTONES, exc.message), status=exc.status)
-    return _done(request, order, MILESTONES, _("已标记服务进度。"))
+    steps = ((order.policy_snapshot or {}).get("rules") or {}).get("milestones") or []
+    return _done(request, order, MILESTONES, _("已标记「%(name)s」完成。") % {"name": steps[milestone - 1]["name"]})

@@ -241,3 +241,5 @@ def test_the_dashboard_shows_the_platform_fee_rate(client, merchant, settings):
     settings.KADUN_PLATFORM_FEE_BPS = 350
     page = client.get(reverse("merchants:dashboard")).content.decode()
     assert "3.5%" in section(page, "fee-rate")
+    form = client.get(reverse("merchants:product_new")).content.decode()
+    assert "平台按 3.5% 收取手续费" in form  # said where the price is set
