@@ -131,7 +131,9 @@ def test_merchant_accepts_then_a_refused_delivery_is_shown_beside_the_form(live_
     assert page.query_selector("#deliver-form") is None  # 发货 only after 接单
     assert "须在" in page.inner_text("#service-due")
 
-    # The countdown is kept by the static script: move the deadline, the text follows.
+    # The countdown is kept by the static script (it parsed the server's deadline): move the
+    # deadline, the text follows.
+    page.wait_for_selector("#service-due [data-deadline][data-countdown=live]")
     page.eval_on_selector("#service-due [data-deadline]", "el => el.setAttribute('data-deadline', new Date(Date.now() + 90500).toISOString())")
     page.wait_for_function("document.querySelector('#service-due [data-deadline]').textContent.trim() === '还剩 1分'")
     assert "bad" in page.get_attribute("#service-due [data-deadline]", "class")

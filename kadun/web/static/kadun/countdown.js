@@ -6,8 +6,8 @@
  *   data-label-days  "还剩 %(d)s天%(h)s小时"    data-label-hours "还剩 %(h)s小时%(m)s分"
  *   data-label-mins  "还剩 %(m)s分"              data-label-over  "已到期，系统将按规则处理"
  * and data-server-now (the server's time when it rendered the page) corrects a wrong clock on
- * the visitor's device. Within two hours an element gets the class "bad" (instead of "warn");
- * once past, data-expired is set.
+ * the visitor's device (not when the page came from the HTTP cache). Within two hours an element gets the class "bad" (instead of "warn");
+ * once past, data-expired is set; data-countdown="live" marks an element the script keeps.
  */
 (function () {
   "use strict";
@@ -19,16 +19,27 @@
     mins: data.labelMins || "还剩 %(m)s分",
     over: data.labelOver || "已到期，系统将按规则处理"
   };
-  var serverNow = Date.parse(data.serverNow || "");
-  var skew = isNaN(serverNow) ? 0 : serverNow - Date.now();
+  var serverNow = parse(data.serverNow);  // (function declarations are hoisted)
+  var skew = isNaN(serverNow) || fromCache() ? 0 : serverNow - Date.now();
   var URGENT_MINUTES = 120;
 
   function fill(text, values) {
     return text.replace(/%\((\w)\)s/g, function (_, key) { return String(values[key]); });
   }
 
+  function fromCache() {
+    // A page shown again from the HTTP cache carries an old server time: trust the device then.
+    var nav = window.performance && performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+    return Boolean(nav && nav.transferSize === 0 && nav.decodedBodySize > 0);
+  }
+
+  function parse(text) {
+    // Django's "c" format has microseconds; not every browser parses more than milliseconds.
+    return Date.parse(String(text || "").replace(/(\.\d{3})\d+/, "$1"));
+  }
+
   function render(el, now) {
-    var due = Date.parse(el.getAttribute("data-deadline"));
+    var due = parse(el.getAttribute("data-deadline"));
     if (isNaN(due)) return;
     var seconds = Math.floor((due - now) / 1000);
     var text;
@@ -42,6 +53,7 @@
       el.removeAttribute("data-expired");
     }
     if (el.textContent !== text) el.textContent = text;
+    el.setAttribute("data-countdown", "live");
     if (el.classList.contains("badge")) {
       var urgent = seconds <= URGENT_MINUTES * 60;
       el.classList.toggle("bad", urgent);
