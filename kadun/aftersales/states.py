@@ -1,5 +1,8 @@
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from kadun.orders.states import REFUND_REASON_LABELS
 
 
 class Reason(models.TextChoices):
@@ -40,3 +43,19 @@ class MerchantAction(models.TextChoices):
     REPLACE = "replace", _("立即补发")
     PROMISE = "promise", _("承诺限时补发")
     REJECT = "reject", _("拒绝")
+
+
+def reason_label(value: str) -> str:
+    """A refund request's reason for people (the code itself if unknown)."""
+    try:
+        return str(Reason(value).label)
+    except ValueError:
+        return value
+
+
+def refund_reason_label(code: str) -> str:
+    """Why a refund (``payments.Refund.reason``, also the ledger entry's memo) was paid:
+    ``refund_request:<reason>`` for a buyer's request, else the platform's own reasons."""
+    if code.startswith("refund_request:"):
+        return gettext("退款申请：%(reason)s") % {"reason": reason_label(code.split(":", 1)[1])}
+    return str(REFUND_REASON_LABELS.get(code, code))

@@ -33,6 +33,8 @@ from kadun.core.pagination import id_param, keyset_page
 from kadun.core.errors import DomainError
 from kadun.core.money import fen_to_yuan, yuan_to_fen
 from kadun.inventory import selectors as inventory_selectors
+from kadun.merchants.countdown import remaining_text
+from kadun.merchants.countdown import urgency as _urgency
 from kadun.merchants.views import merchant_page
 from kadun.orders.selectors import Viewer
 
@@ -76,29 +78,6 @@ def deadline_of(refund) -> dt.datetime | None:
     if refund.status == RequestStatus.AWAITING_REPLACEMENT:
         return refund.replace_by
     return None
-
-
-def remaining_text(deadline: dt.datetime | None, now: dt.datetime) -> str:
-    """「还剩 5小时12分」, in whole minutes rounded down; 「已到期」 once passed."""
-    if deadline is None:
-        return ""
-    seconds = int((deadline - now).total_seconds())
-    if seconds <= 0:
-        return _("已到期，系统将按规则处理")
-    minutes = seconds // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("还剩 %(d)s天%(h)s小时") % {"d": days, "h": hours}
-    if hours:
-        return _("还剩 %(h)s小时%(m)s分") % {"h": hours, "m": minutes}
-    return _("还剩 %(m)s分") % {"m": minutes}
-
-
-def _urgency(deadline: dt.datetime | None, now: dt.datetime) -> str:
-    if deadline is None:
-        return ""
-    return "bad" if deadline - now <= dt.timedelta(hours=2) else "warn"
 
 
 def _row(refund, now: dt.datetime) -> dict:

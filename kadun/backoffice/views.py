@@ -82,9 +82,12 @@ def order_detail(request, order_no):
     reveals = list(reveals_of_order(order).select_related("user"))
     for reveal in reveals:
         reveal.key_index = index_of.get(reveal.key_id)
+    labels = {spec["name"]: spec["label"] for spec in order.product.buyer_fields or []}
     return render(request, "backoffice/order_detail.html", {
         "order": order,
         "buyer": order.buyer,
+        # What the buyer filled in, under the labels the product asked with (not the field names).
+        "buyer_inputs": [(labels.get(name, name), value) for name, value in (order.buyer_inputs or {}).items()],
         "events": events_of(order).select_related("actor_user"),
         "payment": payment_of(order),
         "refunds": refunds_of(order),

@@ -3,6 +3,7 @@ whose DomainError messages the views put back on the form."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from kadun.catalog.states import Category, Delivery
@@ -90,6 +91,8 @@ class ProductForm(forms.Form):
                 "buyer_fields": buyer_fields_text(product.buyer_fields),
             })
         super().__init__(*args, **kwargs)
+        self.fields["price"].help_text = _("买家确认收货后，平台按 %(rate)s%% 收取手续费，其余转入您的待结算。") % {
+            "rate": f"{settings.KADUN_PLATFORM_FEE_BPS / 100:g}"}
         if product is not None:
             del self.fields["delivery"]  # fixed at creation
             if product.is_auto:
@@ -143,7 +146,11 @@ class KeyImportForm(forms.Form):
 
 
 class DeliverForm(forms.Form):
-    note = forms.CharField(label=_("发货说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    note = forms.CharField(
+        label=_("发货说明"), max_length=5000, widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("请填写发货说明。")},
+        help_text=_("买家会看到这段说明，例如充值结果、账号变动、如何查验。"),
+    )
     image = forms.FileField(
         label=_("图片"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.merchants import views
+from kadun.merchants import views, views_orders
 
 app_name = "merchants"
 urlpatterns = [
@@ -12,11 +12,11 @@ urlpatterns = [
     path("products/<int:product_id>/active/", views.product_active, name="product_active"),
     path("products/<int:product_id>/keys/", views.key_import, name="key_import"),
     path("imports/", views.import_batches, name="imports"),
-    path("orders/", views.order_list, name="orders"),
-    path("orders/<str:order_no>/", views.order_detail, name="order"),
-    path("orders/<str:order_no>/accept/", views.order_accept, name="order_accept"),
-    path("orders/<str:order_no>/deliver/", views.order_deliver, name="order_deliver"),
-    path("orders/<str:order_no>/milestone/", views.order_milestone, name="order_milestone"),
+    path("orders/", views_orders.order_list, name="orders"),
+    path("orders/<str:order_no>/", views_orders.order_detail, name="order"),
+    path("orders/<str:order_no>/accept/", views_orders.order_accept, name="order_accept"),
+    path("orders/<str:order_no>/deliver/", views_orders.order_deliver, name="order_deliver"),
+    path("orders/<str:order_no>/milestone/", views_orders.order_milestone, name="order_milestone"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
 ]

@@ -100,6 +100,18 @@ def orders_for_staff(*, status: str | None = None, q: str | None = None):
     return qs
 
 
+def service_due_at(order):
+    """When a manual service must be delivered by: paid_at + the frozen rules'
+    ``delivery_deadline_hours`` — the time order_on_paid gave the ``order_service_due``
+    deadline, after which the order is refunded in full. None before payment or without one."""
+    import datetime as dt
+
+    hours = ((order.policy_snapshot or {}).get("rules") or {}).get("delivery_deadline_hours")
+    if order.is_auto or not order.paid_at or not hours:
+        return None
+    return order.paid_at + dt.timedelta(hours=hours)
+
+
 def events_of(order):
     return OrderEvent.objects.filter(order=order)
 

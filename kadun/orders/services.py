@@ -284,7 +284,9 @@ def _notify_buyer(order: Order, title: str, body: str) -> None:
 
 
 def order_accept(*, order: Order, shop) -> None:
-    if order.shop_id != shop.pk:
+    """接单: the merchant takes on a paid service (paid → in_service); only then may it be
+    delivered or its milestones marked."""
+    if order.shop_id != shop.pk or order.is_auto:
         raise NotAcceptable()
     with transaction.atomic():
         _move(order.pk, S.IN_SERVICE, kind="accepted", actor=Actor.MERCHANT, user=shop.owner, error=NotAcceptable())
@@ -304,7 +306,9 @@ def _check_image(upload) -> None:
 
 def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
     """A manual service is done: the merchant's delivery note (and image) go to the buyer and the
-    inspection window starts now."""
+    inspection window starts now. Only an accepted service (in_service) can be delivered: the
+    guard is in the update's WHERE, so a delivery racing anything that moves the order on
+    (a refund, the overdue deadline, a second delivery) finds it gone and changes nothing."""
     if order.shop_id != shop.pk or order.is_auto:
         raise NotDeliverable()
     note = (note or "").strip()
@@ -313,28 +317,45 @@ def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
     _check_image(image)
     now = clock.now()
     with transaction.atomic():
-        frm = Order.objects.filter(pk=order.pk).values_list("status", flat=True).get()
-        if frm not in (S.PAID, S.IN_SERVICE):
-            raise NotDeliverable()
-        transition(Order, pk=order.pk, from_states=[frm], to=S.DELIVERED, delivered_at=now, delivery_note=note[:5000], error=NotDeliverable())
+        try:
+            transition(Order, pk=order.pk, from_states=[S.IN_SERVICE], to=S.DELIVERED, delivered_at=now, delivery_note=note[:5000], error=NotDeliverable())
+        except NotDeliverable:
+            if Order.objects.filter(pk=order.pk, status=S.PAID).exists():
+                raise NotDeliverable("not_accepted", "请先接单，再发货。") from None
+            raise
         if image is not None:
             order.refresh_from_db()
             order.delivery_image.save(f"{order.order_no}-{secrets.token_hex(4)}", image, save=False)
             Order.objects.filter(pk=order.pk).update(delivery_image=order.delivery_image.name)
-        _event(order.pk, "delivered", actor=Actor.MERCHANT, frm=frm, to=S.DELIVERED, user=shop.owner)
+        _event(order.pk, "delivered", actor=Actor.MERCHANT, frm=S.IN_SERVICE, to=S.DELIVERED, user=shop.owner)
         deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
         _notify_buyer(order, "商家已发货", f"订单 {order.order_no}（{order.title}）商家已完成服务，请验收。")
 
 
 def order_milestone(*, order: Order, shop, milestone: int) -> None:
-    """A manual service reached a milestone of its frozen refund rules (merchant marks it)."""
+    """A manual service reached the next milestone of its frozen refund rules (the merchant
+    marks it); each one lowers the share a buyer's refund request can get."""
     steps = (order.policy_snapshot or {}).get("rules", {}).get("milestones", [])
     if order.shop_id != shop.pk or order.is_auto or not 1 <= milestone <= len(steps):
         raise NotDeliverable("invalid_milestone", "服务进度节点不存在。", status=400)
     with transaction.atomic():
-        if not Order.objects.filter(pk=order.pk, status=S.IN_SERVICE, milestone__lt=milestone).update(milestone=milestone):
-            raise NotDeliverable("invalid_milestone", "只能在服务中按顺序推进进度。")
+        # Only the next milestone, of an accepted service: both guards in the WHERE, so two
+        # clicks (or two tabs) mark a milestone once and none can be skipped.
+        if not Order.objects.filter(pk=order.pk, status=S.IN_SERVICE, milestone=milestone - 1).update(milestone=milestone):
+            raise _milestone_refused(order.pk, steps)
         _event(order.pk, "milestone", actor=Actor.MERCHANT, user=shop.owner, note=f"完成「{steps[milestone - 1]['name']}」")
+
+
+def _milestone_refused(order_id: int, steps: list[dict]) -> NotDeliverable:
+    """Why a milestone was not marked, read after the guarded update refused it."""
+    status, reached = Order.objects.filter(pk=order_id).values_list("status", "milestone").get()
+    if status == S.PAID:
+        return NotDeliverable("milestone_not_accepted", "请先接单，再标记服务进度。")
+    if status != S.IN_SERVICE:
+        return NotDeliverable("invalid_milestone", "只有服务中的订单可以标记进度。")
+    if reached >= len(steps):
+        return NotDeliverable("milestone_out_of_order", "所有进度节点均已标记。")
+    return NotDeliverable("milestone_out_of_order", f"只能按顺序标记下一个进度节点「{steps[reached]['name']}」。")
 
 
 def order_service_overdue(*, order_id: int) -> str:

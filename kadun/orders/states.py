@@ -16,7 +16,7 @@ class OrderStatus(models.TextChoices):
 S = OrderStatus
 TRANSITIONS: dict[str, set[str]] = {
     S.PENDING_PAYMENT: {S.PAID, S.DELIVERED, S.EXPIRED, S.REFUNDED},
-    S.PAID: {S.IN_SERVICE, S.DELIVERED, S.REFUNDED},
+    S.PAID: {S.IN_SERVICE, S.REFUNDED},  # a service is delivered only after 接单
     S.IN_SERVICE: {S.DELIVERED, S.REFUNDED},
     S.DELIVERED: {S.CONFIRMED, S.REFUNDED},
     S.EXPIRED: {S.REFUNDED},
@@ -76,3 +76,32 @@ REFUND_REQUEST_SOURCES = (S.PAID, S.IN_SERVICE, S.DELIVERED, S.CONFIRMED)  # a b
 SERVICE_OVERDUE_SOURCES = (S.PAID, S.IN_SERVICE)  # the service deadline passed undelivered
 LATE_PAYMENT_SOURCES = (S.EXPIRED,)  # paid after the order closed
 UNFILLED_PAYMENT_SOURCES = (S.PENDING_PAYMENT,)  # paid, but the keys ran out
+# Why the platform refunded an order by itself (``payments.Refund.reason``); refunds asked for by
+# the buyer are ``refund_request:<reason>`` (see ``aftersales.states.refund_reason_label``).
+REFUND_REASON_LABELS = {
+    "late_payment": _("订单过期后才收到付款"),
+    "out_of_stock": _("付款时库存已售罄"),
+    "service_overdue": _("商家未在规定时限内完成服务"),
+}
+
+
+def _choice_label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def status_label(value: str) -> str:
+    """An order status for people (the code itself if unknown)."""
+    return _choice_label(OrderStatus, value) if value else ""
+
+
+def actor_label(value: str) -> str:
+    """Who did it: buyer / guest / merchant / staff / system / gateway, for people."""
+    return _choice_label(Actor, value) if value else ""
+
+
+def event_label(kind: str) -> str:
+    """An order event kind for people (the code itself if unknown)."""
+    return str(EVENT_LABELS.get(kind, kind))

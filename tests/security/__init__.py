@@ -29,6 +29,7 @@ class World:
     auto_order: object = None  # the buyer's, paid, one unrevealed key
     auto_key: int = 0
     manual_order: object = None  # the buyer's, paid (waiting for the merchant)
+    service_order: object = None  # the buyer's manual order, accepted (in service, to deliver)
     delivered_order: object = None  # the buyer's manual order, delivered with an image
     refund_order: object = None  # the buyer's auto order with an open refund request
     refund_key: int = 0
@@ -79,6 +80,11 @@ def build_world() -> World:
     order, _t, _u = buy(w.manual, buyer=w.buyer, buyer_inputs={"account": "player-matrix"})
     w.manual_order = pay(order)
     assert w.manual_order.status == OrderStatus.PAID
+
+    order, _t, _u = buy(w.manual, buyer=w.buyer, buyer_inputs={"account": "player-matrix-3"})
+    order = pay(order)
+    order_accept(order=order, shop=w.shop_a)
+    w.service_order = order
 
     order, _t, _u = buy(w.manual, buyer=w.buyer, buyer_inputs={"account": "player-matrix-2"})
     order = pay(order)

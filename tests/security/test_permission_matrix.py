@@ -115,7 +115,7 @@ CASES = [
          E(**{**API_MERCHANT, "owner": 401}), owner="guest"),  # a guest's token is no merchant credential
     Case("api merchant order accept", "api", "POST", lambda w: _api(f"/merchant/orders/{w.manual_order.order_no}/accept"),
          E(**API_MERCHANT), writer="merchant"),
-    Case("api merchant order deliver", "api", "POST", lambda w: _api(f"/merchant/orders/{w.manual_order.order_no}/deliver"),
+    Case("api merchant order deliver", "api", "POST", lambda w: _api(f"/merchant/orders/{w.service_order.order_no}/deliver"),
          E(**API_MERCHANT), data=lambda w: {"note": "已完成代充"}, writer="merchant"),
     Case("api merchant product read", "api", "GET", lambda w: _api(f"/merchant/products/{w.auto.pk}"), E(**API_MERCHANT)),
     Case("api merchant product update", "api", "PATCH", lambda w: _api(f"/merchant/products/{w.auto.pk}"),
@@ -184,7 +184,7 @@ CASES = [
          E(merchant=200, **{**PAGE_MERCHANT_ORDER, "owner": 302}), owner="guest"),  # the guest is not logged in
     Case("page merchant order accept", "page", "POST", lambda w: reverse("merchants:order_accept", args=[w.manual_order.order_no]),
          E(merchant=302, **PAGE_MERCHANT_ORDER), writer="merchant"),
-    Case("page merchant order deliver", "page", "POST", lambda w: reverse("merchants:order_deliver", args=[w.manual_order.order_no]),
+    Case("page merchant order deliver", "page", "POST", lambda w: reverse("merchants:order_deliver", args=[w.service_order.order_no]),
          E(merchant=302, **PAGE_MERCHANT_ORDER), data=lambda w: {"note": "已完成代充"}, writer="merchant"),
     Case("page merchant product edit", "page", "GET", lambda w: reverse("merchants:product_edit", args=[w.auto.pk]),
          E(merchant=200, **PAGE_MERCHANT)),

@@ -243,7 +243,8 @@ def test_manual_service_in_progress_offers_the_milestone_share():
     })
     order = _paid(product, buyer_inputs={"account": "uid-1"})
     order_accept(order=order, shop=shop)
-    order_milestone(order=order, shop=shop, milestone=2)
+    order_milestone(order=order, shop=shop, milestone=1)
+    order_milestone(order=order, shop=shop, milestone=2)  # milestones are marked in order
     request = _request(order, "other")
     assert request.status == RequestStatus.AWAITING_MERCHANT and request.amount_requested == 5000
     assert "50%" in request.explanation
@@ -387,6 +388,7 @@ def test_service_delivered_in_time_is_not_refunded_by_the_deadline():
     shop = make_shop()
     product = make_product(shop, delivery="manual", price=3000, refund_rules={"delivery_deadline_hours": 6})
     order = _paid(product, buyer_inputs={"account": "uid-9"})
+    order_accept(order=order, shop=shop)  # a service is delivered after 接单
     order_deliver(order=order, shop=shop, note="已到账")
     clock.advance(dt.timedelta(hours=7))
     deadlines_sweep_all()

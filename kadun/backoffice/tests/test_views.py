@@ -218,7 +218,7 @@ def test_support_sees_the_whole_order_with_reveal_ip_but_never_the_key(support, 
     assert "20.00" in body and "10.00" in body
     assert "已发货，验货中" in body
     # timeline, payment, ledger
-    assert "paid_delivered" in body
+    assert "已支付并自动发货" in body
     assert paid_order.payment.out_trade_no in body
     assert f"escrow:order:{paid_order.pk}" in body and "external:sandbox" in body
     assert "-20.00" in body
@@ -241,7 +241,7 @@ def test_support_sees_refunds_of_an_order_paid_after_stock_ran_out(support, shop
     assert second.status == OrderStatus.REFUNDED
     body = support.get(detail_url(second)).content.decode()
     assert second.refunds.get().refund_no in body
-    assert "out_of_stock" in body
+    assert "付款时库存已售罄" in body
     assert "已退款" in body
     assert "-8.00" in body  # escrow emptied back to the gateway
 

@@ -362,7 +362,7 @@ def test_accept_twice_shows_the_error_and_changes_nothing(client, merchant):
 
 
 def test_api_key_is_shown_once_and_stops_working_when_revoked(client, merchant):
-    response = client.post(reverse("merchants:api_keys"), {"name": "发卡脚本"})
+    response = client.post(reverse("merchants:api_keys"), {"name": "发卡脚本"}, follow=True)
     secret = response.context["created"]["secret"]
     assert secret in response.content.decode()
     assert response["Cache-Control"] == "no-store, private"
@@ -417,7 +417,7 @@ def test_milestones_are_marked_in_order_and_out_of_range_is_refused(client, merc
     url = reverse("merchants:order_milestone", args=[order.order_no])
 
     page = client.get(reverse("merchants:order", args=[order.order_no])).content.decode()
-    assert "标记进度" in page and "完成后可退 50%" in page
+    assert "标记「接单」已完成" in page and "完成后可退 50%" in page
 
     response = client.post(url, {"milestone": "3"}, follow=True)
     assert "服务进度节点不存在" in response.content.decode()
@@ -427,7 +427,7 @@ def test_milestones_are_marked_in_order_and_out_of_range_is_refused(client, merc
     assert _reload(order).milestone == 1
 
     response = client.post(url, {"milestone": "1"}, follow=True)
-    assert "只能在服务中按顺序推进进度" in response.content.decode()
+    assert "只能按顺序标记下一个进度节点「完成一半」" in response.content.decode()
     assert _reload(order).milestone == 1
 
 
