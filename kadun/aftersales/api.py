@@ -282,10 +282,11 @@ def request_withdraw(request, request_no: str):
     "/orders/{order_no}/keys/{int:key_id}/verify",
     auth=ORDER_AUTH,
     openapi_extra=OPTIONAL_AUTH,
-    response={200: VerifyOut, **errors(401, 404, 409)},
+    response={200: VerifyOut, **errors(401, 404, 409, 429)},
     summary="验货",
     description=(
         "仅买家。用商品配置的验货方式检查一个卡密，结果作为退款证据保存在订单上。"
+        "每个订单每小时验货次数有上限（页面与 API 共用），超过为 429 rate_limited，Retry-After 给出秒数。"
         "首次查看前验出「已被使用」的卡密，申请「卡密无效」时即时全额退款。从不返回卡密本身或验货接口的原始应答。"
     ),
 )

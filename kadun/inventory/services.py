@@ -6,11 +6,13 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 
 from kadun.catalog.models import Product
 from kadun.core import clock
 from kadun.core.db import is_postgres
+from kadun.core.throttle import throttle
 from kadun.inventory import crypto
 from kadun.inventory.errors import ImportTooLarge, KeyNotFound, NotAKeyProduct
 from kadun.inventory.models import CardKey, ImportBatch, Reveal, VerificationReport
@@ -258,6 +260,12 @@ def key_verify(*, order, key_id: int) -> VerificationReport | None:
     key = CardKey.objects.select_related("product").filter(pk=key_id, order=order, status=KeyStatus.SOLD).first()
     if key is None:
         raise KeyNotFound()
+    if (key.product.checker or {}).get("kind", "none") != "none":
+        per_hour = settings.KADUN_VERIFY_PER_ORDER_PER_HOUR
+        throttle(
+            group="key_verify", key=f"order:{order.pk}", rate=f"{per_hour}/h",
+            message="验货过于频繁：每个订单每小时最多验货 {limit} 次，请在 {minutes} 分钟后再试。",
+        )
     before_reveal = key.first_revealed_at is None
     outcome = checkers.run(key.product.checker, crypto.decrypt(key.secret), key.product_id)
     if outcome is None:
