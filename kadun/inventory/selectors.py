@@ -39,3 +39,11 @@ def reveals_of_order(order):
 
 def import_batches_of(*, shop):
     return ImportBatch.objects.filter(shop=shop).select_related("product").order_by("-id")
+
+
+def quarantined_lines(ids):
+    """Quarantined import lines (risk staff): who tried, who holds the key, the fingerprint —
+    never a plaintext, which was never stored."""
+    from kadun.inventory.models import QuarantinedKey
+
+    return QuarantinedKey.objects.filter(pk__in=list(ids)).select_related("shop", "owner_shop", "product").order_by("id")

@@ -36,6 +36,7 @@ from kadun.orders import services as order_services
 from kadun.orders.errors import OrderNotFound
 from kadun.orders.selectors import MERCHANT, Viewer
 from kadun.orders.states import Actor, OrderStatus
+from kadun.risk import selectors as risk_selectors
 
 ORDERS_PER_PAGE = 20
 BATCHES_PER_PAGE = 20
@@ -223,8 +224,8 @@ def key_import(request, shop, product_id: int):
     batches = selectors.import_batches_of_product(shop=shop, product_id=product.pk)[:10]
     return render(request, "merchants/key_import.html", {
         "shop": shop, "product": product, "form": form, "report": report, "batches": batches,
-        "report_limit": inventory_services.REPORT_LINES,
-    })
+        "report_limit": inventory_services.REPORT_LINES, "imports_paused": risk_selectors.imports_paused(shop.pk),
+    }, status=400 if form.errors else 200)
 
 
 @merchant_page

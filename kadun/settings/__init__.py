@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kadun.orders",
     "kadun.payments",
     "kadun.aftersales",
+    "kadun.risk",
     "kadun.web",
     "kadun.backoffice",
 ]
