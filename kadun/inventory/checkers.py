@@ -175,12 +175,17 @@ def _private_allowed() -> bool:
 
 
 def literal_address_refused(target: Target) -> bool:
-    """A URL whose host is an IP address the checker may never call (checked at save)."""
+    """A URL whose host is written as an address the checker may never call, or ``localhost``
+    (checked at save; names are resolved and checked again at every call)."""
+    if _private_allowed():
+        return False
+    if target.host == "localhost" or target.host.endswith(".localhost"):
+        return True
     try:
         ipaddress.ip_address(target.host)
     except ValueError:
         return False
-    return not _private_allowed() and not address_allowed(target.host)
+    return not address_allowed(target.host)
 
 
 def _resolve(target: Target) -> tuple[int, str]:
