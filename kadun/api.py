@@ -24,7 +24,10 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request, exc: DomainError):
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if exc.detail.get("retry_after"):
+        response["Retry-After"] = str(int(exc.detail["retry_after"]))
+    return response
 
 
 @api.exception_handler(ValidationError)

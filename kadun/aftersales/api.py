@@ -211,7 +211,7 @@ _REQUEST_BODY = {
     "/orders/{order_no}/refund-requests",
     auth=ORDER_AUTH,
     openapi_extra={**OPTIONAL_AUTH, **_REQUEST_BODY},
-    response={201: RefundRequestOut, **errors(400, 401, 403, 404, 409, 413, 422)},
+    response={201: RefundRequestOut, **errors(400, 401, 403, 404, 409, 413, 422, 429)},
     summary="申请退款",
     description=(
         "仅买家（登录买家，或持 X-Order-Token 的游客）。JSON，或带证据截图时用 multipart/form-data（images 字段）。"
@@ -220,6 +220,9 @@ _REQUEST_BODY = {
         "Idempotency-Key（可选，最长64字符）：同一订单、同一键的重复请求返回首次创建的申请（同样 201、同一 request_no），不会重复退款。"
         "不带此头的重复提交：卡密已退款作废的判为 not_eligible；已有处理中的申请则为 409 refund_request_open。"
         "图片按内容识别类型，非图片或超过 5 MB 为 400 invalid_evidence，且不创建申请。"
+        "按规则需要证据而未上传（卡密查看后申请「卡密无效」）为 400 evidence_required，不创建申请。"
+        "只有转给商家处理的申请会保存图片；每个订单的申请次数（409 refund_request_limit）和图片总量（413 evidence_quota）有上限，"
+        "每个订单、每个买家每小时的申请次数也有上限（429 rate_limited）。"
     ),
 )
 def request_create(request, order_no: str, idempotency_key: Optional[str] = Header(None, alias="Idempotency-Key", max_length=64)):
@@ -282,10 +285,11 @@ def request_withdraw(request, request_no: str):
     "/orders/{order_no}/keys/{int:key_id}/verify",
     auth=ORDER_AUTH,
     openapi_extra=OPTIONAL_AUTH,
-    response={200: VerifyOut, **errors(401, 404, 409)},
+    response={200: VerifyOut, **errors(401, 404, 409, 429)},
     summary="验货",
     description=(
         "仅买家。用商品配置的验货方式检查一个卡密，结果作为退款证据保存在订单上。"
+        "每个订单每小时验货次数有上限（页面与 API 共用），超过为 429 rate_limited，Retry-After 给出秒数。"
         "首次查看前验出「已被使用」的卡密，申请「卡密无效」时即时全额退款。从不返回卡密本身或验货接口的原始应答。"
     ),
 )

@@ -7,3 +7,4 @@ class AftersalesConfig(AppConfig):
 
     def ready(self):
         from kadun.aftersales import deadlines  # noqa: F401  (registers deadline handlers)
+        from kadun.aftersales import evidence  # noqa: F401  (registers the evidence_publish outbox sender)

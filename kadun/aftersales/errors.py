@@ -33,3 +33,20 @@ class ActionNotAllowed(DomainError):
 
     code = "action_not_allowed"
     message = "下单时的退款规则不允许这种处理方式。"
+
+
+class EvidenceRequired(DomainError):
+    code = "evidence_required"
+    message = "卡密已查看，申请「卡密无效/已被使用」需要上传截图等证据（按下单时的退款规则）。请上传证据后再提交。"
+
+
+class EvidenceQuotaExceeded(DomainError):
+    code = "evidence_quota"
+    status = 413
+    message = "该订单的证据图片总量已达上限，请删减图片后再提交。"
+
+
+class RequestLimitReached(DomainError):
+    code = "refund_request_limit"
+    status = 409
+    message = "该订单的退款申请次数已达上限。如仍有争议，请联系平台客服。"

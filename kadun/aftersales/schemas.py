@@ -72,8 +72,8 @@ class PolicyIn(Schema):
 
 class CheckerIn(Schema):
     kind: Literal["none", "format", "http"]
-    pattern: str = Field("", max_length=300, description="format：卡密需完整匹配的正则表达式")
-    url: str = Field("", max_length=300, description="http：验货接口地址")
+    pattern: str = Field("", max_length=300, description="format：卡密需完整匹配的正则表达式（RE2 语法：不支持反向引用和环视）")
+    url: str = Field("", max_length=300, description="http：验货接口地址（http/https，不含用户名密码，不能是内网地址）")
     secret: str = Field("", max_length=200, description="http：签名密钥（至少16个字符；只写入，不会返回）")
 
 

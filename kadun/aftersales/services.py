@@ -2,23 +2,24 @@
 and deadlines pay out when a merchant stays silent or breaks a replacement promise."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import secrets
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import translation
 
-from kadun.aftersales import engine
-from kadun.aftersales.errors import ActionNotAllowed, InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
-from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundEvidence, RefundRequest
+from kadun.aftersales import engine, evidence
+from kadun.aftersales.errors import ActionNotAllowed, EvidenceRequired, InvalidRefundInput, RequestAlreadyOpen, RequestClosed, RequestLimitReached
+from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundRequest
 from kadun.aftersales.states import OPEN, MerchantAction, Outcome, Reason, RequestStatus
 from kadun.core import clock
 from kadun.core.errors import InvalidTransition
+from kadun.core.throttle import throttle
 from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
@@ -32,42 +33,14 @@ from kadun.orders.states import REFUND_REQUEST_SOURCES
 
 KIND_MERCHANT_RESPONSE = "refund_merchant_response"
 KIND_REPLACEMENT_DUE = "refund_replacement_due"
-MAX_IMAGES = 5
-_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+MAX_IMAGES = evidence.MAX_IMAGES
+sniff_image = evidence.sniff_image
+_check_images = evidence.check_images
 
 
-def sniff_image(head: bytes) -> str | None:
-    """The image type by its first bytes (never by the file name), or None."""
-    for magic, content_type in _MAGIC:
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def _check_images(images) -> list[tuple[bytes, str]]:
-    images = list(images or [])
-    if len(images) > MAX_IMAGES:
-        raise InvalidEvidence()
-    out = []
-    for upload in images:
-        if upload.size > settings.KADUN_MAX_UPLOAD_IMAGE_BYTES:
-            raise InvalidEvidence()
-        data = upload.read()
-        content_type = sniff_image(data[:16])
-        if content_type is None:
-            raise InvalidEvidence()
-        out.append((data, content_type))
-    return out
-
-
-def _store_evidence(request: RefundRequest, party: str, images: list[tuple[bytes, str]]) -> None:
-    for data, content_type in images:
-        digest = hashlib.sha256(data).hexdigest()
-        evidence = RefundEvidence(request=request, party=party, content_type=content_type, size=len(data), sha256=digest, created_at=clock.now())
-        evidence.file.save(f"{request.request_no}-{digest[:12]}", ContentFile(data), save=False)
-        evidence.save()
+def _store_evidence(request: RefundRequest, party: str, images: list[tuple[bytes, str]], *, staged: list[str] | None = None) -> None:
+    """Stage the images and record them in this transaction; published to storage after commit."""
+    evidence.store(request, party, images, staged=staged)
 
 
 def _zh(label) -> str:
@@ -145,6 +118,29 @@ def _pay(request: RefundRequest, order: Order, amount: int, *, actor: str, note:
     _stat(order, approved=1, refunded_amount=amount)
 
 
+def _throttle_requests(order: Order) -> None:
+    """Request creation per order and per buyer per hour (page and API alike)."""
+    message = "退款申请过于频繁，请在 {minutes} 分钟后再试。"
+    throttle(group="refund_request_order", key=f"order:{order.pk}", rate=f"{settings.KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR}/h", message=message)
+    throttle(group="refund_request_buyer", key=buyer_key(order), rate=f"{settings.KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR}/h", message=message)
+
+
+def _check_request_limit(order: Order) -> None:
+    """At most KADUN_REFUND_REQUESTS_MAX_PER_ORDER requests on one order (read under its lock)."""
+    limit = settings.KADUN_REFUND_REQUESTS_MAX_PER_ORDER
+    if RefundRequest.objects.filter(order=order).count() >= limit:
+        raise RequestLimitReached(message=f"该订单已提交过 {limit} 次退款申请，已达上限。如仍有争议，请联系平台客服。")
+
+
+def _require_evidence(facts: engine.Facts, decision: engine.Decision) -> None:
+    """A request the frozen rules refuse only for want of evidence is a form error, not a
+    permanent "not eligible" record: the engine is asked what it would decide with evidence."""
+    if decision.outcome != Outcome.NOT_ELIGIBLE or facts.evidence_count:
+        return
+    if engine.decide(dataclasses.replace(facts, evidence_count=1)).outcome != Outcome.NOT_ELIGIBLE:
+        raise EvidenceRequired()
+
+
 def refund_request_create(
     *, order: Order, reason: str, statement: str = "", key_ids: list[int] | None = None, images=None,
     destination: str = "source", client_key: str = "",
@@ -171,13 +167,17 @@ def refund_request_create(
     if any(not 0 < k < 2**63 for k in key_ids) or len(key_ids) > 1000:
         raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。")
     images = _check_images(images)
+    _throttle_requests(order)
+    staged: list[str] = []  # evidence files written to staging, deleted if we roll back
     try:
         with transaction.atomic():
             order = _lock_order(order.pk)
             if RefundRequest.objects.filter(order=order, status__in=OPEN).exists():
                 raise RequestAlreadyOpen()
+            _check_request_limit(order)
             facts = _facts(order, reason=reason, key_ids=key_ids, evidence_count=len(images))
             decision = engine.decide(facts)
+            _require_evidence(facts, decision)
             status = {
                 Outcome.APPROVE: RequestStatus.APPROVED,
                 Outcome.ASK_MERCHANT: RequestStatus.AWAITING_MERCHANT,
@@ -193,7 +193,8 @@ def refund_request_create(
                 respond_by=now + dt.timedelta(hours=rules["merchant_response_hours"]) if status == RequestStatus.AWAITING_MERCHANT else None,
                 client_key=client_key, created_at=now, resolved_at=now if status != RequestStatus.AWAITING_MERCHANT else None,
             )
-            _store_evidence(request, "buyer", images)
+            if status == RequestStatus.AWAITING_MERCHANT:  # only what goes to the merchant is kept
+                _store_evidence(request, "buyer", images, staged=staged)
             _event(request.pk, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
             _event(request.pk, decision.outcome, "system", decision.explanation)
             _stat(order, requests=1)
@@ -212,12 +213,16 @@ def refund_request_create(
             else:
                 _stat(order, not_eligible=1)
     except IntegrityError as exc:
+        evidence.discard(staged)
         # Two requests at once: the unique "one open request per order" or client key won.
         if client_key:
             existing = RefundRequest.objects.filter(order=order, client_key=client_key).first()
             if existing is not None:
                 return existing
         raise RequestAlreadyOpen() from exc
+    except BaseException:
+        evidence.discard(staged)
+        raise
     request.refresh_from_db()
     return request
 

@@ -5,16 +5,17 @@ import secrets
 
 from django.contrib import messages
 from django.http import FileResponse, Http404
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from kadun.aftersales import evidence as evidence_files
 from kadun.aftersales import selectors, services
 from kadun.aftersales.errors import RequestNotFound
 from kadun.aftersales.states import Outcome, Reason
 from kadun.core.errors import DomainError
 from kadun.inventory.selectors import active_keys_of_order
 from kadun.orders.selectors import BUYER
-from kadun.web.views import _access, viewer_of
+from kadun.web.views import _access, _order_context, viewer_of
 
 
 def _buyer_order(request, order_no: str):
@@ -43,10 +44,27 @@ def request_create(request, order_no: str):
             client_key=request.POST.get("client_key", ""),
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        _announce(request, refund_request)
+        return _refund_form_error(request, order, exc)
+    _announce(request, refund_request)
     return redirect("web:order", order.order_no)
+
+
+def _refund_form_error(request, order, exc: DomainError):
+    """The order page again, the refund form open with the error above its button and what
+    the buyer chose kept (images must be chosen again: browsers never refill file inputs)."""
+    request.kadun_sensitive = True
+    context = _order_context(request, order, BUYER)
+    context.update({
+        "refund_error": exc.message,
+        "refund_error_code": exc.code,
+        "refund_values": {
+            "reason": request.POST.get("reason", ""),
+            "statement": request.POST.get("statement", "")[:2000],
+            "key_ids": {str(k) for k in request.POST.getlist("key_ids")},
+            "destination": request.POST.get("destination", "source"),
+        },
+    })
+    return render(request, "web/order.html", context, status=exc.status)
 
 
 @require_POST
@@ -110,7 +128,11 @@ def evidence_file(request, request_no: str, evidence_id: int):
     evidence = refund_request.evidence.filter(pk=evidence_id).first()
     if evidence is None:
         raise Http404
-    response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
+    try:
+        handle = evidence_files.open_file(evidence)
+    except OSError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=evidence.content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"

@@ -383,10 +383,12 @@ class CheckerForm(forms.Form):
     pattern = forms.CharField(
         label=gettext_lazy("卡密格式（正则表达式）"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"placeholder": r"^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$", "spellcheck": "false"}),
+        help_text=gettext_lazy("卡密须完整匹配。RE2 语法：不支持反向引用（如 \\1）和环视（如 (?=…)）。"),
     )
     url = forms.CharField(
         label=gettext_lazy("验货接口地址"), required=False, max_length=300,
         widget=forms.TextInput(attrs={"placeholder": "https://example.com/kadun/verify", "inputmode": "url"}),
+        help_text=gettext_lazy("http:// 或 https://，不能包含用户名和密码，不能是内网或本机地址；不跟随重定向。"),
     )
     # Never rendered back: PasswordInput drops the value, also on a refused form.
     secret = forms.CharField(

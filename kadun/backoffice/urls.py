@@ -1,10 +1,13 @@
 from django.urls import path
 
-from kadun.backoffice import views
+from kadun.backoffice import views, views_risk
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
     path("orders/<str:order_no>/", views.order_detail, name="order"),
     path("ledger-check/", views.ledger_check, name="ledger_check"),
+    path("risk/", views_risk.alerts, name="risk"),
+    path("risk/<int:alert_id>/", views_risk.alert_detail, name="risk_alert"),
+    path("risk/<int:alert_id>/resolve/", views_risk.alert_resolve, name="risk_alert_resolve"),
 ]

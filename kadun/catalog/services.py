@@ -121,23 +121,28 @@ CHECKER_KINDS = ("none", "format", "http")
 
 
 def checker_validate(config: dict) -> dict:
+    """A 验货 checker as stored, or ``invalid_checker``: a format pattern must compile on RE2 (the
+    engine checks run on; linear time, no back-references); an HTTP URL must be http(s) with a
+    host, no user name or password, a valid port, and not a private address (checked again at
+    every call, after resolving the name)."""
+    from kadun.inventory import checkers
+
     kind = (config or {}).get("kind", "none")
     if kind not in CHECKER_KINDS:
         raise InvalidProduct("invalid_checker", "验货方式只能是：不验货、格式校验、HTTP 接口。")
     if kind == "none":
         return {"kind": "none"}
-    if kind == "format":
-        pattern = str(config.get("pattern", ""))[:300]
-        try:
-            re.compile(pattern)
-        except re.error:
-            raise InvalidProduct("invalid_checker", "格式校验的正则表达式无效。") from None
-        if not pattern:
-            raise InvalidProduct("invalid_checker", "请填写卡密格式（正则表达式）。")
-        return {"kind": "format", "pattern": pattern}
-    url = str(config.get("url", "")).strip()[:300]
-    if not url.startswith(("http://", "https://")):
-        raise InvalidProduct("invalid_checker", "验货接口地址必须以 http:// 或 https:// 开头。")
+    try:
+        if kind == "format":
+            pattern = str(config.get("pattern") or "")
+            checkers.compile_pattern(pattern)
+            return {"kind": "format", "pattern": pattern}
+        url = str(config.get("url") or "").strip()
+        target = checkers.parse_url(url)
+    except checkers.CheckerConfigError as exc:
+        raise InvalidProduct("invalid_checker", str(exc)) from None
+    if checkers.literal_address_refused(target):
+        raise InvalidProduct("invalid_checker", "验货接口地址不能是内网、本机或保留地址。")
     secret = str(config.get("secret", "")).strip()[:200]
     if len(secret) < 16:
         raise InvalidProduct("invalid_checker", "验货接口签名密钥至少16个字符。")

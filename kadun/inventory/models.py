@@ -12,7 +12,14 @@ class ImportBatch(models.Model):
     duplicate_in_file = models.PositiveIntegerField(default=0)
     duplicate_existing = models.PositiveIntegerField(default=0)
     invalid = models.PositiveIntegerField(default=0)
+    # Lines that collide with another shop's key, held for risk review (QuarantinedKey). The
+    # merchant is never told how many: their pages show ``accepted`` (imported + held).
+    held_for_review = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
+
+    @property
+    def accepted(self) -> int:
+        return self.imported + self.held_for_review
 
 
 class CardKey(models.Model):
@@ -41,6 +48,23 @@ class CardKey(models.Model):
                 condition=~models.Q(status="sold") | models.Q(order__isnull=False), name="cardkey_sold_has_order"
             ),
         ]
+
+
+class QuarantinedKey(models.Model):
+    """An imported line whose key another shop already holds: not imported, not reported to the
+    importer by line or count, kept for risk review. Never the plaintext — only the keyed
+    fingerprint, who tried (shop, product, batch), who holds the key, and when."""
+
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="quarantined_imports")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="quarantined")
+    fingerprint = models.CharField(max_length=64)
+    owner_shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="+", help_text="the shop that holds the key")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["shop", "created_at"], name="quarantine_shop_recent")]
 
 
 class Reveal(models.Model):

@@ -79,3 +79,11 @@ def key_invariants(report) -> None:
         report.problems.append(f"key #{key_id} (order #{order_id}) withdrawn without time or reason")
     for key_id, order_id in CardKey.objects.exclude(status=KeyStatus.WITHDRAWN).filter(withdrawn_at__isnull=False).values_list("id", "order_id")[:50]:
         report.problems.append(f"key #{key_id} (order #{order_id}) has a withdrawal time but is not withdrawn")
+
+
+def quarantined_lines(ids):
+    """Quarantined import lines (risk staff): who tried, who holds the key, the fingerprint —
+    never a plaintext, which was never stored."""
+    from kadun.inventory.models import QuarantinedKey
+
+    return QuarantinedKey.objects.filter(pk__in=list(ids)).select_related("shop", "owner_shop", "product").order_by("id")

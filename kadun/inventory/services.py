@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 
 from kadun.catalog.models import Product
 from kadun.core import clock
 from kadun.core.db import is_postgres
+from kadun.core.throttle import throttle
 from kadun.inventory import crypto
-from kadun.inventory.errors import ImportTooLarge, KeyNotFound, NotAKeyProduct
-from kadun.inventory.models import CardKey, ImportBatch, Reveal, VerificationReport
+from kadun.inventory.errors import ImportsPaused, ImportTooLarge, KeyNotFound, NotAKeyProduct
+from kadun.inventory.models import CardKey, ImportBatch, QuarantinedKey, Reveal, VerificationReport
 from kadun.inventory.states import KeyStatus
+from kadun.risk import selectors as risk_reads
+from kadun.risk import services as risk_services
+from kadun.risk.states import AlertKind
 
 MAX_KEYS_PER_IMPORT = 100_000
 MAX_KEY_LENGTH = 500
@@ -23,20 +29,34 @@ _HEADER_WORDS = {"卡密", "卡号", "账号", "key", "code", "account", "card",
 REPORT_LINES = 200  # line numbers listed per category in a report
 
 
+# Imports from the merchant's own page and API are rate-limited and stop while the shop's
+# imports are paused; the CLI (run by the platform's operator) is not rate-limited.
+MERCHANT_SOURCES = ("paste", "file", "api")
+
+
 @dataclass
 class ImportReport:
+    """What the importer is told. Lines whose key another shop holds are held for risk review
+    and counted in ``accepted`` with the new keys — never listed, never counted apart — so the
+    report cannot tell a guesser which candidate exists (docs/architecture.md, "Key imports")."""
+
     batch_id: int | None = None
     total_lines: int = 0
-    imported: int = 0
+    imported: int = 0  # new keys in stock
     duplicate_in_file: list[int] = field(default_factory=list)
-    duplicate_existing: list[int] = field(default_factory=list)
+    duplicate_existing: list[int] = field(default_factory=list)  # the shop's own keys, by line
     invalid: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)  # another shop's keys: for risk staff only
+
+    @property
+    def accepted(self) -> int:
+        return self.imported + len(self.held)
 
     def as_dict(self) -> dict:
         return {
             "batch_id": self.batch_id,
             "total_lines": self.total_lines,
-            "imported": self.imported,
+            "imported": self.accepted,
             "duplicate_in_file": len(self.duplicate_in_file),
             "duplicate_existing": len(self.duplicate_existing),
             "invalid": len(self.invalid),
@@ -79,14 +99,51 @@ def parse_upload(name: str, data: bytes) -> list[tuple[int, str]]:
 def keys_import(
     *, product: Product, lines: Iterable[tuple[int, str]], source: str, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import keys for a product. Duplicates inside the input and against every key on the
-    platform (in stock, sold or withdrawn, any merchant) are refused and reported by line."""
+    """Import keys for a product. Duplicates inside the input and against the shop's own keys
+    (in stock, sold or withdrawn) are refused and reported by line; a key another shop holds
+    is not imported either, and goes to the risk quarantine without a word to the importer.
+    A burst of those pauses the shop's imports until risk staff lift it."""
     if not product.is_auto:
         raise NotAKeyProduct()
+    if source in MERCHANT_SOURCES:
+        throttle(
+            group="keys_import", key=f"shop:{product.shop_id}", rate=f"{settings.KADUN_IMPORTS_PER_SHOP_PER_HOUR}/h",
+            message="导入过于频繁：每个店铺每小时最多导入 {limit} 次，请在 {minutes} 分钟后再试。",
+        )
+    if risk_reads.imports_paused(product.shop_id):
+        raise ImportsPaused()
     lines = list(lines)
     if len(lines) > MAX_KEYS_PER_IMPORT:
         raise ImportTooLarge()
     report = ImportReport(total_lines=len(lines))
+    candidates = _candidates(lines, report)
+    now = clock.now()
+    batch = ImportBatch.objects.create(shop_id=product.shop_id, product=product, source=source, created_at=now)
+    report.batch_id = batch.pk
+    held: list[QuarantinedKey] = []
+    for start in range(0, len(candidates), CHUNK):
+        chunk = candidates[start : start + CHUNK]
+        held += _import_chunk(product, batch, chunk, report, now)
+        if progress:
+            progress(len(chunk))
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        total_lines=report.total_lines,
+        imported=report.imported,
+        duplicate_in_file=len(report.duplicate_in_file),
+        duplicate_existing=len(report.duplicate_existing),
+        invalid=len(report.invalid),
+        held_for_review=len(report.held),
+    )
+    report.duplicate_existing.sort()
+    if held:
+        _collisions_check(product.shop_id)
+    return report
+
+
+def _candidates(lines: list[tuple[int, str]], report: ImportReport) -> list[tuple[int, str, str]]:
+    """(line, key, fingerprint) of the valid lines, first of each key only, in fingerprint
+    order: every import inserts in that order, so two imports of overlapping keys wait for
+    each other on the unique index but can never deadlock."""
     seen: set[str] = set()
     candidates: list[tuple[int, str, str]] = []
     for lineno, secret in lines:
@@ -100,51 +157,66 @@ def keys_import(
             continue
         seen.add(fp)
         candidates.append((lineno, secret, fp))
-
-    # Every import inserts in fingerprint order, so two imports of overlapping keys wait for each
-    # other on the unique index but can never deadlock.
     candidates.sort(key=lambda c: c[2])
-    now = clock.now()
-    batch = ImportBatch.objects.create(shop_id=product.shop_id, product=product, source=source, created_at=now)
-    report.batch_id = batch.pk
-    for start in range(0, len(candidates), CHUNK):
-        chunk = candidates[start : start + CHUNK]
-        existing = set(CardKey.objects.filter(fingerprint__in=[fp for _, _, fp in chunk]).values_list("fingerprint", flat=True))
-        fresh = []
-        for lineno, secret, fp in chunk:
-            if fp in existing:
-                report.duplicate_existing.append(lineno)
-            else:
-                fresh.append((lineno, secret, fp))
-        rows = [
-            CardKey(product=product, shop_id=product.shop_id, batch=batch, secret=crypto.encrypt(s), fingerprint=fp, created_at=now)
-            for _, s, fp in fresh
-        ]
-        try:
-            with transaction.atomic():
-                CardKey.objects.bulk_create(rows)
-            report.imported += len(rows)
-        except (IntegrityError, OperationalError):
-            # Another import raced us on some of these keys: fall back to one row at a time.
-            for (lineno, _, _), row in zip(fresh, rows):
-                try:
-                    with transaction.atomic():
-                        row.pk = None
-                        row.save(force_insert=True)
-                    report.imported += 1
-                except IntegrityError:
-                    report.duplicate_existing.append(lineno)
-        if progress:
-            progress(len(chunk))
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        total_lines=report.total_lines,
-        imported=report.imported,
-        duplicate_in_file=len(report.duplicate_in_file),
-        duplicate_existing=len(report.duplicate_existing),
-        invalid=len(report.invalid),
+    return candidates
+
+
+def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportReport, now) -> list[QuarantinedKey]:
+    """Insert one chunk's new keys; sort the rest into own duplicates and quarantined lines."""
+    owners = dict(CardKey.objects.filter(fingerprint__in=[fp for _, _, fp in chunk]).values_list("fingerprint", "shop_id"))
+    fresh, held = [], []
+    for lineno, secret, fp in chunk:
+        if fp not in owners:
+            fresh.append((lineno, secret, fp))
+        else:
+            _sort_existing(product, batch, report, held, lineno, fp, owners[fp], now)
+    rows = [
+        CardKey(product=product, shop_id=product.shop_id, batch=batch, secret=crypto.encrypt(s), fingerprint=fp, created_at=now)
+        for _, s, fp in fresh
+    ]
+    try:
+        with transaction.atomic():
+            CardKey.objects.bulk_create(rows)
+        report.imported += len(rows)
+    except (IntegrityError, OperationalError):
+        # Another import raced us on some of these keys: fall back to one row at a time.
+        for (lineno, _, fp), row in zip(fresh, rows):
+            try:
+                with transaction.atomic():
+                    row.pk = None
+                    row.save(force_insert=True)
+                report.imported += 1
+            except IntegrityError:
+                owner = CardKey.objects.filter(fingerprint=fp).values_list("shop_id", flat=True).first()
+                _sort_existing(product, batch, report, held, lineno, fp, owner, now)
+    if held:
+        QuarantinedKey.objects.bulk_create(held)
+    return held
+
+
+def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int, fp: str, owner_id: int | None, now) -> None:
+    if owner_id == product.shop_id:
+        report.duplicate_existing.append(lineno)
+        return
+    report.held.append(lineno)
+    held.append(QuarantinedKey(shop_id=product.shop_id, product=product, batch=batch, fingerprint=fp, owner_shop_id=owner_id, created_at=now))
+
+
+def _collisions_check(shop_id: int) -> None:
+    """A burst of lines colliding with other shops' keys (KADUN_IMPORT_COLLISION_BURST within
+    KADUN_IMPORT_COLLISION_WINDOW_HOURS, counted since risk staff last lifted a pause) opens a
+    risk alert, which pauses the shop's imports."""
+    since = clock.now() - dt.timedelta(hours=settings.KADUN_IMPORT_COLLISION_WINDOW_HOURS)
+    lifted = risk_reads.imports_last_lifted(shop_id)
+    if lifted is not None and lifted > since:
+        since = lifted
+    recent = list(QuarantinedKey.objects.filter(shop_id=shop_id, created_at__gte=since).order_by("id").values_list("id", flat=True))
+    if len(recent) < settings.KADUN_IMPORT_COLLISION_BURST:
+        return
+    risk_services.alert_raise(
+        kind=AlertKind.IMPORT_COLLISIONS, subject=risk_reads.shop_subject(shop_id), shop_id=shop_id,
+        details={"quarantined_ids": recent[-1000:], "count": len(recent), "since": since.isoformat()},
     )
-    report.duplicate_existing.sort()
-    return report
 
 
 class _Short(Exception):
@@ -307,6 +379,12 @@ def key_verify(*, order, key_id: int) -> VerificationReport | None:
     key = CardKey.objects.select_related("product").filter(pk=key_id, order=order, status=KeyStatus.SOLD).first()
     if key is None:
         raise KeyNotFound()
+    if (key.product.checker or {}).get("kind", "none") != "none":
+        per_hour = settings.KADUN_VERIFY_PER_ORDER_PER_HOUR
+        throttle(
+            group="key_verify", key=f"order:{order.pk}", rate=f"{per_hour}/h",
+            message="验货过于频繁：每个订单每小时最多验货 {limit} 次，请在 {minutes} 分钟后再试。",
+        )
     before_reveal = key.first_revealed_at is None
     outcome = checkers.run(key.product.checker, crypto.decrypt(key.secret), key.product_id)
     if outcome is None:

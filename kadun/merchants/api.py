@@ -84,9 +84,13 @@ def product_update(request, product_id: int, data: ProductPatch):
 
 @router.post(
     "/products/{int:product_id}/keys",
-    response={200: KeysImportOut, **errors(400, 401, 403, 404, 413, 422)},
+    response={200: KeysImportOut, **errors(400, 401, 403, 404, 413, 422, 429)},
     summary="导入卡密",
-    description="重复（文件内或平台上已有）和无效的卡密不导入，按行号（从1起）列在报告里。",
+    description=(
+        "文件内重复、本店已有和无效的卡密不导入，按行号（从1起）列在报告里。"
+        "与其他店铺重复的卡密不导入，提交平台风控审核，报告中不单列：imported 为已受理数（新入库加提交审核的）。"
+        "每个店铺每小时导入次数有上限（429 rate_limited）；短时间内多次与其他店铺重复时，本店导入暂停等待风控审核（403 imports_paused）。"
+    ),
 )
 def product_keys_import(request, product_id: int, data: KeysImportIn):
     product = catalog.product_of_shop(shop=_shop(request), product_id=product_id)

@@ -14,9 +14,9 @@ class KeysImportIn(Schema):
 class KeysImportOut(Schema):
     batch_id: Optional[int]
     total_lines: int
-    imported: int
+    imported: int = Field(description="已受理：新入库的卡密，加上与其他店铺重复、提交风控审核的（不单列）")
     duplicate_in_file: int
-    duplicate_existing: int
+    duplicate_existing: int = Field(description="本店已有的卡密（包括已售出）")
     invalid: int
     duplicate_in_file_lines: list[int]
     duplicate_existing_lines: list[int]

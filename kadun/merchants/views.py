@@ -31,6 +31,7 @@ from kadun.merchants.errors import NotAMerchant
 from kadun.merchants.forms import ApiKeyForm, KeyImportForm, ProductForm, ShopOpenForm
 from kadun.merchants.services import shop_create
 from kadun.orders import selectors as order_selectors
+from kadun.risk import selectors as risk_selectors
 
 BATCHES_PER_PAGE = 20
 _NEW_API_KEY = "kadun_new_api_key"  # session flash: the secret of a key just created
@@ -193,8 +194,8 @@ def key_import(request, shop, product_id: int):
     batches = selectors.import_batches_of_product(shop=shop, product_id=product.pk)[:10]
     return render(request, "merchants/key_import.html", {
         "shop": shop, "product": product, "form": form, "report": report, "batches": batches,
-        "report_limit": inventory_services.REPORT_LINES,
-    })
+        "report_limit": inventory_services.REPORT_LINES, "imports_paused": risk_selectors.imports_paused(shop.pk),
+    }, status=400 if form.errors else 200)
 
 
 @merchant_page

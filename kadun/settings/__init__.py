@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "kadun.orders",
     "kadun.payments",
     "kadun.aftersales",
+    "kadun.risk",
     "kadun.web",
     "kadun.backoffice",
 ]
@@ -212,6 +213,20 @@ KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)
 KADUN_MAX_UPLOAD_IMAGE_BYTES = 5 * 1024 * 1024
 # 验货 HTTP checkers may not call private / loopback addresses (SSRF) unless this is set.
 KADUN_CHECKER_ALLOW_PRIVATE = env_bool("KADUN_CHECKER_ALLOW_PRIVATE", False)
+# 验货: checks per order per hour (page and API share it); keys longer than this are not checked.
+KADUN_VERIFY_PER_ORDER_PER_HOUR = env_int("KADUN_VERIFY_PER_ORDER_PER_HOUR", 10)
+KADUN_CHECK_MAX_KEY_CHARS = env_int("KADUN_CHECK_MAX_KEY_CHARS", 500)
+# Key imports from the merchant's page and API, per shop per hour (the CLI is not limited).
+KADUN_IMPORTS_PER_SHOP_PER_HOUR = env_int("KADUN_IMPORTS_PER_SHOP_PER_HOUR", 30)
+# Lines colliding with other shops' keys within the window that open a risk alert and pause the
+# shop's imports until risk staff lift it.
+KADUN_IMPORT_COLLISION_BURST = env_int("KADUN_IMPORT_COLLISION_BURST", 3)
+KADUN_IMPORT_COLLISION_WINDOW_HOURS = env_int("KADUN_IMPORT_COLLISION_WINDOW_HOURS", 24)
+# Refund requests: per order per hour, per buyer per hour, per order in all, evidence bytes per order.
+KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR", 10)
+KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR", 30)
+KADUN_REFUND_REQUESTS_MAX_PER_ORDER = env_int("KADUN_REFUND_REQUESTS_MAX_PER_ORDER", 10)
+KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER", 30 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,

@@ -195,7 +195,7 @@ def test_revealed_key_asking_as_unrevealed_is_not_eligible_and_nothing_is_paid(p
     assert escrow(order) == 1000 and refunds_of(order) == [] and CardKey.objects.get(pk=key_id).status == "sold"
 
 
-def test_revealed_key_reported_invalid_without_a_screenshot_is_not_eligible(product):
+def test_revealed_key_reported_invalid_without_a_screenshot_is_a_400_and_no_request(product):
     order, token = paid_order(product)
     guest = as_guest(token)
     [key_id] = key_ids(order)
@@ -203,8 +203,8 @@ def test_revealed_key_reported_invalid_without_a_screenshot_is_not_eligible(prod
 
     response = ask_refund(guest, order, {"reason": "invalid_key", "key_ids": [key_id]})
 
-    body = response.json()
-    assert body["status"] == "not_eligible" and body["clauses"] == [2] and "证据" in body["explanation"]
+    assert response.status_code == 400 and response.json()["code"] == "evidence_required" and "证据" in response.json()["message"]
+    assert not RefundRequest.objects.filter(order=order).exists()
     assert escrow(order) == 1000 and refunds_of(order) == []
 
 

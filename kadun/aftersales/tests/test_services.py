@@ -9,7 +9,7 @@ import pytest
 
 from conftest import buy, make_product, make_shop, make_user, pay
 from kadun.aftersales import services
-from kadun.aftersales.errors import InvalidEvidence, RequestAlreadyOpen, RequestClosed
+from kadun.aftersales.errors import EvidenceRequired, InvalidEvidence, RequestAlreadyOpen, RequestClosed
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
 from kadun.aftersales.states import RequestStatus
 from kadun.backoffice.selectors import platform_check
@@ -105,12 +105,15 @@ def test_revealed_key_cannot_get_the_unrevealed_refund():
     assert BuyerRefundStat.objects.get().not_eligible == 1
 
 
-def test_invalid_key_after_reveal_without_evidence_is_not_eligible():
+def test_invalid_key_after_reveal_without_evidence_is_refused_and_records_nothing():
     order = _paid()
     key = _keys(order)[0]
     _reveal(order, key)
-    request = _request(order, "invalid_key", key_ids=[key.pk])
-    assert request.status == RequestStatus.NOT_ELIGIBLE and "证据" in request.explanation
+    before = RefundRequest.objects.count(), list(BuyerRefundStat.objects.values_list("requests", "not_eligible"))
+    with pytest.raises(EvidenceRequired) as refused:
+        _request(order, "invalid_key", key_ids=[key.pk])
+    assert refused.value.code == "evidence_required" and refused.value.status == 400 and "证据" in refused.value.message
+    assert (RefundRequest.objects.count(), list(BuyerRefundStat.objects.values_list("requests", "not_eligible"))) == before
 
 
 def test_invalid_key_after_reveal_with_evidence_goes_to_the_merchant_and_holds_the_money():

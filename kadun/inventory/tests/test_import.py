@@ -1,4 +1,4 @@
-"""Importing card keys: duplicates and junk refused and reported by line; nothing in plaintext."""
+"""Importing card keys: duplicates and junk refused and reported by line (another shop's keys: held,\nnot named); nothing in plaintext."""
 import hashlib
 import io
 import time
@@ -40,17 +40,18 @@ def test_duplicates_within_one_paste_are_refused_and_reported_by_line(shop):
     assert report.as_dict()["duplicate_in_file_lines"] == [3, 5, 6]
 
 
-def test_key_already_imported_by_another_merchant_is_refused_and_reported():
+def test_key_already_imported_by_another_merchant_is_not_imported_and_not_named():
     first = make_product(make_shop(), keys=0)
     second = make_product(make_shop(), keys=0)
     paste(first, "SHARED-KEY-0001\nMINE-ONLY-0001\n")
     report = paste(second, "FRESH-KEY-0001\nSHARED-KEY-0001\nFRESH-KEY-0002\n")
-    assert report.imported == 2
-    assert report.duplicate_existing == [2]
+    assert report.imported == 2 and report.held == [2]
+    assert report.as_dict()["imported"] == 3  # accepted: the held line is not told apart
+    assert report.duplicate_existing == []
     assert plaintexts(second) == ["FRESH-KEY-0001", "FRESH-KEY-0002"]
     assert plaintexts(first) == ["MINE-ONLY-0001", "SHARED-KEY-0001"]  # the first merchant's key is untouched
     batch = ImportBatch.objects.get(pk=report.batch_id)
-    assert (batch.total_lines, batch.imported, batch.duplicate_existing) == (3, 2, 1)
+    assert (batch.total_lines, batch.imported, batch.held_for_review, batch.duplicate_existing, batch.accepted) == (3, 2, 1, 0, 3)
 
 
 def test_key_already_sold_is_still_a_duplicate(product):
@@ -59,9 +60,10 @@ def test_key_already_sold_is_still_a_duplicate(product):
     order, _, _ = buy(product)
     pay(order)
     sold = crypto.decrypt(CardKey.objects.get(order=order).secret)
-    report = paste(make_product(make_shop()), sold + "\n")
-    assert report.imported == 0
-    assert report.duplicate_existing == [1]
+    own = paste(product, sold + "\n")
+    other = paste(make_product(make_shop()), sold + "\n")
+    assert (own.imported, own.duplicate_existing) == (0, [1])
+    assert (other.imported, other.duplicate_existing, other.held) == (0, [], [1])
 
 
 def test_whitespace_only_lines_are_invalid(shop):
@@ -139,7 +141,7 @@ def test_key_differing_only_by_invisible_characters_is_a_duplicate(shop):
         source="paste",
     )
     assert report.imported == 0
-    assert report.duplicate_existing == [1]  # the same key as the other merchant's
+    assert report.held == [1]  # the same key as the other merchant's
     assert report.duplicate_in_file == [2]  # the same key as line 1 once the BOM is dropped
     assert report.invalid == [3]
 
@@ -148,7 +150,7 @@ def test_key_differing_only_by_invisible_characters_is_a_duplicate(shop):
 @pytest.mark.django_db(transaction=True)
 def test_two_merchants_importing_the_same_keys_at_once_get_each_key_once():
     """Same 1000 keys, one merchant in file order and the other in reverse order, at the same time:
-    every key is stored once and the loser's report names the rest as already on the platform.
+    every key is stored once and the loser's lines go to the risk quarantine.
 
     To make "at the same time" certain, the test holds a SHARE lock on the key table until both
     imports are waiting to insert, then lets them go together."""
@@ -178,7 +180,7 @@ def test_two_merchants_importing_the_same_keys_at_once_get_each_key_once():
         reports = [f.result() for f in futures]
 
     assert sum(r.imported for r in reports) == 1000
-    assert sum(len(r.duplicate_existing) for r in reports) == 1000
+    assert sum(len(r.held) for r in reports) == 1000 and sum(len(r.duplicate_existing) for r in reports) == 0
     assert CardKey.objects.count() == 1000
     stored = sorted(crypto.decrypt(s) for s in CardKey.objects.values_list("secret", flat=True))
     assert stored == keys

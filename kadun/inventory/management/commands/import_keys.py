@@ -28,11 +28,17 @@ class Command(BaseCommand):
                 report = keys_import(product=target, lines=lines, source="cli", progress=bar.update)
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.message}") from exc
+        # The operator at the shell sees what merchants are never told: the lines held for
+        # risk review because another shop holds the key (the operator can read the database).
         r = report.as_dict()
         self.stdout.write(
-            f"imported {r['imported']} of {r['total_lines']}; duplicate in file {r['duplicate_in_file']}, "
-            f"already on the platform {r['duplicate_existing']}, invalid {r['invalid']}"
+            f"imported {report.imported} of {r['total_lines']}; held for risk review {len(report.held)}, "
+            f"duplicate in file {r['duplicate_in_file']}, already in this shop {r['duplicate_existing']}, invalid {r['invalid']}"
         )
-        for label, key in (("duplicate in file", "duplicate_in_file_lines"), ("already on the platform", "duplicate_existing_lines"), ("invalid", "invalid_lines")):
-            if r[key]:
-                self.stdout.write(f"  {label}: lines {', '.join(map(str, r[key][:50]))}{' ...' if len(r[key]) > 50 else ''}")
+        listed = (
+            ("duplicate in file", r["duplicate_in_file_lines"]), ("already in this shop", r["duplicate_existing_lines"]),
+            ("invalid", r["invalid_lines"]), ("held for risk review", sorted(report.held)),
+        )
+        for label, numbers in listed:
+            if numbers:
+                self.stdout.write(f"  {label}: lines {', '.join(map(str, numbers[:50]))}{' ...' if len(numbers) > 50 else ''}")
