@@ -26,6 +26,7 @@ from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.utils import check_csrf
 
 from kadun.accounts.services import api_key_authenticate
+from kadun.core.client_ip import client_ip  # noqa: F401  (the API's handlers import it from here)
 from kadun.core.errors import DomainError, Forbidden
 
 ORDER_TOKEN_HEADER = "X-Order-Token"
@@ -127,10 +128,6 @@ def require_session(request) -> Caller:
     if caller.via != "session":
         raise SessionRequired()
     return caller
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class ErrorOut(Schema):

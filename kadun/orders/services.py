@@ -99,7 +99,7 @@ def order_create(
     contact: str = "",
     query_password: str = "",
     buyer_inputs: dict | None = None,
-    provider: str = "sandbox",
+    provider: str | None = None,
     no_reason_waived: bool = False,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the

@@ -3,6 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kadun.payments.selectors import payment_choices
+
+PAY_LABELS = {"sandbox": _("沙箱支付（测试）"), "wallet": _("平台余额")}
+
 
 class CheckoutForm(forms.Form):
     quantity = forms.IntegerField(label=_("购买数量"), min_value=1, initial=1)
@@ -14,7 +18,7 @@ class CheckoutForm(forms.Form):
     no_reason_waived = forms.BooleanField(
         label=_("我已知悉：本商品为数字商品，一经发货不适用七天无理由退货（卡密未查看时仍可按规则即时退款）。"), required=False
     )
-    pay_with = forms.ChoiceField(label=_("支付方式"), choices=[("sandbox", _("沙箱支付（测试）")), ("wallet", _("平台余额"))], initial="sandbox")
+    pay_with = forms.ChoiceField(label=_("支付方式"), choices=[])
 
     def __init__(self, *args, product, user, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,6 +35,10 @@ class CheckoutForm(forms.Form):
             self.fields["query_password"].required = True
             del self.fields["pay_with"]
         else:
+            # Only the providers this deployment enables (KADUN_PAYMENT_PROVIDERS).
+            methods = [(name, PAY_LABELS.get(name, label)) for name, label in payment_choices(wallet=True)]
+            self.fields["pay_with"].choices = methods
+            self.fields["pay_with"].initial = methods[0][0] if methods else None
             del self.fields["contact"]
             del self.fields["query_password"]
         for spec in product.buyer_fields if not product.is_auto else []:

@@ -19,6 +19,7 @@ from django_ratelimit.decorators import ratelimit
 from kadun.accounts.services import user_create
 from kadun.catalog import selectors as catalog
 from kadun.catalog.states import Category
+from kadun.core.client_ip import client_ip
 from kadun.core.errors import DomainError, RateLimited
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory.services import key_reveal
@@ -52,10 +53,6 @@ def _access(request, order_no: str):
         return orders.order_access(order_no=order_no, viewer=viewer_of(request))
     except OrderNotFound:
         raise Http404 from None
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def home(request):
@@ -109,7 +106,7 @@ def checkout(request, product_id: int):
                 query_password=data.get("query_password", ""),
                 buyer_inputs=form.buyer_inputs(),
                 no_reason_waived=data.get("no_reason_waived", False),
-                provider=data.get("pay_with") or "sandbox",
+                provider=data.get("pay_with") or None,
             )
             if order.payment.provider == "wallet":
                 from kadun.payments.services import payment_pay_with_wallet
@@ -196,7 +193,7 @@ def reveal(request, order_no: str, key_id: int):
     try:
         key, secret = key_reveal(
             order=order, key_id=key_id, actor="buyer" if request.user.is_authenticated and order.buyer_id else "guest",
-            user=request.user, ip=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            user=request.user, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except DomainError:
         raise Http404 from None
