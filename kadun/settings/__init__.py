@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "captcha",
     "kadun.core",
     "kadun.accounts",
     "kadun.ledger",
@@ -167,6 +168,11 @@ KADUN_TRUSTED_PROXIES = trusted_proxies(os.environ.get("KADUN_TRUSTED_PROXIES", 
 RATELIMIT_VIEW = "kadun.web.views.ratelimited"
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "kadun.core.client_ip.client_ip_or_unknown"
+# django-simple-captcha: images drawn here with its bundled font (no download, no third party).
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (120, 44)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -229,8 +235,8 @@ KADUN_SETTLEMENT_DELAY_HOURS = env_int("KADUN_SETTLEMENT_DELAY_HOURS", 72)
 KADUN_PAYMENT_TIMEOUT_MINUTES = env_int("KADUN_PAYMENT_TIMEOUT_MINUTES", 15)
 KADUN_DEFAULT_WINDOW_AUTO_HOURS = 24
 KADUN_DEFAULT_WINDOW_MANUAL_HOURS = 72
-KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # per order number
-KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # per client address
+KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # failures per order number, then a captcha
+KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # attempts per client address, then 429
 KADUN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("KADUN_SWEEP_INTERVAL_SECONDS", "1.0"))
 KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 500)
 KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)

@@ -49,8 +49,26 @@ class CheckoutForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    order_no = forms.CharField(label=_("订单号"), max_length=24)
+    """Order number + query password; with ``captcha`` (after failures for this order number)
+    a captcha too. The order number is folded (``kadun.core.text.fold``) before use."""
+
+    order_no = forms.CharField(label=_("订单号"), max_length=64)
     query_password = forms.CharField(label=_("查询密码"), max_length=128, widget=forms.PasswordInput)
+
+    def __init__(self, *args, captcha: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if captcha:
+            from captcha.fields import CaptchaField
+
+            self.fields["captcha"] = CaptchaField(label=_("验证码（看不清可刷新页面）"), error_messages={"invalid": _("验证码不正确。")})
+
+    def clean_order_no(self):
+        from kadun.core.text import fold
+
+        value = fold(self.cleaned_data["order_no"])
+        if not value or len(value) > 24:
+            raise forms.ValidationError(_("请输入正确的订单号。"))
+        return value
 
 
 class SignupForm(forms.Form):
