@@ -38,12 +38,31 @@ GRANTS = "kadun_order_grants"
 
 
 def _grant(request, order) -> None:
-    """Remember in this session that the guest proved access to the order."""
+    """Remember in this session that the guest proved access to the order. An anonymous visitor's
+    session becomes a browser-session cookie: on a shared computer the grant ends when the browser
+    closes, not two weeks later (and 退出此订单 ends it at once)."""
     grants = list(request.session.get(GRANTS, []))
+    if not request.user.is_authenticated:
+        request.session.set_expiry(0)
     if order.pk not in grants:
         grants = (grants + [order.pk])[-50:]
         request.session[GRANTS] = grants
         request.session.cycle_key()
+
+
+@require_POST
+def order_leave(request, order_no: str):
+    """退出此订单: drop this order's grant; an anonymous session holding nothing else goes too."""
+    order, _role = _access(request, order_no)
+    grants = [pk for pk in request.session.get(GRANTS, []) if pk != order.pk]
+    if grants:
+        request.session[GRANTS] = grants
+    else:
+        request.session.pop(GRANTS, None)
+    if not request.user.is_authenticated and not [k for k in request.session.keys() if not k.startswith("_")]:
+        request.session.flush()
+    messages.success(request, _("已退出此订单。再次查看请使用订单访问链接，或凭订单号和查询密码查询。"))
+    return redirect("web:home")
 
 
 def viewer_of(request) -> Viewer:
@@ -159,6 +178,7 @@ def _order_context(request, order, role):
         "refund_form_key": secrets.token_hex(8),  # one per rendered form: a double submit is one request
         "order": order,
         "role": role,
+        "granted": order.pk in request.session.get(GRANTS, []),  # 退出此订单
         "keys": keys,
         "events": orders.events_of(order),
         "payment": payment,
