@@ -384,7 +384,7 @@ def api_keys(request, shop):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _api_key_page(request, shop, form=form, status=400)
-    key, secret = account_services.api_key_create(user=request.user, name=form.cleaned_data["name"])
+    key, secret = account_services.api_key_create(user=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"])
     # The secret is on this response only: never stored, never shown again, never cached.
     request.kadun_sensitive = True
     messages.success(request, _("API 密钥「%(name)s」已创建。") % {"name": key.name})
