@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "captcha",
+    "ninja",  # /api/docs serves Swagger UI from ninja's bundled static files, not a CDN
     "kadun.core",
     "kadun.accounts",
     "kadun.ledger",
@@ -72,6 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kadun.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,6 +189,23 @@ SECURE_HSTS_PRELOAD = env_bool("KADUN_HSTS_PRELOAD", False)
 # The header the TLS proxy sets to "https" (e.g. X-Forwarded-Proto); the proxy must overwrite it.
 SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("KADUN_PROXY_SSL_HEADER", ""))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline,
+# never eval. Styles allow inline (templates use style="" attributes and htmx adds its indicator
+# style); images are ours, captchas included, plus data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -60,7 +60,9 @@ class LookupForm(forms.Form):
         if captcha:
             from captcha.fields import CaptchaField
 
-            self.fields["captcha"] = CaptchaField(label=_("验证码（看不清可刷新页面）"), error_messages={"invalid": _("验证码不正确。")})
+            self.fields["captcha"] = CaptchaField(
+                label=_("验证码"), error_messages={"invalid": _("验证码不正确，请重新输入。"), "required": _("请输入图中的验证码。")}
+            )
 
     def clean_order_no(self):
         from kadun.core.text import fold
