@@ -72,3 +72,13 @@ def test_login_lockout_behind_the_proxy_is_per_client(settings):
     response = owner.post("/login/", {"username": "victim", "password": "right-password-1"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20")
     assert response.status_code == 302
     assert owner.get("/orders/mine/").status_code == 200
+
+
+def test_a_misconfigured_proxy_list_stops_the_start():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from kadun.settings.network import trusted_proxies
+
+    assert trusted_proxies(" 127.0.0.1, 10.0.0.0/8 ,") == ["127.0.0.1/32", "10.0.0.0/8"]
+    with pytest.raises(ImproperlyConfigured, match="nginx"):
+        trusted_proxies("127.0.0.1,nginx")
