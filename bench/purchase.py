@@ -123,6 +123,7 @@ def app_env(db_url: str, var_dir: Path, port: int) -> dict:
         KADUN_SANDBOX_SECRET=secrets.token_urlsafe(32),
         PYTHONUNBUFFERED="1",
     )
+    env.setdefault("KADUN_PAYMENT_PROVIDERS", "sandbox,wallet")  # the benchmarks pay in the sandbox
     return env
 
 

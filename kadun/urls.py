@@ -13,5 +13,6 @@ urlpatterns = [
     # Anything else under /api/ answers like the API does: JSON {code, message}, not an HTML page.
     re_path(r"^api/", api_not_found),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("captcha/", include("captcha.urls")),
     path("django-admin/", admin.site.urls),
 ]

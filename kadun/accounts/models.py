@@ -31,9 +31,16 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=60)
     prefix = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
+    # accounts.states.ApiScope values; checked when the key authenticates (kadun.core.api_auth).
+    scopes = models.JSONField(default=list)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    def scope_labels(self) -> list[str]:
+        from kadun.accounts.states import SCOPE_SHORT
+
+        return [str(SCOPE_SHORT.get(s, s)) for s in self.scopes]

@@ -9,8 +9,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from kadun.accounts.errors import ApiKeyNotFound
+from kadun.accounts.errors import ApiKeyNotFound, InvalidScopes
 from kadun.accounts.models import ApiKey, User
+from kadun.accounts.states import ApiScope
 from kadun.core import clock
 from kadun.core.errors import InvalidInput
 from kadun.ledger import services as ledger
@@ -40,12 +41,25 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_key_create(*, user: User, name: str) -> tuple[ApiKey, str]:
+# What a key made by code that names no scopes may do: everything, as every key could before
+# scopes existed. The merchant page and the API always pass the scopes the person chose.
+ALL_SCOPES = (ApiScope.BUYER.value, ApiScope.MERCHANT.value)
+
+
+def _clean_scopes(scopes) -> list[str]:
+    chosen = [str(s) for s in scopes or []]
+    if not chosen or any(s not in ApiScope.values for s in chosen):
+        raise InvalidScopes()
+    return [s for s in ApiScope.values if s in chosen]  # one order, no duplicates
+
+
+def api_key_create(*, user: User, name: str, scopes=ALL_SCOPES) -> tuple[ApiKey, str]:
     """Returns the key row and the full secret, which is shown once and never stored."""
     name = (name or "").strip()[:60] or "API key"
+    scopes = _clean_scopes(scopes)
     prefix = secrets.token_hex(6)
     secret = f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, secret_hash=_hash(secret), created_at=clock.now())
+    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, secret_hash=_hash(secret), scopes=scopes, created_at=clock.now())
     return key, secret
 
 
@@ -55,7 +69,8 @@ def api_key_revoke(*, user: User, key_id: int) -> None:
         raise ApiKeyNotFound()
 
 
-def api_key_authenticate(secret: str) -> User | None:
+def api_key_verify(secret: str) -> ApiKey | None:
+    """The live key (with its user) that ``secret`` is, or None."""
     if not secret or not secret.startswith(API_KEY_PREFIX):
         return None
     prefix = secret[len(API_KEY_PREFIX):].split("_", 1)[0]
@@ -63,4 +78,9 @@ def api_key_authenticate(secret: str) -> User | None:
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)) or not key.user.is_active:
         return None
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=clock.now())
-    return key.user
+    return key
+
+
+def api_key_authenticate(secret: str) -> User | None:
+    key = api_key_verify(secret)
+    return key.user if key else None

@@ -8,3 +8,24 @@ class StaffRole(models.TextChoices):
     ARBITRATOR = "arbitrator", _("仲裁员")
     RISK = "risk", _("风控")
     ADMIN = "admin", _("管理员")
+
+
+class ApiScope(models.TextChoices):
+    """What an API key may do. A ``:read`` scope allows only the reading (GET) endpoints of its
+    side. Keys made before scopes existed were migrated to ``merchant``."""
+
+    BUYER = "buyer", _("买家（下单、查看订单与卡密、申请退款）")
+    BUYER_READ = "buyer:read", _("买家（只读）")
+    MERCHANT = "merchant", _("商家（店铺、商品、卡密导入、订单、余额、退款处理）")
+    MERCHANT_READ = "merchant:read", _("商家（只读）")
+
+
+# Short names for lists (the key list on the merchant page).
+SCOPE_SHORT = {"buyer": _("买家"), "buyer:read": _("买家（只读）"), "merchant": _("商家"), "merchant:read": _("商家（只读）")}
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def scopes_allow(scopes, needed: str, method: str) -> bool:
+    """Does a key with ``scopes`` pass an endpoint of side ``needed`` (buyer / merchant) called
+    with ``method``? The full scope allows everything on its side, ``:read`` only safe methods."""
+    return needed in scopes or (method.upper() in SAFE_METHODS and f"{needed}:read" in scopes)

@@ -53,7 +53,7 @@ from kadun.aftersales.states import Reason
 from kadun.catalog import policies
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
-from kadun.core.api_auth import OPTIONAL_AUTH, ORDER_AUTH, PUBLIC_AUTH, USER_AUTH, caller_of, errors, order_token_of
+from kadun.core.api_auth import MERCHANT_AUTH, OPTIONAL_AUTH, ORDER_AUTH, PUBLIC_AUTH, caller_of, errors, order_token_of
 from kadun.core.errors import DomainError, Forbidden, NotFound
 from kadun.inventory.errors import KeyNotFound
 from kadun.merchants.selectors import shop_of
@@ -312,7 +312,7 @@ def key_verify(request, order_no: str, key_id: int):
 
 @router.get(
     "/merchant/refund-requests",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: list[RefundRequestOut], **errors(401, 403, 422)},
     summary="商家：退款申请",
     description="open=true（默认）只列处理中的申请，按回应期限排序。",
@@ -326,7 +326,7 @@ def merchant_request_list(request, open: bool = True):  # noqa: A002 (the query 
 
 @router.get(
     "/merchant/refund-requests/{request_no}",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: RefundRequestOut, **errors(401, 403, 404)},
     summary="商家：退款申请详情",
 )
@@ -337,7 +337,7 @@ def merchant_request_detail(request, request_no: str):
 
 @router.post(
     "/merchant/refund-requests/{request_no}/respond",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: RefundRequestOut, **errors(400, 401, 403, 404, 409, 422)},
     summary="商家：处理退款申请",
     description=(
@@ -358,7 +358,7 @@ def merchant_respond(request, request_no: str, data: RespondIn):
 
 @router.post(
     "/merchant/refund-requests/{request_no}/fulfil",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: RefundRequestOut, **errors(401, 403, 404, 409)},
     summary="商家：兑现补发承诺",
     description="从库存为承诺补发的申请发放新卡密，原卡密作废。库存不足为 409 out_of_stock。",
@@ -370,7 +370,7 @@ def merchant_fulfil(request, request_no: str):
 
 @router.get(
     "/merchant/products/{int:product_id}/refund-policy",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: PolicyOut, **errors(401, 403, 404)},
     summary="商家：商品的退款规则",
 )
@@ -381,7 +381,7 @@ def merchant_policy(request, product_id: int):
 
 @router.put(
     "/merchant/products/{int:product_id}/refund-policy",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: PolicyOut, **errors(400, 401, 403, 404, 409, 422)},
     summary="商家：修改退款规则",
     description=(
@@ -399,7 +399,7 @@ def merchant_policy_update(request, product_id: int, data: PolicyIn):
 
 @router.get(
     "/merchant/products/{int:product_id}/checker",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: CheckerOut, **errors(401, 403, 404)},
     summary="商家：验货方式",
 )
@@ -410,7 +410,7 @@ def merchant_checker(request, product_id: int):
 
 @router.put(
     "/merchant/products/{int:product_id}/checker",
-    auth=USER_AUTH,
+    auth=MERCHANT_AUTH,
     response={200: CheckerOut, **errors(400, 401, 403, 404, 422)},
     summary="商家：设置验货方式",
     description="none 不验货；format 正则格式校验；http 由接口验货（签名密钥至少16个字符，只写入，从不返回）。手动服务类商品为 400。",

@@ -2,9 +2,13 @@
 
 Three ways in, tried in this order:
 
-1. ``Authorization: Bearer kd_...`` — an API key (``accounts.services.api_key_authenticate``).
+1. ``Authorization: Bearer kd_...`` — an API key (``accounts.services.api_key_verify``).
    A bearer key that does not authenticate (unknown, revoked, user disabled) is a 401 at once;
-   it never falls through to the anonymous caller.
+   it never falls through to the anonymous caller. A key is also checked against the endpoint's
+   side: ``buyer`` endpoints (checkout, orders, reveals, refund requests) and ``merchant``
+   endpoints (``/api/merchant/...``) need that scope, or its ``:read`` variant for GET; a key
+   without it is a 403 ``api_key_scope`` at once. Public reads take any key. Sessions have no
+   scopes: the website can do what its user can.
 2. The Django session cookie. A logged-in session must pass Django's CSRF check on unsafe
    methods (POST, PATCH, DELETE), exactly as a form would; failing it is a 403, never a
    fallback to "anonymous". A session that is not logged in carries no authority here and is
@@ -25,7 +29,10 @@ from ninja.security import APIKeyHeader, HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.utils import check_csrf
 
-from kadun.accounts.services import api_key_authenticate
+from kadun.accounts.errors import ApiKeyScopeMissing
+from kadun.accounts.services import api_key_verify
+from kadun.accounts.states import scopes_allow
+from kadun.core.client_ip import client_ip  # noqa: F401  (the API's handlers import it from here)
 from kadun.core.errors import DomainError, Forbidden
 
 ORDER_TOKEN_HEADER = "X-Order-Token"
@@ -60,13 +67,20 @@ class Caller:
 
 
 class ApiKeyAuth(HttpBearer):
-    """``Authorization: Bearer kd_...``."""
+    """``Authorization: Bearer kd_...``; with ``scope`` (buyer / merchant), only a key that has
+    it (or, for GET, its ``:read`` variant)."""
+
+    def __init__(self, scope: str | None = None):
+        super().__init__()
+        self.scope = scope
 
     def authenticate(self, request, token: str) -> Caller:
-        user = api_key_authenticate((token or "").strip())
-        if user is None:
+        key = api_key_verify((token or "").strip())
+        if key is None:
             raise InvalidApiKey()
-        return Caller(user=user, via="api_key")
+        if self.scope and not scopes_allow(key.scopes, self.scope, request.method):
+            raise ApiKeyScopeMissing()
+        return Caller(user=key.user, via="api_key")
 
 
 class SessionAuth(NinjaSessionAuth):
@@ -102,14 +116,18 @@ class AnonymousAuth:
         return Caller()
 
 
-api_key = ApiKeyAuth()
+api_key = ApiKeyAuth()  # any key: public reads
+buyer_key = ApiKeyAuth("buyer")
+merchant_key = ApiKeyAuth("merchant")
 session = SessionAuth()
 order_token = OrderTokenAuth()
 anonymous = AnonymousAuth()
 
-USER_AUTH = [api_key, session]
 PUBLIC_AUTH = [api_key, session, anonymous]
-ORDER_AUTH = [api_key, session, order_token, anonymous]
+CHECKOUT_AUTH = [buyer_key, session, anonymous]
+ORDER_AUTH = [buyer_key, session, order_token, anonymous]
+MERCHANT_AUTH = [merchant_key, session]
+USER_AUTH = MERCHANT_AUTH  # the old name: every endpoint that used it is a merchant one
 # OpenAPI: an empty security requirement marks credentials as optional.
 OPTIONAL_AUTH = {"security": [{}]}
 
@@ -127,10 +145,6 @@ def require_session(request) -> Caller:
     if caller.via != "session":
         raise SessionRequired()
     return caller
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class ErrorOut(Schema):

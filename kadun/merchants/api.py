@@ -17,7 +17,7 @@ from kadun.accounts.services import api_key_create, api_key_revoke
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
 from kadun.catalog.schemas import MerchantProductOut, ProductIn, ProductPatch
-from kadun.core.api_auth import USER_AUTH, caller_of, errors, require_session
+from kadun.core.api_auth import MERCHANT_AUTH, caller_of, errors, require_session
 from kadun.inventory.services import keys_import
 from kadun.ledger.selectors import shop_balances
 from kadun.merchants.schemas import (
@@ -37,7 +37,7 @@ from kadun.orders.schemas import OrderOut, OrderSummaryOut, order_out
 from kadun.orders.selectors import MERCHANT, Viewer
 from kadun.orders.states import OrderStatus
 
-router = Router(tags=["merchant"], auth=USER_AUTH)
+router = Router(tags=["merchant"], auth=MERCHANT_AUTH)
 
 
 def _shop(request):
@@ -156,7 +156,7 @@ def api_key_list(request):
 def api_key_new(request, data: ApiKeyIn):
     _shop(request)
     caller = require_session(request)
-    key, secret = api_key_create(user=caller.user, name=data.name)
+    key, secret = api_key_create(user=caller.user, name=data.name, scopes=data.scopes)
     request.kadun_sensitive = True
     return Status(201, {"key": key, "secret": secret})
 

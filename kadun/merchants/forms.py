@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from kadun.accounts.states import ApiScope
+
 from kadun.catalog.states import Category, Delivery
 from kadun.core.errors import DomainError
 from kadun.core.money import fen_to_yuan, yuan_to_fen
@@ -159,6 +161,11 @@ class DeliverForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=60)
+    scopes = forms.MultipleChoiceField(
+        label=_("权限"), choices=ApiScope.choices, initial=[ApiScope.MERCHANT], widget=forms.CheckboxSelectMultiple,
+        help_text=_("只给密钥需要的权限：对接店铺的程序选「商家」，用密钥下单的脚本选「买家」。"),
+        error_messages={"required": _("请至少选择一项权限。")},
+    )
 
 
 class OrderFilterForm(forms.Form):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Literal, Optional
 
 from ninja import Field, Schema
 
@@ -42,10 +42,14 @@ class ApiKeyOut(Schema):
     created_at: dt.datetime
     last_used_at: Optional[dt.datetime]
     revoked_at: Optional[dt.datetime]
+    scopes: list[str] = Field(description="buyer / buyer:read / merchant / merchant:read")
 
 
 class ApiKeyIn(Schema):
     name: str = Field("API key", max_length=60)
+    scopes: list[Literal["buyer", "buyer:read", "merchant", "merchant:read"]] = Field(
+        ["merchant"], min_length=1, description="buyer：下单、订单、卡密、退款申请；merchant：店铺、商品、订单、余额、退款处理；:read 只读"
+    )
 
 
 class ApiKeyCreatedOut(Schema):

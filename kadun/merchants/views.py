@@ -235,7 +235,7 @@ def api_keys(request, shop):
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _api_key_page(request, shop, form=form, status=400)
-    key, secret = account_services.api_key_create(user=request.user, name=form.cleaned_data["name"])
+    key, secret = account_services.api_key_create(user=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"])
     # POST → redirect → GET: a refresh of the page that shows the secret creates nothing. The
     # secret waits in the (server-side) session for that one GET, never in a URL or a cookie.
     request.session[_NEW_API_KEY] = {"id": key.pk, "secret": secret}

@@ -10,9 +10,9 @@ from ninja import Router
 from ninja.responses import Status
 
 from kadun.core.api_auth import (
+    CHECKOUT_AUTH,
     OPTIONAL_AUTH,
     ORDER_AUTH,
-    PUBLIC_AUTH,
     caller_of,
     client_ip,
     errors,
@@ -53,7 +53,7 @@ def _buyer_actor(order) -> str:
 
 @router.post(
     "",
-    auth=PUBLIC_AUTH,
+    auth=CHECKOUT_AUTH,
     openapi_extra=OPTIONAL_AUTH,
     response={201: OrderCreatedOut, **errors(400, 401, 403, 404, 409, 422)},
     summary="下单",

@@ -63,8 +63,12 @@ def order_by_token(token: str) -> Order:
 
 def order_lookup(*, order_no: str, password: str) -> Order:
     """Guest lookup by order number + query password. Wrong number and wrong password are one
-    answer; rate limiting is the caller's (per order number and per address)."""
-    order = Order.objects.filter(order_no=str(order_no).strip()[:24], buyer__isnull=True).first()
+    answer; rate limiting is the caller's (per order number and per address), keyed on the same
+    folded number this looks up (``kadun.core.text.fold``: whitespace, invisible characters and
+    full-width digits make no other number)."""
+    from kadun.core.text import fold
+
+    order = Order.objects.filter(order_no=fold(str(order_no or ""))[:24], buyer__isnull=True).first()
     ok = passwords.check(password or "", order.query_password if order else "")
     if order is None or not ok:
         raise OrderNotFound("lookup_failed", "订单号或查询密码不正确。")

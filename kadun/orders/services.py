@@ -107,7 +107,7 @@ def order_create(
     contact: str = "",
     query_password: str = "",
     buyer_inputs: dict | None = None,
-    provider: str = "sandbox",
+    provider: str | None = None,
     confirm_no_reason_exclusion: bool = False,
     channel: str = confirmations.API,
 ) -> tuple[Order, str, str]:

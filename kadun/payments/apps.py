@@ -6,5 +6,5 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self):
-        from kadun.payments import services  # noqa: F401  (outbox senders)
+        from kadun.payments import checks, services  # noqa: F401  (deploy checks, outbox senders)
         from kadun.payments.providers import sandbox, wallet  # noqa: F401  (registers the providers)

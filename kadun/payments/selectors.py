@@ -11,3 +11,11 @@ def refunds_of(order):
 
 def sandbox_trade(out_trade_no: str) -> SandboxTrade | None:
     return SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
+
+
+def payment_choices(*, wallet: bool) -> list[tuple[str, str]]:
+    """(provider, label) that checkout may offer now (``KADUN_PAYMENT_PROVIDERS``); the wallet
+    only when ``wallet`` (a logged-in buyer)."""
+    from kadun.payments import providers
+
+    return providers.choices(wallet=wallet)

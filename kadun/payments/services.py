@@ -18,16 +18,16 @@ from kadun.payments.models import Payment, Refund
 from kadun.payments.states import PaymentStatus, RefundStatus
 
 log = logging.getLogger("kadun.payments")
-DEFAULT_PROVIDER = "sandbox"
 
 
 def _number(prefix: str) -> str:
     return prefix + clock.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(5).upper()
 
 
-def payment_create(*, order, provider: str = DEFAULT_PROVIDER, return_url: str) -> tuple[Payment, str]:
-    """Register the order's payment with the provider. Returns (payment, pay_url)."""
-    impl = providers.get(provider)
+def payment_create(*, order, provider: str | None = None, return_url: str) -> tuple[Payment, str]:
+    """Register the order's payment with the provider (an enabled one; none named: the first
+    enabled gateway). Returns (payment, pay_url)."""
+    impl = providers.get(provider or providers.default())
     # The provider is asked first and the payment inserted with its pay URL: one INSERT, no UPDATE.
     payment = Payment(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount, created_at=clock.now())
     payment.pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
@@ -190,7 +190,7 @@ def _send_refund(payload: dict) -> None:
     refund = Refund.objects.select_related("payment").get(pk=payload["refund_id"])
     if refund.status != RefundStatus.PENDING:
         return
-    provider_refund_no = providers.get(refund.payment.provider).refund(refund=refund)
+    provider_refund_no = providers.registered(refund.payment.provider).refund(refund=refund)
     Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
         status=RefundStatus.SUCCEEDED, provider_refund_no=provider_refund_no, completed_at=clock.now()
     )

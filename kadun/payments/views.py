@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kadun.payments import selectors
+from kadun.payments import providers, selectors
 from kadun.payments.errors import BadNotification, UnknownProvider
 from kadun.payments.providers.sandbox import sandbox_trade_finish
 
@@ -22,20 +22,27 @@ def notify(request, provider: str):
     refused notification gets ``fail`` and a 400 and changes nothing."""
     from kadun.payments.services import notification_handle
 
+    if not providers.is_enabled(provider):
+        # Unknown, or switched off (the sandbox in production): there is no such endpoint.
+        return HttpResponse("fail:unknown_provider", status=404, content_type="text/plain")
     params = {k: v for k, v in request.POST.items()}
+    trade_no = params.get("out_trade_no", "?")[:32]
     try:
         outcome = notification_handle(provider=provider, params=params)
     except (BadNotification, UnknownProvider) as exc:
-        # Never log the parameters: only which check failed and for which trade number.
-        log.warning("refused %s notification for %s: %s", provider, params.get("out_trade_no", "?")[:32], exc.code)
+        # Never log the parameters: only which check failed and for which trade number, quoted
+        # (%r) so a caller's newline or control character cannot forge a log line.
+        log.warning("refused %r notification for %r: %s", provider[:32], trade_no, exc.code)
         return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
-    log.info("%s notification for %s: %s", provider, params.get("out_trade_no", "?")[:32], outcome)
+    log.info("%r notification for %r: %s", provider[:32], trade_no, outcome)
     return HttpResponse("success", content_type="text/plain")
 
 
 @require_http_methods(["GET", "POST"])
 def sandbox_pay(request, out_trade_no: str):
-    """The sandbox gateway's checkout page: 支付 or 支付失败."""
+    """The sandbox gateway's checkout page: 支付 or 支付失败. Gone when the sandbox is off."""
+    if not providers.is_enabled("sandbox"):
+        raise Http404
     trade = selectors.sandbox_trade(out_trade_no)
     if trade is None:
         raise Http404

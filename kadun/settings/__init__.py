@@ -11,10 +11,11 @@ from pathlib import Path
 
 import dj_database_url
 
-from kadun.settings.secrets import load_secrets
+from kadun.settings.network import proxy_ssl_header, trusted_proxies
+from kadun.settings.secrets import load_secrets, var_dir_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("KADUN_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR = var_dir_create(Path(os.environ.get("KADUN_VAR_DIR", Path.cwd() / "var")).resolve())
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -29,10 +30,16 @@ def env_int(name: str, default: int) -> int:
     return default if value in (None, "") else int(value)
 
 
-_secrets = load_secrets(VAR_DIR)
+DEBUG = env_bool("KADUN_DEBUG", False)
+# A deployment: PostgreSQL (or any DATABASE_URL) and no debug. It takes every secret from the
+# environment and has the sandbox payment provider off unless told otherwise.
+DEPLOYED = bool(os.environ.get("DATABASE_URL")) and not DEBUG
+_secrets = load_secrets(
+    VAR_DIR, from_environment_only=bool(os.environ.get("DATABASE_URL")) and not env_bool("KADUN_GENERATED_SECRETS", False)
+)
+KADUN_SECRETS_GENERATED = _secrets["generated"]
 
 SECRET_KEY = _secrets["SECRET_KEY"]
-DEBUG = env_bool("KADUN_DEBUG", False)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("KADUN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("KADUN_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 # Public base URL, used in links we send (guest order link e-mails) and the sandbox notify URL.
@@ -47,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "captcha",
+    "ninja",  # /api/docs serves Swagger UI from ninja's bundled static files, not a CDN
     "kadun.core",
     "kadun.accounts",
     "kadun.ledger",
@@ -65,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kadun.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,7 +116,6 @@ def _database() -> dict:
         if db["ENGINE"].endswith("postgresql"):
             db.setdefault("TEST", {})["NAME"] = os.environ.get("KADUN_TEST_DB_NAME", "test_kadun")
         return db
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(VAR_DIR / "kadun.sqlite3"),
@@ -154,15 +163,50 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_SENSITIVE_PARAMETERS = ["password", "query_password"]
-AXES_IPWARE_PROXY_COUNT = env_int("KADUN_PROXY_COUNT", 0)
+# Who the client is: kadun.core.client_ip, which believes X-Forwarded-For only from trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "kadun.core.client_ip.client_ip_or_unknown"
+KADUN_PROXY_COUNT = env_int("KADUN_PROXY_COUNT", 0)
+KADUN_TRUSTED_PROXIES = trusted_proxies(os.environ.get("KADUN_TRUSTED_PROXIES", ""))
 
 RATELIMIT_VIEW = "kadun.web.views.ratelimited"
 RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "kadun.core.client_ip.client_ip_or_unknown"
+# django-simple-captcha: images drawn here with its bundled font (no download, no third party).
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_IMAGE_SIZE = (120, 44)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("KADUN_SECURE_COOKIES", False)
+# HTTPS: KADUN_HTTPS=1 turns on secure cookies, the redirect to https and HSTS (one year,
+# subdomains included); each can be set on its own (docs/deploy.md).
+HTTPS = env_bool("KADUN_HTTPS", False)
+SESSION_COOKIE_SECURE = env_bool("KADUN_SECURE_COOKIES", HTTPS)
+SECURE_SSL_REDIRECT = env_bool("KADUN_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = env_int("KADUN_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KADUN_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("KADUN_HSTS_PRELOAD", False)
+# The header the TLS proxy sets to "https" (e.g. X-Forwarded-Proto); the proxy must overwrite it.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(os.environ.get("KADUN_PROXY_SSL_HEADER", ""))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline,
+# never eval. Styles allow inline (templates use style="" attributes and htmx adds its indicator
+# style); images are ours, captchas included, plus data: URIs (Swagger UI's icons).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -176,7 +220,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"  # `kadun collectstatic` target; WhiteNoise also serves from the apps
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(VAR_DIR / "media")}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -194,6 +238,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("KADUN_FROM_EMAIL", "kadun <noreply@kadun.lo
 KADUN_CARD_KEYS = _secrets["KADUN_CARD_KEYS"]
 # Keyed hash for platform-wide duplicate detection of card keys.
 KADUN_KEY_HASH_SECRET = _secrets["KADUN_KEY_HASH_SECRET"]
+# Which payment providers exist, in the order checkout offers them. The sandbox marks orders
+# paid without any money: on in the embedded default and under DEBUG, off in a deployment unless
+# listed here (and then `kadun check --deploy` fails: kadun.E001).
+KADUN_PAYMENT_PROVIDERS = [
+    p.strip() for p in os.environ.get("KADUN_PAYMENT_PROVIDERS", "wallet" if DEPLOYED else "sandbox,wallet").split(",") if p.strip()
+]
 # Shared secret between kadun and its built-in sandbox gateway.
 KADUN_SANDBOX_SECRET = _secrets["KADUN_SANDBOX_SECRET"]
 KADUN_SANDBOX_APP_ID = os.environ.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
@@ -205,8 +255,8 @@ KADUN_SETTLEMENT_DELAY_HOURS = env_int("KADUN_SETTLEMENT_DELAY_HOURS", 72)
 KADUN_PAYMENT_TIMEOUT_MINUTES = env_int("KADUN_PAYMENT_TIMEOUT_MINUTES", 15)
 KADUN_DEFAULT_WINDOW_AUTO_HOURS = 24
 KADUN_DEFAULT_WINDOW_MANUAL_HOURS = 72
-KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # per order number
-KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # per client address
+KADUN_LOOKUP_RATE = os.environ.get("KADUN_LOOKUP_RATE", "5/15m")  # failures per order number, then a captcha
+KADUN_LOOKUP_IP_RATE = os.environ.get("KADUN_LOOKUP_IP_RATE", "20/h")  # attempts per client address, then 429
 KADUN_SWEEP_INTERVAL_SECONDS = float(os.environ.get("KADUN_SWEEP_INTERVAL_SECONDS", "1.0"))
 KADUN_SWEEP_BATCH = env_int("KADUN_SWEEP_BATCH", 500)
 KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)

@@ -2,7 +2,10 @@
 
 The embedded default must work with no set-up at all, yet never ship a shared secret in git:
 the first start writes fresh random secrets to ``var/secrets.json`` (mode 0600) and every later
-start reads them back. In production every value comes from the environment.
+start reads them back. A deployment (``DATABASE_URL`` set) takes every secret from the
+environment and refuses to start if one is missing: per-host generated secrets behind a shared
+database would make one web process unable to read what another encrypted. A development or test
+machine that points at PostgreSQL may allow generated secrets with ``KADUN_GENERATED_SECRETS=1``.
 """
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import os
 import secrets
 from base64 import urlsafe_b64encode
 from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
 
 NAMES = ("SECRET_KEY", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET")
 
@@ -24,20 +29,42 @@ def _fresh() -> dict:
     }
 
 
-def load_secrets(var_dir: Path) -> dict:
-    from_env = {name: os.environ[name] for name in NAMES if os.environ.get(name)}
+def load_secrets(var_dir: Path, *, from_environment_only: bool = False) -> dict:
+    """The secrets, with ``generated`` telling whether any came from ``var/secrets.json``.
+
+    ``from_environment_only``: every secret must be in the environment; otherwise
+    ImproperlyConfigured names the missing variables (never a value)."""
+    from_env = {name: os.environ[name] for name in NAMES if os.environ.get(name, "").strip()}
     if len(from_env) == len(NAMES):
-        values = from_env
+        values = dict(from_env)
+        values["generated"] = False
+    elif from_environment_only:
+        missing = ", ".join(name for name in NAMES if name not in from_env)
+        raise ImproperlyConfigured(
+            f"DATABASE_URL is set, so every secret must come from the environment. Missing: {missing}. "
+            "See docs/deploy.md (on a development machine only, KADUN_GENERATED_SECRETS=1 allows var/secrets.json)."
+        )
     else:
         path = var_dir / "secrets.json"
         if path.exists():
             stored = json.loads(path.read_text())
         else:
-            var_dir.mkdir(parents=True, exist_ok=True)
             stored = _fresh()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 json.dump(stored, fh)
         values = {**stored, **from_env}
+        values["generated"] = True
     values["KADUN_CARD_KEYS"] = [k.strip() for k in values["KADUN_CARD_KEYS"].split(",") if k.strip()]
     return values
+
+
+def var_dir_create(path: Path) -> Path:
+    """``var/`` holds the SQLite file, generated secrets and uploaded evidence: owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return path  # an operator's own choice of mode is kept
+    os.chmod(path, 0o700)  # whatever the umask
+    return path

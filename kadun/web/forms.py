@@ -4,6 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kadun.orders import confirmations
+from kadun.payments.selectors import payment_choices
+
+PAY_LABELS = {"sandbox": _("沙箱支付（测试）"), "wallet": _("平台余额")}
 
 
 class CheckoutForm(forms.Form):
@@ -18,7 +21,7 @@ class CheckoutForm(forms.Form):
     no_reason_waived = forms.BooleanField(
         required=True, error_messages={"required": _("本商品不适用七天无理由退货，请勾选确认后再提交订单。")}
     )
-    pay_with = forms.ChoiceField(label=_("支付方式"), choices=[("sandbox", _("沙箱支付（测试）")), ("wallet", _("平台余额"))], initial="sandbox")
+    pay_with = forms.ChoiceField(label=_("支付方式"), choices=[])
 
     def __init__(self, *args, product, user, policy=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,6 +40,10 @@ class CheckoutForm(forms.Form):
             self.fields["query_password"].required = True
             del self.fields["pay_with"]
         else:
+            # Only the providers this deployment enables (KADUN_PAYMENT_PROVIDERS).
+            methods = [(name, PAY_LABELS.get(name, label)) for name, label in payment_choices(wallet=True)]
+            self.fields["pay_with"].choices = methods
+            self.fields["pay_with"].initial = methods[0][0] if methods else None
             del self.fields["contact"]
             del self.fields["query_password"]
         for spec in product.buyer_fields if not product.is_auto else []:
@@ -47,8 +54,28 @@ class CheckoutForm(forms.Form):
 
 
 class LookupForm(forms.Form):
-    order_no = forms.CharField(label=_("订单号"), max_length=24)
+    """Order number + query password; with ``captcha`` (after failures for this order number)
+    a captcha too. The order number is folded (``kadun.core.text.fold``) before use."""
+
+    order_no = forms.CharField(label=_("订单号"), max_length=64)
     query_password = forms.CharField(label=_("查询密码"), max_length=128, widget=forms.PasswordInput)
+
+    def __init__(self, *args, captcha: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if captcha:
+            from captcha.fields import CaptchaField
+
+            self.fields["captcha"] = CaptchaField(
+                label=_("验证码"), error_messages={"invalid": _("验证码不正确，请重新输入。"), "required": _("请输入图中的验证码。")}
+            )
+
+    def clean_order_no(self):
+        from kadun.core.text import fold
+
+        value = fold(self.cleaned_data["order_no"])
+        if not value or len(value) > 24:
+            raise forms.ValidationError(_("请输入正确的订单号。"))
+        return value
 
 
 class SignupForm(forms.Form):

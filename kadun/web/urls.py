@@ -14,6 +14,7 @@ urlpatterns = [
     path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
     path("orders/<str:order_no>/keys/<int:key_id>/reveal/", views.reveal, name="reveal"),
     path("orders/<str:order_no>/confirm/", views.confirm, name="confirm"),
+    path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
     path("messages/", views.inbox, name="inbox"),
     path("signup/", views.signup, name="signup"),

@@ -1,6 +1,7 @@
 """Buyer-facing pages: storefront, product, checkout, order page with reveal, lookup, accounts."""
 from __future__ import annotations
 
+import math
 import secrets
 
 from django.conf import settings
@@ -14,12 +15,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.decorators import ratelimit
+from django_ratelimit.core import get_usage
 
 from kadun.accounts.services import user_create
 from kadun.catalog import selectors as catalog
 from kadun.catalog.states import Category
+from kadun.core.client_ip import client_ip
 from kadun.core.errors import DomainError, RateLimited
+from kadun.core.text import fold
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory.services import key_reveal
 from kadun.notifications.selectors import messages_for
@@ -35,12 +38,31 @@ GRANTS = "kadun_order_grants"
 
 
 def _grant(request, order) -> None:
-    """Remember in this session that the guest proved access to the order."""
+    """Remember in this session that the guest proved access to the order. An anonymous visitor's
+    session becomes a browser-session cookie: on a shared computer the grant ends when the browser
+    closes, not two weeks later (and 退出此订单 ends it at once)."""
     grants = list(request.session.get(GRANTS, []))
+    if not request.user.is_authenticated:
+        request.session.set_expiry(0)
     if order.pk not in grants:
         grants = (grants + [order.pk])[-50:]
         request.session[GRANTS] = grants
         request.session.cycle_key()
+
+
+@require_POST
+def order_leave(request, order_no: str):
+    """退出此订单: drop this order's grant; an anonymous session holding nothing else goes too."""
+    order, _role = _access(request, order_no)
+    grants = [pk for pk in request.session.get(GRANTS, []) if pk != order.pk]
+    if grants:
+        request.session[GRANTS] = grants
+    else:
+        request.session.pop(GRANTS, None)
+    if not request.user.is_authenticated and not [k for k in request.session.keys() if not k.startswith("_")]:
+        request.session.flush()
+    messages.success(request, _("已退出此订单。再次查看请使用订单访问链接，或凭订单号和查询密码查询。"))
+    return redirect("web:home")
 
 
 def viewer_of(request) -> Viewer:
@@ -52,10 +74,6 @@ def _access(request, order_no: str):
         return orders.order_access(order_no=order_no, viewer=viewer_of(request))
     except OrderNotFound:
         raise Http404 from None
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def home(request):
@@ -110,7 +128,7 @@ def checkout(request, product_id: int):
                 buyer_inputs=form.buyer_inputs(),
                 confirm_no_reason_exclusion=data.get("no_reason_waived", False),
                 channel="web",
-                provider=data.get("pay_with") or "sandbox",
+                provider=data.get("pay_with") or None,
             )
             if order.payment.provider == "wallet":
                 from kadun.payments.services import payment_pay_with_wallet
@@ -163,6 +181,7 @@ def _order_context(request, order, role):
         "refund_form_key": secrets.token_hex(8),  # one per rendered form: a double submit is one request
         "order": order,
         "role": role,
+        "granted": order.pk in request.session.get(GRANTS, []),  # 退出此订单
         "keys": keys,
         "events": orders.events_of(order),
         "payment": payment,
@@ -199,7 +218,7 @@ def reveal(request, order_no: str, key_id: int):
     try:
         key, secret = key_reveal(
             order=order, key_id=key_id, actor="buyer" if request.user.is_authenticated and order.buyer_id else "guest",
-            user=request.user, ip=_client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            user=request.user, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
     except DomainError:
         raise Http404 from None
@@ -232,38 +251,52 @@ def delivery_image(request, order_no: str):
     return response
 
 
-def _lookup_rate(group, request):
-    return settings.KADUN_LOOKUP_RATE
+LOOKUP_BY_ADDRESS, LOOKUP_BY_NUMBER = "order_lookup_ip", "order_lookup_no"
 
 
-def _lookup_ip_rate(group, request):
-    return settings.KADUN_LOOKUP_IP_RATE
+def _lookup_number(group, request) -> str:
+    """Failures are counted per order number as the lookup reads it: folded."""
+    return fold(request.POST.get("order_no", ""))[:64]
+
+
+def _number_failures(request, *, increment: bool = False) -> bool:
+    """Count one more failure for this order number (``increment``); True once the number has
+    reached its limit, from when on the lookup asks for a captcha (never a lock: a stranger
+    can't lock the owner out)."""
+    usage = get_usage(request, group=LOOKUP_BY_NUMBER, key=_lookup_number, rate=settings.KADUN_LOOKUP_RATE, method="POST", increment=increment)
+    return bool(usage) and usage["count"] >= usage["limit"]
+
+
+def _address_limited(request) -> int | None:
+    """Minutes until this address may look up again, or None. Every attempt counts."""
+    usage = get_usage(request, group=LOOKUP_BY_ADDRESS, key="ip", rate=settings.KADUN_LOOKUP_IP_RATE, method="POST", increment=True)
+    if not usage or not usage["should_limit"]:
+        return None
+    return max(1, math.ceil(max(usage["time_left"], 0) / 60))
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=_lookup_ip_rate, method="POST", block=False, group="order_lookup_ip")
-@ratelimit(key="post:order_no", rate=_lookup_rate, method="POST", block=False, group="order_lookup_no")
 def lookup(request):
-    """Guests find an order by order number + query password. Rate-limited per order number and
-    per address; a wrong number and a wrong password get the same answer."""
-    form = LookupForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if getattr(request, "limited", False):
-            form.add_error(None, RateLimited.message)
-            status = 429
-        elif form.is_valid():
-            try:
-                order = orders.order_lookup(order_no=form.cleaned_data["order_no"], password=form.cleaned_data["query_password"])
-            except OrderNotFound as exc:
-                form.add_error(None, exc.message)
-                status = 404
-            else:
-                _grant(request, order)
-                return redirect("web:order", order.order_no)
-        else:
-            status = 400
-    return render(request, "web/lookup.html", {"form": form}, status=status)
+    """Guests find an order by order number + query password. A wrong number and a wrong
+    password get the same answer. Per address, a hard limit that says how long it lasts; per
+    order number, a captcha after repeated failures. The access link always works."""
+    if request.method == "GET":
+        return render(request, "web/lookup.html", {"form": LookupForm()})
+    minutes = _address_limited(request)
+    if minutes is not None:
+        message = _("此网络地址查询次数过多，请 %(minutes)d 分钟后再试。保存了订单访问链接的，可直接用链接打开订单。") % {"minutes": minutes}
+        return render(request, "web/lookup.html", {"form": LookupForm(), "error": message}, status=429)
+    form = LookupForm(request.POST, captcha=_number_failures(request))
+    if not form.is_valid():
+        return render(request, "web/lookup.html", {"form": form}, status=400)
+    try:
+        order = orders.order_lookup(order_no=form.cleaned_data["order_no"], password=form.cleaned_data["query_password"])
+    except OrderNotFound as exc:
+        if _number_failures(request, increment=True) and "captcha" not in form.fields:
+            form = LookupForm(initial={"order_no": form.cleaned_data["order_no"]}, captcha=True)
+        return render(request, "web/lookup.html", {"form": form, "error": exc.message}, status=404)
+    _grant(request, order)
+    return redirect("web:order", order.order_no)
 
 
 @login_required

@@ -392,6 +392,7 @@ def app_env(*, db_url: str, var_dir: Path, secret_env: dict[str, str], port: int
         DATABASE_URL=db_url,
         KADUN_VAR_DIR=str(var_dir),
         KADUN_SANDBOX_APP_ID=APP_ID,
+        KADUN_PAYMENT_PROVIDERS="sandbox,wallet",  # a deployment has it off; these tests pay in it
         KADUN_SWEEP_INTERVAL_SECONDS="0.2",
         PYTHONUNBUFFERED="1",
     )

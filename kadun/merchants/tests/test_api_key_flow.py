@@ -21,7 +21,7 @@ def merchant(client):
 def test_creating_a_key_redirects_and_shows_the_secret_once(client, merchant):
     url = reverse("merchants:api_keys")
 
-    created = client.post(url, {"name": "发卡脚本"})
+    created = client.post(url, {"name": "发卡脚本", "scopes": ["merchant"]})
 
     assert created.status_code == 302
     assert created["Location"].split("#")[0] == url  # nothing of the key in the URL

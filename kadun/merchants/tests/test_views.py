@@ -362,7 +362,7 @@ def test_accept_twice_shows_the_error_and_changes_nothing(client, merchant):
 
 
 def test_api_key_is_shown_once_and_stops_working_when_revoked(client, merchant):
-    response = client.post(reverse("merchants:api_keys"), {"name": "发卡脚本"}, follow=True)
+    response = client.post(reverse("merchants:api_keys"), {"name": "发卡脚本", "scopes": ["merchant"]}, follow=True)
     secret = response.context["created"]["secret"]
     assert secret in response.content.decode()
     assert response["Cache-Control"] == "no-store, private"

@@ -1,10 +1,25 @@
-"""Payment providers. Each implements ``kadun.payments.providers.base.Provider``."""
+"""Payment providers. Each implements ``kadun.payments.providers.base.Provider``.
+
+Every provider module registers itself; ``settings.KADUN_PAYMENT_PROVIDERS`` decides which of
+them exist for this deployment. A provider that is not enabled is unknown everywhere a buyer or
+a gateway can reach it: checkout, the notify endpoint, the sandbox's pay page. Refunds of
+payments already made still reach their provider (``registered``)."""
 from __future__ import annotations
 
+from django.conf import settings
+
+from kadun.core.errors import DomainError
 from kadun.payments.errors import UnknownProvider
 from kadun.payments.providers.base import Provider
 
 _PROVIDERS: dict[str, Provider] = {}
+WALLET = "wallet"  # pays from the buyer's kadun balance: logged-in buyers only, no gateway
+
+
+class NoPaymentProvider(DomainError):
+    code = "no_payment_provider"
+    status = 409
+    message = "当前没有可用的在线支付方式，暂时无法下单。"
 
 
 def register(provider: Provider) -> Provider:
@@ -12,7 +27,19 @@ def register(provider: Provider) -> Provider:
     return provider
 
 
+def is_enabled(name: str) -> bool:
+    return name in _PROVIDERS and name in settings.KADUN_PAYMENT_PROVIDERS
+
+
 def get(name: str) -> Provider:
+    """An enabled provider, or UnknownProvider."""
+    if not is_enabled(name):
+        raise UnknownProvider()
+    return _PROVIDERS[name]
+
+
+def registered(name: str) -> Provider:
+    """Any registered provider, enabled or not: for payments that already exist."""
     try:
         return _PROVIDERS[name]
     except KeyError:
@@ -20,4 +47,18 @@ def get(name: str) -> Provider:
 
 
 def names() -> list[str]:
-    return list(_PROVIDERS)
+    """The enabled providers, in the order of ``KADUN_PAYMENT_PROVIDERS``."""
+    return [name for name in settings.KADUN_PAYMENT_PROVIDERS if name in _PROVIDERS]
+
+
+def choices(*, wallet: bool) -> list[tuple[str, str]]:
+    """(name, label) of what checkout may offer; the wallet only to a logged-in buyer."""
+    return [(name, _PROVIDERS[name].label) for name in names() if wallet or name != WALLET]
+
+
+def default() -> str:
+    """The provider a checkout that names none pays with: the first enabled gateway."""
+    for name in names():
+        if name != WALLET:
+            return name
+    raise NoPaymentProvider()

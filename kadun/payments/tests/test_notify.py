@@ -198,7 +198,7 @@ def test_unknown_trade_status_is_refused(order):
 def test_unknown_provider_is_refused(order):
     before = snapshot(order)
     response = Client().post("/pay/notify/nosuchpay/", signed_notification(order))
-    assert (response.status_code, response.content.decode()) == (400, "fail:unknown_provider")
+    assert (response.status_code, response.content.decode()) == (404, "fail:unknown_provider")
     assert snapshot(order) == before
 
 
