@@ -22,3 +22,14 @@ STATUS_BADGE = {
 @register.filter
 def badge(status: str) -> str:
     return STATUS_BADGE.get(status, "")
+
+
+@register.filter
+def seconds_until(moment) -> int:
+    """Whole seconds from now (the one clock) until ``moment``, never negative: a countdown
+    counts from the server's time, so a wrong clock on the buyer's phone does not matter."""
+    from kadun.core import clock
+
+    if not moment:
+        return 0
+    return max(int((moment - clock.now()).total_seconds()), 0)
