@@ -172,9 +172,20 @@ def _order_context(request, order, role):
 
 
 def order_page(request, order_no: str):
-    order, role = _access(request, order_no)
+    try:
+        order, role = orders.order_access(order_no=order_no, viewer=viewer_of(request))
+    except OrderNotFound:
+        return _order_locked(request, order_no)
     request.kadun_sensitive = True
     return render(request, "web/order.html", _order_context(request, order, role))
+
+
+def _order_locked(request, order_no: str):
+    """No access to this order page (or no such order: the same page, so it tells nothing): the
+    lookup form with the number filled in — where a guest coming back from the gateway, or one
+    who ordered through the API, gets in with the query password."""
+    form = LookupForm(initial={"order_no": order_no[:24]})
+    return render(request, "web/order_locked.html", {"form": form}, status=404)
 
 
 def order_status(request, order_no: str):
