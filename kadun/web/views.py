@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
@@ -322,6 +323,14 @@ def favicon(request):
     return response
 
 
+# The account service's refusals, in the page's language and next to their field.
+SIGNUP_ERRORS = {
+    "username_taken": ("username", gettext_lazy("该用户名已被注册。")),
+    "invalid_username": ("username", gettext_lazy("用户名不能为空，且不超过150个字符。")),
+    "weak_password": ("password", gettext_lazy("密码不符合要求。")),
+}
+
+
 @require_http_methods(["GET", "POST"])
 def signup(request):
     form = SignupForm(request.POST or None)
@@ -332,7 +341,8 @@ def signup(request):
                 email=form.cleaned_data.get("email", ""), contact=form.cleaned_data.get("contact", ""),
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            field, message = SIGNUP_ERRORS.get(exc.code, (None, exc.message))
+            form.add_error(field, message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("注册成功，欢迎使用卡盾。"))
