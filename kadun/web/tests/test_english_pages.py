@@ -145,3 +145,14 @@ def test_order_page_with_a_refund_request_waiting_for_the_merchant(client, produ
 def test_order_page_after_a_one_click_refund(client, product):
     order = pay(_guest_order(client, product))
     _assert_english(client.post(f"/orders/{order.order_no}/refund/instant/", follow=True))
+
+
+def test_only_keys_and_links_may_break_mid_word():
+    """`word-break: break-all` splits English words at any letter on a phone; the stylesheet
+    keeps it for keys and links (tests/browser/test_buyer_pages.py measures the page itself)."""
+    from django.contrib.staticfiles import finders
+
+    css = open(finders.find("kadun/kadun.css"), encoding="utf-8").read()
+    rules = re.findall(r"([^{}]+)\{([^}]*)\}", css)
+    breaking = sorted(selector.strip() for selector, body in rules if "break-all" in body)
+    assert breaking == [".key", ".secret-link"]
