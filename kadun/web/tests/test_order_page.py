@@ -160,3 +160,26 @@ def test_verification_results_are_labels_with_the_keys_number(three_keys):
     page = client.get(f"/orders/{order.order_no}/").content.decode()
     listed = re.search(r'<ul id="verifications">(.*?)</ul>', page, re.S).group(1)
     assert "#1 · 卡密有效" in listed and "valid" not in listed and f"#{keys[0].pk} " not in listed
+
+
+def test_the_time_left_to_pay_is_a_live_countdown_from_the_servers_clock(three_keys):
+    client = Client()
+    created = client.post(f"/p/{three_keys.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123"}, follow=True)
+    order = Order.objects.get()
+    for body in (created.content.decode(), client.get(f"/orders/{order.order_no}/").content.decode()):
+        countdown = re.search(r'<p id="pay-deadline">.*?<span class="countdown" data-countdown="(\d+)" data-expired-text="订单已过期" role="timer">(\d\d:\d\d)</span>', body, re.S)
+        assert countdown, body
+        assert 14 * 60 < int(countdown.group(1)) <= 15 * 60 and countdown.group(2) in ("15:00", "14:59", "14:58")
+        assert "分钟" not in re.search(r'<p id="pay-deadline">(.*?)</p>', body, re.S).group(1)
+        assert re.search(r'id="go-pay"[^>]*data-countdown-hide|data-countdown-hide[^>]*id="go-pay"', body)
+        assert '<script src="/static/kadun/kadun.js" defer></script>' in body
+
+
+def test_buyer_pages_carry_no_inline_script(three_keys):
+    client, order, keys = _guest_with_paid_order(three_keys, quantity=2)
+    pages = [client.get(f"/orders/{order.order_no}/"), client.post(f"/orders/{order.order_no}/keys/{keys[0].pk}/reveal/", **HX),
+             client.get(f"/pay/sandbox/{order.payment.out_trade_no}/"), client.get("/"), client.get(f"/p/{three_keys.pk}/")]
+    for response in pages:
+        body = response.content.decode()
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body)
+        assert not re.search(r"\son[a-z]+\s*=|hx-on", body)
