@@ -32,6 +32,7 @@ from kadun.orders.selectors import BUYER, Viewer
 from kadun.orders.states import OrderStatus
 from kadun.payments import selectors as payment_reads
 from kadun.web.forms import CheckoutForm, LookupForm, SignupForm
+from kadun.web.views_keys import keys_card_context
 
 GRANTS = "kadun_order_grants"
 CREATED_LINK = "kadun_created_link"
@@ -165,7 +166,6 @@ def order_open(request, token: str):
 def _order_context(request, order, role, *, revealed: dict[int, str] | None = None):
     from kadun.aftersales import selectors as aftersales
     from kadun.aftersales.states import Reason
-    from kadun.web.views_keys import keys_card_context
 
     payment = payment_reads.payment_of(order)
     refund_requests = list(aftersales.requests_of_order(order))
@@ -235,8 +235,6 @@ def reveal(request, order_no: str, key_id: int):
     except DomainError:
         raise Http404 from None
     request.kadun_sensitive = True
-    from kadun.web.views_keys import keys_card_context
-
     # The key cell, and (out of band) the 一键退款 box, which no longer offers this key.
     context = {**keys_card_context(order, role), "key_id": key.pk, "secret": secret, "first_revealed_at": key.first_revealed_at, "oob": True}
     return render(request, "web/_key_revealed.html", context)

@@ -29,6 +29,7 @@ def _checkout(page, base: str, *, title: str = CARD, quantity: int = 1, guest: b
     """Storefront → product → 提交订单. Returns the order number, on 订单已创建."""
     page.goto(base + "/")
     page.get_by_text(title).first.click()
+    page.wait_for_selector("#checkout")
     page.fill("#id_quantity", str(quantity))
     if guest:
         page.fill("#id_contact", "guest@example.com")
@@ -48,6 +49,7 @@ def _pay(page, order_no: str) -> None:
 
 
 def _fits(page, width: int) -> None:
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
@@ -225,6 +227,7 @@ def test_every_buyer_page_fits_the_screen(live_kadun, browser, width):
         _shot(live_kadun, page, f"{name}-{width}")
     page.goto(base + "/")
     page.get_by_text(CARD).first.click()
+    page.wait_for_selector("#checkout")
     _fits(page, width)
     _shot(live_kadun, page, f"product-{width}")
 

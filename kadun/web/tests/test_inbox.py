@@ -68,3 +68,14 @@ def test_every_page_links_a_favicon_that_is_served():
     assert icon.status_code == 200 and b"<svg" in b"".join(icon.streaming_content)
     legacy = Client().get("/favicon.ico")
     assert legacy.status_code in (301, 302) and legacy["Location"] == "/static/kadun/favicon.svg"
+
+
+def test_a_hundred_unread_messages_show_as_99_plus_without_counting_them_all():
+    alice = make_user()
+    for i in range(101):
+        message_send(user_id=alice.pk, title=f"消息{i}")
+    client = _logged_in(alice)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/").content.decode()
+    assert ">99+<" in body
+    assert not [q for q in queries if "notifications_message" in q["sql"] and "COUNT(" in q["sql"].upper()]
