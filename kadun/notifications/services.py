@@ -76,6 +76,12 @@ def message_send(*, user_id: int, title: str, body: str = "", link: str = "") ->
     Message.objects.create(user_id=user_id, title=title[:120], body=body, link=link[:200], created_at=clock.now())
 
 
+def messages_mark_read(*, user, message_ids: list[int]) -> int:
+    """The user opened these messages (the inbox page showing them). Only the user's own, only
+    once: the first opening's time is kept."""
+    return Message.objects.filter(user=user, pk__in=message_ids, read_at__isnull=True).update(read_at=clock.now())
+
+
 @sender("email")
 def _send_email(payload: dict) -> None:
     send_mail(payload["subject"], payload["body"], None, [payload["to"]], fail_silently=False)

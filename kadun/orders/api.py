@@ -22,7 +22,7 @@ from kadun.core.errors import Forbidden
 from kadun.inventory.errors import KeyNotFound
 from kadun.inventory.services import key_reveal
 from kadun.orders import services
-from kadun.orders.schemas import OrderCreatedOut, OrderCreateIn, OrderOut, RevealOut, order_out
+from kadun.orders.schemas import OrderCreatedOut, OrderCreateIn, OrderOut, RevealOut, absolute_url, order_out
 from kadun.orders.selectors import BUYER, Viewer, order_access
 from kadun.orders.states import Actor
 
@@ -80,7 +80,7 @@ def order_create(request, data: OrderCreateIn):
     request.kadun_sensitive = True
     # Built from what checkout has in hand: its payment, its one event, its confirmations, no keys yet.
     out = order_out(order, BUYER, payment=order.payment, keys=[], events=order.checkout_events, confirmed=order.checkout_confirmations_made)
-    return Status(201, {"order": out, "access_token": token if buyer is None else None, "pay_url": pay_url})
+    return Status(201, {"order": out, "access_token": token if buyer is None else None, "pay_url": absolute_url(pay_url)})
 
 
 @router.get("/{order_no}", auth=ORDER_AUTH, openapi_extra=OPTIONAL_AUTH, response={200: OrderOut, **errors(401, 404)}, summary="订单详情")

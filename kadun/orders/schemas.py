@@ -56,7 +56,7 @@ class PaymentOut(Schema):
     provider: str
     out_trade_no: str
     status: str
-    pay_url: str
+    pay_url: str = Field(description="完整地址（含站点域名）")
 
 
 class OrderOut(Schema):
@@ -85,7 +85,7 @@ class OrderOut(Schema):
 class OrderCreatedOut(Schema):
     order: OrderOut
     access_token: Optional[str] = Field(description="游客订单的访问令牌（X-Order-Token），只返回这一次；登录买家为 null")
-    pay_url: str
+    pay_url: str = Field(description="支付页面的完整地址；支付后回到订单页，游客凭订单号和查询密码查看")
 
 
 class OrderSummaryOut(Schema):
@@ -111,6 +111,17 @@ class RevealOut(Schema):
 _READ = object()
 
 
+def absolute_url(url: str) -> str:
+    """An API client has no page to resolve a path against: site-relative URLs get SITE_URL."""
+    from django.conf import settings
+
+    return settings.SITE_URL + url if url.startswith("/") else url
+
+
+def _payment_out(payment) -> dict:
+    return {"provider": payment.provider, "out_trade_no": payment.out_trade_no, "status": payment.status, "pay_url": absolute_url(payment.pay_url)}
+
+
 def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ, confirmed=_READ) -> dict:
     """What ``role`` may see of ``order`` (already authorised by ``order_access``).
 
@@ -124,6 +135,8 @@ def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ, conf
         payment = None
     elif payment is _READ:
         payment = payment_of(order)
+    if payment is not None:
+        payment = _payment_out(payment)
     if keys is _READ:
         keys = keys_of_order(order) if order.is_auto else []
     if events is _READ:

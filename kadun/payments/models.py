@@ -1,6 +1,6 @@
 from django.db import models
 
-from kadun.payments.states import PaymentStatus, RefundStatus
+from kadun.payments.states import PaymentStatus, RefundStatus, SandboxTradeStatus
 
 
 class Payment(models.Model):
@@ -47,10 +47,22 @@ class SandboxTrade(models.Model):
     currency = models.CharField(max_length=3, default="CNY")
     subject = models.CharField(max_length=120)
     return_url = models.CharField(max_length=300)
-    status = models.CharField(max_length=12, default="created", help_text="created / paid / failed")
+    status = models.CharField(max_length=12, choices=SandboxTradeStatus.choices, default=SandboxTradeStatus.CREATED)
     refunded = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Like a real gateway's time_expire: the order's payment deadline. No payment after it.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_closed(self) -> bool:
+        from kadun.core import clock
+
+        return self.status != SandboxTradeStatus.PAID and self.expires_at is not None and clock.now() >= self.expires_at
+
+    @property
+    def can_pay(self) -> bool:
+        return self.status in (SandboxTradeStatus.CREATED, SandboxTradeStatus.FAILED) and not self.is_closed
 
 
 class SandboxRefund(models.Model):

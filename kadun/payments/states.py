@@ -11,3 +11,12 @@ class PaymentStatus(models.TextChoices):
 class RefundStatus(models.TextChoices):
     PENDING = "pending", _("退款处理中")
     SUCCEEDED = "succeeded", _("已退款")
+
+
+class SandboxTradeStatus(models.TextChoices):
+    """The sandbox gateway's own trade states. A failed attempt may be paid again until the
+    trade's expiry (the order's); a paid trade is final."""
+
+    CREATED = "created", _("待支付")
+    PAID = "paid", _("已支付")
+    FAILED = "failed", _("支付失败")

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kadun.payments import providers, selectors
 from kadun.payments.errors import BadNotification, UnknownProvider
 from kadun.payments.providers.sandbox import sandbox_trade_finish
+from kadun.payments.states import SandboxTradeStatus
 
 log = logging.getLogger("kadun.payments")
 
@@ -40,7 +41,9 @@ def notify(request, provider: str):
 
 @require_http_methods(["GET", "POST"])
 def sandbox_pay(request, out_trade_no: str):
-    """The sandbox gateway's checkout page: 支付 or 支付失败. Gone when the sandbox is off."""
+    """The sandbox gateway's checkout page: 确认支付 or 模拟支付失败, and after a failure 重新支付
+    until the order's payment deadline. A payment returns to the merchant (the order page); a
+    failure comes back here, where the buyer may try again (POST → redirect → GET). Gone when the sandbox is off."""
     if not providers.is_enabled("sandbox"):
         raise Http404
     trade = selectors.sandbox_trade(out_trade_no)
@@ -48,5 +51,7 @@ def sandbox_pay(request, out_trade_no: str):
         raise Http404
     if request.method == "POST":
         trade = sandbox_trade_finish(out_trade_no=out_trade_no, paid=request.POST.get("action") == "pay")
-        return redirect(trade.return_url)
+        if trade.status == SandboxTradeStatus.PAID:
+            return redirect(trade.return_url)
+        return redirect("payments:sandbox_pay", out_trade_no)
     return render(request, "payments/sandbox_pay.html", {"trade": trade})

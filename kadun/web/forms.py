@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from kadun.orders import confirmations
@@ -89,4 +93,27 @@ class SignupForm(forms.Form):
         data = super().clean()
         if data.get("password") and data.get("password") != data.get("password2"):
             raise forms.ValidationError(_("两次输入的密码不一致。"))
+        if data.get("password"):
+            # The site's password rules, checked here so their messages sit under the field in
+            # the page's language (the service checks them again, for the API).
+            candidate = get_user_model()(username=data.get("username", ""), email=data.get("email", ""))  # unsaved
+            try:
+                validate_password(data["password"], candidate)
+            except ValidationError as exc:
+                self.add_error("password", [password_message(e) for e in exc.error_list])
         return data
+
+
+def password_message(error: ValidationError) -> str:
+    """A password validator's complaint in kadun's own words, so a Chinese page never shows
+    Django's untranslated English and an English page never shows Chinese."""
+    params = error.params or {}
+    if error.code == "password_too_short":
+        n = params.get("min_length", 8)
+        return ngettext("密码太短，至少需要 %(n)s 位。", "密码太短，至少需要 %(n)s 位。", n) % {"n": n}
+    known = {
+        "password_too_common": gettext("这个密码太常见，请换一个。"),
+        "password_entirely_numeric": gettext("密码不能全是数字。"),
+        "password_too_similar": gettext("密码与用户名或邮箱太相似。"),
+    }
+    return known.get(error.code) or " ".join(error.messages)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views
+from kadun.web import views, views_keys
 
 app_name = "web"
 urlpatterns = [
@@ -11,12 +11,16 @@ urlpatterns = [
     path("orders/lookup/", views.lookup, name="lookup"),
     path("orders/mine/", views.my_orders, name="my_orders"),
     path("orders/<str:order_no>/", views.order_page, name="order"),
+    path("orders/<str:order_no>/created/", views.order_created, name="order_created"),
     path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
     path("orders/<str:order_no>/keys/<int:key_id>/reveal/", views.reveal, name="reveal"),
+    path("orders/<str:order_no>/keys/reveal-all/", views_keys.reveal_all, name="reveal_all"),
+    path("orders/<str:order_no>/keys/export/", views_keys.keys_export, name="keys_export"),
     path("orders/<str:order_no>/confirm/", views.confirm, name="confirm"),
     path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
     path("messages/", views.inbox, name="inbox"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),

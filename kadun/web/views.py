@@ -12,8 +12,10 @@ from django.contrib.auth.views import LoginView
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import get_usage
 
@@ -23,9 +25,9 @@ from kadun.catalog.states import Category
 from kadun.core.client_ip import client_ip
 from kadun.core.errors import DomainError, RateLimited
 from kadun.core.text import fold
-from kadun.inventory import selectors as inventory_reads
 from kadun.inventory.services import key_reveal
 from kadun.notifications.selectors import messages_for
+from kadun.notifications.services import messages_mark_read
 from kadun.orders import selectors as orders
 from kadun.orders import services as order_services
 from kadun.orders.errors import OrderNotFound
@@ -33,8 +35,10 @@ from kadun.orders.selectors import BUYER, Viewer
 from kadun.orders.states import OrderStatus
 from kadun.payments import selectors as payment_reads
 from kadun.web.forms import CheckoutForm, LookupForm, SignupForm
+from kadun.web.views_keys import keys_card_context
 
 GRANTS = "kadun_order_grants"
+CREATED_LINK = "kadun_created_link"
 
 
 def _grant(request, order) -> None:
@@ -119,7 +123,7 @@ def checkout(request, product_id: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            order, token, pay_url = order_services.order_create(
+            order, token, _pay_url = order_services.order_create(
                 product_id=product.pk,
                 quantity=data["quantity"],
                 buyer=request.user if request.user.is_authenticated else None,
@@ -143,11 +147,31 @@ def checkout(request, product_id: int):
         else:
             if order.is_guest:
                 _grant(request, order)
-            # Rendered, not redirected: the guest's access link is shown this once and nowhere else.
-            link = settings.SITE_URL + reverse("web:order_open", args=[token]) if order.is_guest else None
-            request.kadun_sensitive = True
-            return render(request, "web/order_created.html", {"order": order, "pay_url": pay_url, "access_link": link})
+                # The access link waits in the session for the one render of 订单已创建 (never in a URL).
+                request.session[CREATED_LINK] = {"order_no": order.order_no, "link": settings.SITE_URL + reverse("web:order_open", args=[token])}
+            return redirect("web:order_created", order.order_no)  # POST → redirect → GET: a refresh buys nothing
     return render(request, "web/product.html", _product_context(request, product, form), status=400)
+
+
+def order_created(request, order_no: str):
+    """订单已创建: where checkout redirects. The guest's access link is shown on the first render
+    only, then dropped from the session; a refresh shows the rest of the page without it."""
+    try:
+        order, role = orders.order_access(order_no=order_no, viewer=viewer_of(request), related=("shop",))
+    except OrderNotFound:
+        raise Http404 from None
+    if role != BUYER:
+        raise Http404
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return redirect("web:order", order.order_no)
+    pending = request.session.get(CREATED_LINK)
+    link = None
+    if pending and pending.get("order_no") == order.order_no:
+        link = pending.get("link")
+        del request.session[CREATED_LINK]
+    request.kadun_sensitive = True
+    payment = payment_reads.payment_of(order)
+    return render(request, "web/order_created.html", {"order": order, "payment": payment, "access_link": link})
 
 
 def order_open(request, token: str):
@@ -160,43 +184,53 @@ def order_open(request, token: str):
     return redirect("web:order", order.order_no)
 
 
-def _order_context(request, order, role):
+def _order_context(request, order, role, *, revealed: dict[int, str] | None = None):
     from kadun.aftersales import selectors as aftersales
     from kadun.aftersales.states import Reason
 
     payment = payment_reads.payment_of(order)
-    keys = inventory_reads.keys_of_order(order) if order.is_auto else []
     refund_requests = list(aftersales.requests_of_order(order))
-    open_request = next((r for r in refund_requests if r.is_open), None)
-    refundable = order.status in (OrderStatus.PAID, OrderStatus.IN_SERVICE, OrderStatus.DELIVERED, OrderStatus.CONFIRMED) and order.refunded_amount < order.amount
+    card = keys_card_context(order, role, revealed=revealed, refund_requests=refund_requests)
     return {
+        **card,
         "refund_requests": refund_requests,
-        "open_request": open_request,
-        "can_request_refund": role == BUYER and refundable and open_request is None,
-        "unrevealed_keys": [k for k in keys if k["active"] and not k["first_revealed_at"]],
         "refund_reasons": Reason.choices,
-        "has_checker": order.is_auto and (order.product.checker or {}).get("kind", "none") != "none",
-        "verifications": inventory_reads.verifications_of(order),
         "policy": order.policy_snapshot,
         "refund_form_key": secrets.token_hex(8),  # one per rendered form: a double submit is one request
-        "order": order,
-        "role": role,
         "granted": order.pk in request.session.get(GRANTS, []),  # 退出此订单
-        "keys": keys,
+        "buyer_fields": _buyer_fields_shown(order),
         "events": orders.events_of(order),
         "payment": payment,
         "refunds": payment_reads.refunds_of(order),
         "can_pay": role == BUYER and order.status == OrderStatus.PENDING_PAYMENT and payment is not None,
-        "can_confirm": role == BUYER and order.status == OrderStatus.DELIVERED,
-        "can_reveal": role == BUYER,
+        # Not while a refund request holds the money: the confirmation would be refused.
+        "can_confirm": role == BUYER and order.status == OrderStatus.DELIVERED and not order.refund_hold,
+        "confirm_held": role == BUYER and order.status == OrderStatus.DELIVERED and order.refund_hold,
         "waiting": order.status == OrderStatus.PENDING_PAYMENT,
     }
 
 
+def _buyer_fields_shown(order) -> list[tuple[str, str]]:
+    """The buyer's order inputs under the product's own labels (not the field names)."""
+    labels = {spec["name"]: spec.get("label") or spec["name"] for spec in (order.product.buyer_fields or [])}
+    return [(labels.get(name, name), value) for name, value in (order.buyer_inputs or {}).items()]
+
+
 def order_page(request, order_no: str):
-    order, role = _access(request, order_no)
+    try:
+        order, role = orders.order_access(order_no=order_no, viewer=viewer_of(request))
+    except OrderNotFound:
+        return _order_locked(request, order_no)
     request.kadun_sensitive = True
     return render(request, "web/order.html", _order_context(request, order, role))
+
+
+def _order_locked(request, order_no: str):
+    """No access to this order page (or no such order: the same page, so it tells nothing): the
+    lookup form with the number filled in — where a guest coming back from the gateway, or one
+    who ordered through the API, gets in with the query password."""
+    form = LookupForm(initial={"order_no": order_no[:24]})
+    return render(request, "web/order_locked.html", {"form": form}, status=404)
 
 
 def order_status(request, order_no: str):
@@ -223,7 +257,9 @@ def reveal(request, order_no: str, key_id: int):
     except DomainError:
         raise Http404 from None
     request.kadun_sensitive = True
-    return render(request, "web/_key_revealed.html", {"key": key, "secret": secret, "order": order})
+    # The key cell, and (out of band) the 一键退款 box, which no longer offers this key.
+    context = {**keys_card_context(order, role), "key_id": key.pk, "secret": secret, "first_revealed_at": key.first_revealed_at, "oob": True}
+    return render(request, "web/_key_revealed.html", context)
 
 
 @require_POST
@@ -308,7 +344,25 @@ def my_orders(request):
 @login_required
 def inbox(request):
     page = Paginator(messages_for(user=request.user), 30).get_page(request.GET.get("page"))
+    shown = list(page.object_list)  # read as they were: the page marks the new ones 未读 this once
+    messages_mark_read(user=request.user, message_ids=[m.pk for m in shown if m.read_at is None])
+    page.object_list = shown
     return render(request, "web/inbox.html", {"page": page})
+
+
+def favicon(request):
+    """Browsers that ask /favicon.ico before reading the page's <link rel="icon">."""
+    response = redirect(static("kadun/favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+# The account service's refusals, in the page's language and next to their field.
+SIGNUP_ERRORS = {
+    "username_taken": ("username", gettext_lazy("该用户名已被注册。")),
+    "invalid_username": ("username", gettext_lazy("用户名不能为空，且不超过150个字符。")),
+    "weak_password": ("password", gettext_lazy("密码不符合要求。")),
+}
 
 
 @require_http_methods(["GET", "POST"])
@@ -321,7 +375,8 @@ def signup(request):
                 email=form.cleaned_data.get("email", ""), contact=form.cleaned_data.get("contact", ""),
             )
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            field, message = SIGNUP_ERRORS.get(exc.code, (None, exc.message))
+            form.add_error(field, message)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, _("注册成功，欢迎使用卡盾。"))

@@ -78,6 +78,7 @@ def test_guest_with_an_unrevealed_key_gets_a_one_click_refund(live_kadun, phone)
     base = live_kadun["base"]
     page = phone
     order_no, _ = _guest_buys_and_pays(page, base)
+    page.click("#instant-refund-open")  # irreversible: asked first
     page.click("#instant-refund")
     page.wait_for_selector("[data-status=refunded]")
     text = page.inner_text("main")

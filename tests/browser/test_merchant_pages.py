@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +35,7 @@ SEED = textwrap.dedent('''
     services.policy_update(shop=topup.shop, product_id=topup.pk, rules=rules)
 
     def paid(product, **kwargs):
-        order, _, _ = order_create(product_id=product.pk, quantity=kwargs.pop("quantity", 1), buyer=buyer, no_reason_waived=True, **kwargs)
+        order, _, _ = order_create(product_id=product.pk, quantity=kwargs.pop("quantity", 1), buyer=buyer, confirm_no_reason_exclusion=True, **kwargs)
         sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
         outbox_deliver_all()
         order.refresh_from_db()
@@ -135,7 +136,7 @@ def test_merchant_accepts_then_a_refused_delivery_is_shown_beside_the_form(live_
     # deadline, the text follows.
     page.wait_for_selector("#service-due [data-deadline][data-countdown=live]")
     page.eval_on_selector("#service-due [data-deadline]", "el => el.setAttribute('data-deadline', new Date(Date.now() + 90500).toISOString())")
-    page.wait_for_function("document.querySelector('#service-due [data-deadline]').textContent.trim() === '还剩 1分'")
+    expect(page.locator("#service-due [data-deadline]")).to_have_text("还剩 1分")  # no page-side eval: the CSP forbids it
     assert "bad" in page.get_attribute("#service-due [data-deadline]", "class")
 
     page.get_by_role("button", name="接单").click()

@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from conftest import buy, make_product, make_user, pay
@@ -54,7 +55,7 @@ def test_guest_creates_an_order_and_reads_it_with_its_token(product):
     body = response.json()
     order = Order.objects.get(order_no=body["order"]["order_no"])
     assert order.buyer is None and order.amount == 2000 and order.status == OrderStatus.PENDING_PAYMENT
-    assert body["access_token"] and body["pay_url"] == order.payment.pay_url
+    assert body["access_token"] and body["pay_url"] == settings.SITE_URL + order.payment.pay_url
     assert body["order"]["amount"] == 2000 and body["order"]["viewer_role"] == "buyer"
 
     pay(order)
@@ -63,7 +64,7 @@ def test_guest_creates_an_order_and_reads_it_with_its_token(product):
     assert read.status_code == 200
     seen = read.json()
     assert seen["status"] == "delivered" and seen["viewer_role"] == "buyer"
-    assert seen["payment"] == {"provider": "sandbox", "out_trade_no": order.payment.out_trade_no, "status": "succeeded", "pay_url": order.payment.pay_url}
+    assert seen["payment"] == {"provider": "sandbox", "out_trade_no": order.payment.out_trade_no, "status": "succeeded", "pay_url": settings.SITE_URL + order.payment.pay_url}
     assert [k["index"] for k in seen["keys"]] == [1, 2]
     assert all(k["first_revealed_at"] is None for k in seen["keys"])
     for secret in plaintexts(order):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 
 from kadun.core import clock
@@ -25,6 +26,7 @@ from kadun.payments.errors import BadNotification
 from kadun.payments.models import SandboxRefund, SandboxTrade
 from kadun.payments.providers import register
 from kadun.payments.providers.base import VerifiedNotification
+from kadun.payments.states import SandboxTradeStatus as TradeStatus
 
 REQUIRED = ("app_id", "out_trade_no", "trade_no", "merchant_no", "amount", "currency", "trade_status", "timestamp", "nonce", "sign")
 
@@ -80,6 +82,7 @@ class SandboxProvider:
             subject=subject[:120],
             return_url=return_url[:300],
             created_at=clock.now(),
+            expires_at=getattr(payment.order, "expires_at", None),  # the gateway's time_expire
         )
         return reverse("payments:sandbox_pay", args=[payment.out_trade_no])
 
@@ -134,15 +137,22 @@ provider = register(SandboxProvider())
 
 def sandbox_trade_finish(*, out_trade_no: str, paid: bool) -> SandboxTrade:
     """The buyer clicked 支付 or 支付失败 on the sandbox page. The gateway records it and queues
-    its asynchronous notification; kadun's books change only when that notification arrives."""
+    its asynchronous notification; kadun's books change only when that notification arrives.
+
+    A failed attempt may be tried again, as at a real gateway, until the trade expires (the
+    order's payment deadline); a paid trade is final. Both guards are in the update's WHERE, so
+    two tabs racing each other change the trade once."""
+    now = clock.now()
     with transaction.atomic():
         trade = SandboxTrade.objects.filter(out_trade_no=out_trade_no).first()
         if trade is None:
             raise BadNotification("unknown_trade", "沙箱交易不存在。", status=404)
-        if trade.status == "created":
-            SandboxTrade.objects.filter(pk=trade.pk, status="created").update(
-                status="paid" if paid else "failed", paid_at=clock.now() if paid else None
-            )
+        sources = [TradeStatus.CREATED, TradeStatus.FAILED] if paid else [TradeStatus.CREATED]
+        open_trade = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        changed = SandboxTrade.objects.filter(open_trade, pk=trade.pk, status__in=sources).update(
+            status=TradeStatus.PAID if paid else TradeStatus.FAILED, paid_at=now if paid else None
+        )
+        if changed:
             trade.refresh_from_db()
             outbox_enqueue(topic="sandbox_notify", payload={"out_trade_no": trade.out_trade_no})
     return trade

@@ -28,7 +28,7 @@ GUEST = {"quantity": "1", "contact": "guest@example.com", "query_password": "cha
 
 
 def _checkout(client, product, **data):
-    return client.post(f"/p/{product.pk}/buy/", {**GUEST, **data})
+    return client.post(f"/p/{product.pk}/buy/", {**GUEST, **data}, follow=True)  # success redirects to 订单已创建
 
 
 def _box_errors(body: str) -> str:

@@ -32,7 +32,8 @@ def english(client: Client | None = None) -> Client:
 
 
 def page(client: Client, url: str, method: str = "get", **data) -> str:
-    response = getattr(client, method)(url, data) if data else getattr(client, method)(url)
+    call = getattr(client, method)
+    response = call(url, data, follow=True) if data else call(url, follow=True)
     assert response.status_code == 200
     return response.content.decode()
 

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _checkout(client, product, **data):
+    """Checkout as the browser does it: POST, then follow the redirect to 订单已创建."""
     form = {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on", **data}
-    return client.post(f"/p/{product.pk}/buy/", form)
+    return client.post(f"/p/{product.pk}/buy/", form, follow=True)
 
 
 def _link_path(response) -> str:
@@ -40,8 +41,47 @@ def test_guest_checkout_creates_order_and_shows_access_link_once(product):
     assert page.status_code == 200 and "/o/" not in page.content.decode()
 
 
+def test_checkout_redirects_so_a_refresh_creates_no_second_order(product):
+    client = Client()
+    posted = client.post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"})
+    order = Order.objects.get()
+    assert posted.status_code == 302 and posted["Location"] == f"/orders/{order.order_no}/created/"
+    first = client.get(posted["Location"])
+    refreshed = client.get(posted["Location"])
+    assert first.status_code == refreshed.status_code == 200
+    assert Order.objects.count() == 1
+    assert "订单已创建" in refreshed.content.decode() and 'id="go-pay"' in refreshed.content.decode()
+
+
+def test_access_link_is_shown_on_the_first_render_only_and_never_in_a_url(product):
+    client = Client()
+    posted = client.post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"})
+    first = client.get(posted["Location"])
+    link = _link_path(first)
+    token = link.rsplit("/", 2)[-2]
+    assert token not in posted["Location"]
+    refreshed = client.get(posted["Location"]).content.decode()
+    assert token not in refreshed and 'id="access-link"' not in refreshed
+    assert "订单查询" in refreshed  # how to find it again
+    assert token not in str(dict(client.session))  # dropped from the session once shown
+
+
+def test_created_page_of_an_order_is_not_for_others(product):
+    posted = Client().post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"})
+    other = Client().get(posted["Location"])
+    assert other.status_code == 404 and 'id="access-link"' not in other.content.decode()
+
+
+def test_created_page_of_a_paid_order_goes_to_the_order_page(product):
+    client = Client()
+    posted = client.post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"})
+    pay(Order.objects.get())
+    again = client.get(posted["Location"])
+    assert again.status_code == 302 and again["Location"] == f"/orders/{Order.objects.get().order_no}/"
+
+
 def test_guest_checkout_without_contact_is_refused_and_creates_nothing(product):
-    response = Client().post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "", "query_password": "x"})
+    response = Client().post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "", "query_password": "x"}, follow=True)
     assert response.status_code == 400
     assert Order.objects.count() == 0
 
@@ -143,7 +183,7 @@ def test_another_merchant_cannot_see_the_order(product):
 def test_lookup_with_order_number_and_password_opens_the_order(product):
     order, _, _ = buy(product, query_password="chaxun123")
     client = Client()
-    response = client.post("/orders/lookup/", {"order_no": order.order_no, "query_password": "chaxun123"})
+    response = client.post("/orders/lookup/", {"order_no": order.order_no, "query_password": "chaxun123", "no_reason_waived": "on"})
     assert response.status_code == 302
     assert client.get(f"/orders/{order.order_no}/").status_code == 200
 
@@ -165,7 +205,7 @@ def test_lookup_asks_for_a_captcha_per_order_number_even_with_the_right_password
         # each attempt from a different address: the per-order limit still counts them
         Client().post("/orders/lookup/", {"order_no": order.order_no, "query_password": f"guess-{i}"}, REMOTE_ADDR=f"203.0.113.{i}")
     client = Client()
-    response = client.post("/orders/lookup/", {"order_no": order.order_no, "query_password": "chaxun123"}, REMOTE_ADDR="203.0.113.99")
+    response = client.post("/orders/lookup/", {"order_no": order.order_no, "query_password": "chaxun123", "no_reason_waived": "on"}, REMOTE_ADDR="203.0.113.99")
     assert response.status_code == 400
     assert 'name="captcha_1"' in response.content.decode()
     assert client.get(f"/orders/{order.order_no}/").status_code == 404
@@ -215,6 +255,6 @@ def test_pages_switch_to_english(product):
 
 
 def test_not_found_page_is_chinese_and_leaks_nothing(db):
-    response = Client().get("/orders/202601010000000000/")
+    response = Client().get("/p/99999999/")  # (an order page has its own: see test_order_access.py)
     assert response.status_code == 404
     assert "页面不存在" in response.content.decode()
