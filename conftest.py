@@ -11,14 +11,42 @@ from kadun.core import clock
 _seq = itertools.count(1)
 
 
+SKIP_PG_REASON = "needs PostgreSQL (set DATABASE_URL)"
+_skipped: list[tuple[str, str]] = []
+
+
 def pytest_collection_modifyitems(config, items):
     from django.db import connection
 
     on_pg = connection.vendor == "postgresql"
-    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    skip_pg = pytest.mark.skip(reason=SKIP_PG_REASON)
     for item in items:
         if "pg" in item.keywords and not on_pg:
             item.add_marker(skip_pg)
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        _skipped.append((report.nodeid, reason))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Under CI (``CI`` set), a skipped test fails the run: the browser tests must run (Chromium
+    installed), and the PostgreSQL-only tests must run on PostgreSQL. The one expected skip is a
+    PostgreSQL-only test during the SQLite run, which the PostgreSQL run then executes."""
+    from django.db import connection
+
+    if not os.environ.get("CI"):
+        return
+    on_pg = connection.vendor == "postgresql"
+    unexpected = [(nodeid, reason) for nodeid, reason in _skipped if on_pg or reason.removeprefix("Skipped: ") != SKIP_PG_REASON]
+    if unexpected:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = [f"CI: {len(unexpected)} test(s) skipped that must run:"] + [f"  {nodeid}: {reason}" for nodeid, reason in unexpected]
+        for line in lines:
+            reporter.write_line(line, red=True) if reporter else print(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)
