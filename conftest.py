@@ -49,6 +49,29 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    flagged = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    return flagged or bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Rate-limit counters live in the cache (a database table here). A test in a transaction
+    rolls them back with everything else; a transactional test commits them, and the flush that
+    ends it does not empty the cache table — so clear it around such tests, or one test's
+    counters would throttle the next."""
+    if not _transactional(request):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Production hashes passwords with PBKDF2 (about a second per hash by design); tests use a
