@@ -616,9 +616,12 @@ SQL_ORDER_BY_NO = "SELECT id, access_token_hash, status FROM orders_order WHERE 
 SQL_PAYMENT_OF_ORDER = "SELECT provider, out_trade_no, status, pay_url FROM payments_payment WHERE order_id = %s"
 SQL_KEYS_OF_ORDER = "SELECT id, secret, first_revealed_at FROM inventory_cardkey WHERE order_id = %s ORDER BY id"
 SQL_EVENTS_OF_ORDER = "SELECT kind, from_status, to_status, actor, note, at FROM orders_orderevent WHERE order_id = %s ORDER BY at, id"
-SQL_KEY_OF_ORDER = "SELECT id, secret FROM inventory_cardkey WHERE id = %s AND order_id = %s AND status = 'sold'"
-SQL_FIRST_REVEAL = "UPDATE inventory_cardkey SET first_revealed_at = %s WHERE id = %s AND first_revealed_at IS NULL"
-SQL_KEY_AFTER = "SELECT first_revealed_at FROM inventory_cardkey WHERE id = %s"
+SQL_CONFIRMATIONS_OF_ORDER = "SELECT kind, text, text_sha256, channel, at FROM orders_checkoutconfirmation WHERE order_id = %s ORDER BY id"
+# The reveal: one guarded update stamps the first reveal and returns the secret (kadun.inventory.services.key_reveal).
+SQL_REVEAL_STAMP = (
+    "UPDATE inventory_cardkey SET first_revealed_at = COALESCE(first_revealed_at, %s) "
+    "WHERE id = %s AND order_id = %s AND status = 'sold' AND withdrawn_at IS NULL RETURNING secret, first_revealed_at"
+)
 
 # What the app stores for the query password (kadun.orders.passwords: hmac_sha256$salt$digest);
 # computing it is app CPU, not database work.
@@ -639,6 +642,7 @@ def sql_templates(url: str, *, pending_order_no: str, delivered_order_no: str) -
                 "RETURNING id",
             ),
             "event_created": Template(conn, "orders_orderevent", "order_id = %s AND kind = 'created'", (pending,), ["order_id", "at"]),
+            "confirmation": Template(conn, "orders_checkoutconfirmation", "order_id = %s", (pending,), ["order_id", "at"]),
             "deadline_expire": Template(
                 conn, "deadlines_deadline", "subject_id = %s AND kind = 'order_expire'", (pending,),
                 ["subject_id", "due_at", "created_at"], "ON CONFLICT (kind, subject_id) DO NOTHING",
@@ -709,6 +713,7 @@ class SqlBuyer:
                                    self.product_id, title, delivery, 1, price, price, hours, "pending_payment", now, expires)),
             ).fetchone()[0]
             conn.execute(t["event_created"].sql, t["event_created"].params((order_id, now)))
+            conn.execute(t["confirmation"].sql, t["confirmation"].params((order_id, now)))  # 7天无理由 confirmed at checkout
             conn.execute(t["deadline_expire"].sql, t["deadline_expire"].params((order_id, expires, now)))
             pay_url = f"/pay/sandbox/{out_trade_no}/"
             conn.execute(t["payment"].sql, t["payment"].params((order_id, out_trade_no, price, pay_url, now)))
@@ -757,21 +762,20 @@ class SqlBuyer:
         conn.execute(SQL_PAYMENT_OF_ORDER, (found[0],)).fetchone()
         keys = conn.execute(SQL_KEYS_OF_ORDER, (found[0],)).fetchall()
         conn.execute(SQL_EVENTS_OF_ORDER, (found[0],)).fetchall()
+        conn.execute(SQL_CONFIRMATIONS_OF_ORDER, (found[0],)).fetchall()
         key_id = keys[0][0]
         t3 = time.perf_counter()
 
-        # 4. reveal: the order by number and token again, check the key is the order's, log the
-        # reveal, stamp the first one, read it back.
+        # 4. reveal: the order by number and token again, then in one transaction the guarded
+        # update that stamps the first reveal and returns the secret, and the reveal log row.
         now = datetime.now(timezone.utc)
         found = conn.execute(SQL_ORDER_BY_NO, (order_no,)).fetchone()
         if found is None or not hmac.compare_digest(found[1], hashlib.sha256(token.encode()).hexdigest()):
             raise PurchaseFailed("reveal: order")
-        if conn.execute(SQL_KEY_OF_ORDER, (key_id, order_id)).fetchone() is None:
-            raise PurchaseFailed("key not found")
         with conn.transaction():
+            if conn.execute(SQL_REVEAL_STAMP, (now, key_id, order_id)).fetchone() is None:
+                raise PurchaseFailed("key not found")
             conn.execute(t["reveal"].sql, t["reveal"].params((key_id, order_id, now)))
-            conn.execute(SQL_FIRST_REVEAL, (now, key_id))
-        conn.execute(SQL_KEY_AFTER, (key_id,)).fetchone()
         t4 = time.perf_counter()
         return {"checkout": t1 - t0, "notify": t2 - t1, "lookup": t3 - t2, "reveal": t4 - t3, "purchase": t4 - t0}
 
