@@ -128,7 +128,7 @@ def clauses(rules: dict, *, delivery: str) -> list[Clause]:
         items.append((
             "no_reason",
             "本商品为数字商品，经买家在下单时逐单确认后不适用七天无理由退货（《消费者权益保护法》第二十五条）；"
-            "买家未确认的订单仍适用七天无理由退款。",
+            "未经确认不能下单，确认的时间和文字随订单保存。",
         ))
     items.append(("merchant_silent", f"需商家处理的退款申请，商家须在{resp}小时内回应；逾期未回应的，视为同意，系统全额退款。"))
     items.append((
