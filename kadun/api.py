@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import Http404, JsonResponse
+from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -50,6 +51,15 @@ def _http_error(request, exc: HttpError):
     if exc.status_code == 400:  # ninja: the body is not valid JSON / form data
         return api.create_response(request, {"code": "invalid_input", "message": "请求内容无法解析，请发送合法的 JSON。"}, status=422)
     return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(RawPostDataException)
+def _body_already_parsed(request, exc):
+    """A JSON endpoint sent a multipart/form-data body: the form was parsed at the door (NUL
+    check), so the raw body is gone — and it was never JSON anyway."""
+    return api.create_response(
+        request, {"code": "invalid_input", "message": "请求内容无法解析：此接口需要 JSON（Content-Type: application/json）。", "errors": []}, status=422
+    )
 
 
 @csrf_exempt
