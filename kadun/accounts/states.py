@@ -25,6 +25,12 @@ SCOPE_SHORT = {"buyer": _("买家"), "buyer:read": _("买家（只读）"), "mer
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+def scope_roles(scopes) -> frozenset[str]:
+    """The roles a key with ``scopes`` may act in on an order: ``buyer`` (buyer / buyer:read)
+    and ``merchant`` (merchant / merchant:read). Never staff: staff work on the website."""
+    return frozenset(s.split(":", 1)[0] for s in scopes or () if s.split(":", 1)[0] in ("buyer", "merchant"))
+
+
 def scopes_allow(scopes, needed: str, method: str) -> bool:
     """Does a key with ``scopes`` pass an endpoint of side ``needed`` (buyer / merchant) called
     with ``method``? The full scope allows everything on its side, ``:read`` only safe methods."""

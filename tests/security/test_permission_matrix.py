@@ -10,7 +10,8 @@ image). A guest owns a paid auto order and holds its access token.
 Callers: ``owner`` (the order's buyer — or, for the guest order, the guest with the token: an
 ``X-Order-Token`` header on the API, the access link's session grant on pages), ``other_buyer``,
 ``merchant`` (of shop A, which sold every order), ``other_merchant`` (shop B), ``anonymous``,
-and each staff role. API callers use bearer API keys; page callers log in.
+and each staff role. API callers use bearer API keys (scopes ``buyer`` and ``merchant``: a key
+acts only in those roles, never as staff); page callers log in.
 
 For every answer to anyone but the owner: no card key's plaintext appears in the body. For
 every unsafe request: the one caller it is meant for changes something, and for everyone else
@@ -63,10 +64,12 @@ class Case:
 
 # Shorthands for the common rows -------------------------------------------------------------
 
-# API, an order's object: its buyer, its merchant and staff see it; everyone else 404.
-API_SEE = E(owner=200, other_buyer=404, merchant=200, other_merchant=404, anonymous=404, staff=200)
-# API, only the buyer acts; merchant and staff see the order but are refused with 403.
-API_BUYER_ACTS = dict(owner=404, other_buyer=404, merchant=403, other_merchant=404, anonymous=404, staff=403)
+# API, an order's object: its buyer and its merchant see it; everyone else 404. Staff act as staff
+# on the website only: an API key has buyer and merchant scopes, no staff one, so through a key
+# staff are a buyer who did not buy the order.
+API_SEE = E(owner=200, other_buyer=404, merchant=200, other_merchant=404, anonymous=404, staff=404)
+# API, only the buyer acts; the merchant sees the order but is refused with 403.
+API_BUYER_ACTS = dict(owner=404, other_buyer=404, merchant=403, other_merchant=404, anonymous=404, staff=404)
 # API /merchant/...: 401 without credentials, 403 not_a_merchant without a shop, 404 for another shop.
 API_MERCHANT = dict(owner=403, other_buyer=403, merchant=200, other_merchant=404, anonymous=401, staff=403)
 # Pages, an order's object: buyer, merchant and staff see it; everyone else 404.
