@@ -20,6 +20,9 @@ class ApiScope(models.TextChoices):
     MERCHANT_READ = "merchant:read", _("商家（只读）")
 
 
+BUYER_SCOPES = (ApiScope.BUYER.value, ApiScope.BUYER_READ.value)
+MERCHANT_SCOPES = (ApiScope.MERCHANT.value, ApiScope.MERCHANT_READ.value)
+
 # Short names for lists (the key list on the merchant page).
 SCOPE_SHORT = {"buyer": _("买家"), "buyer:read": _("买家（只读）"), "merchant": _("商家"), "merchant:read": _("商家（只读）")}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -138,6 +138,9 @@ CASES = [
          lambda w: _api(f"/merchant/refund-requests/{w.refund.request_no}/fulfil"), E(**{**API_MERCHANT, "merchant": 409})),
     Case("api merchant api-key revoke", "api", "DELETE", lambda w: _api(f"/merchant/api-keys/{w.api_key_ids[w.merchant.username]}"),
          E(**{**API_MERCHANT, "merchant": 204}), writer="merchant"),
+    # The account's keys are revoked from the website's session only: no key revokes a key.
+    Case("api account api-key revoke", "api", "DELETE", lambda w: _api(f"/account/api-keys/{w.api_key_ids[w.merchant.username]}"),
+         E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
     Case("api merchant order list", "api", "GET", lambda w: _api("/merchant/orders"), E(**{**API_MERCHANT, "other_merchant": 200}),
          marker=lambda w: w.manual_order.order_no, sees=("merchant",)),
     Case("api merchant refund list", "api", "GET", lambda w: _api("/merchant/refund-requests"), E(**{**API_MERCHANT, "other_merchant": 200}),
@@ -216,10 +219,10 @@ CASES = [
     Case("page merchant refund queue", "page", "GET", lambda w: reverse("aftersales:merchant_queue"),
          E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200}), marker=lambda w: w.refund.request_no, sees=("merchant",)),
     # Revoking someone else's key is answered like a key that does not exist: an error message
-    # on the merchant's own key page (302), and nothing revoked.
-    Case("page merchant api-key revoke", "page", "POST",
-         lambda w: reverse("merchants:api_key_revoke", args=[w.api_key_ids[w.merchant.username]]),
-         E(merchant=302, **{**PAGE_MERCHANT, "other_merchant": 302}), writer="merchant"),
+    # on one's own key page (302; the login page for anonymous), and nothing revoked.
+    Case("page account api-key revoke", "page", "POST",
+         lambda w: reverse("web:api_key_revoke", args=[w.api_key_ids[w.merchant.username]]),
+         E(owner=302, other_buyer=302, merchant=302, other_merchant=302, anonymous=302, staff=302), writer="merchant"),
     Case("page inbox", "page", "GET", lambda w: reverse("web:inbox"),
          E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=302, staff=200),
          marker=lambda w: "退款申请待处理", sees=("merchant",)),
