@@ -13,8 +13,12 @@ class SecurityHeadersMiddleware:
         return response
 
 
+import logging
+
 NUL_MESSAGE = "输入中不能包含空字符（NUL）。"
 MALFORMED_MESSAGE = "请求内容无法解析：multipart/form-data 格式错误。"
+TOO_BIG_MESSAGE = "请求内容过大。"
+TOO_MANY_MESSAGE = "请求中的字段或文件过多。"
 
 
 def _multipart_has_nul(request) -> bool:
@@ -46,12 +50,15 @@ class RefuseNulMiddleware:
     (422 under /api/) instead of failing deep inside a query: path, query string, any body, or
     the field values of a multipart body. A multipart body that can't be parsed is answered
     here too — 422 ``invalid_input`` under /api/, like every API error, 400 on a page — and,
-    being the client's garbage, logs no traceback."""
+    being the client's garbage, logs no traceback. So are the limits Django enforces while
+    parsing (``DATA_UPLOAD_MAX_MEMORY_SIZE``, ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` / ``_FILES``):
+    413 / 422 JSON under /api/, 400 on a page, one line in ``django.security.<name>``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
         from django.http.multipartparser import MultiPartParserError
 
         raw_query = request.META.get("QUERY_STRING", "")
@@ -61,14 +68,21 @@ class RefuseNulMiddleware:
                 suspicious = _body_has_nul(request)
             except MultiPartParserError:
                 return _refuse(request, MALFORMED_MESSAGE)
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent) as exc:
+                request._mark_post_parse_error()  # as Django's handler does: the body can't be read again
+                logging.getLogger(f"django.security.{type(exc).__name__}").warning("%s: %s", exc, request.path)
+                if isinstance(exc, RequestDataTooBig):
+                    return _refuse(request, TOO_BIG_MESSAGE, code="request_too_large", api_status=413)
+                return _refuse(request, TOO_MANY_MESSAGE)
         if suspicious:
             return _refuse(request, NUL_MESSAGE)
         return self.get_response(request)
 
 
-def _refuse(request, message: str):
+def _refuse(request, message: str, *, code: str = "invalid_input", api_status: int = 422):
     from django.http import HttpResponseBadRequest, JsonResponse
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "invalid_input", "message": message, "errors": []}, status=422)
+        body = {"code": code, "message": message, "errors": []} if api_status == 422 else {"code": code, "message": message}
+        return JsonResponse(body, status=api_status)
     return HttpResponseBadRequest(message.encode(), content_type="text/plain; charset=utf-8")

@@ -157,3 +157,20 @@ def test_a_json_body_sent_as_multipart_is_a_json_422_not_a_500(product):
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_input"
     assert not Order.objects.exists()
+
+
+def test_a_body_over_the_size_limit_to_the_api_is_a_json_413_without_a_traceback(product, settings, caplog):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = b'{"product_id": 1, "contact": "' + b"a" * 2048 + b'"}'
+    response = Client().generic("POST", "/api/orders", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= 40], [r.getMessage() for r in caplog.records]
+
+
+def test_too_many_multipart_fields_to_the_api_is_a_json_422_without_a_traceback(product, settings, caplog):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    response = Client().post("/api/orders", {f"f{i}": "x" for i in range(20)})
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_input"
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= 40], [r.getMessage() for r in caplog.records]
