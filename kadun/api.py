@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.http import Http404, JsonResponse
+from django.http.request import RawPostDataException
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -52,6 +53,15 @@ def _http_error(request, exc: HttpError):
     return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
 
 
+@api.exception_handler(RawPostDataException)
+def _body_already_parsed(request, exc):
+    """A JSON endpoint sent a multipart/form-data body: the form was parsed at the door (NUL
+    check), so the raw body is gone — and it was never JSON anyway."""
+    return api.create_response(
+        request, {"code": "invalid_input", "message": "请求内容无法解析：此接口需要 JSON（Content-Type: application/json）。", "errors": []}, status=422
+    )
+
+
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Any /api/ path no endpoint matches (e.g. a non-integer id) answers like the API: JSON."""
@@ -66,6 +76,7 @@ def _mount() -> None:
     api.add_router("/products", catalog_router)
     api.add_router("/orders", orders_router)
     api.add_router("/merchant", merchant_router)
+    api.add_router("/account", "kadun.web.api.router")
     api.add_router("/", "kadun.aftersales.api.router")
 
 

@@ -20,9 +20,18 @@ class ApiScope(models.TextChoices):
     MERCHANT_READ = "merchant:read", _("商家（只读）")
 
 
+BUYER_SCOPES = (ApiScope.BUYER.value, ApiScope.BUYER_READ.value)
+MERCHANT_SCOPES = (ApiScope.MERCHANT.value, ApiScope.MERCHANT_READ.value)
+
 # Short names for lists (the key list on the merchant page).
 SCOPE_SHORT = {"buyer": _("买家"), "buyer:read": _("买家（只读）"), "merchant": _("商家"), "merchant:read": _("商家（只读）")}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def scope_roles(scopes) -> frozenset[str]:
+    """The roles a key with ``scopes`` may act in on an order: ``buyer`` (buyer / buyer:read)
+    and ``merchant`` (merchant / merchant:read). Never staff: staff work on the website."""
+    return frozenset(s.split(":", 1)[0] for s in scopes or () if s.split(":", 1)[0] in ("buyer", "merchant"))
 
 
 def scopes_allow(scopes, needed: str, method: str) -> bool:

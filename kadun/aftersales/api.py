@@ -5,7 +5,8 @@ Who may do what:
 - An order's refund rules and refund requests are visible to whoever ``orders.selectors.order_access``
   lets see the order: its buyer (API key or session), a guest with the order's ``X-Order-Token``,
   the merchant of the order, and staff. Everyone else gets 404 — the same as for an order or a
-  request that does not exist.
+  request that does not exist. A buyer-scoped API key sees only its user's own purchases: the
+  shop's orders are read with a merchant key under ``/merchant/``.
 - Only the buyer asks for a refund, withdraws a request, or runs 验货 on a key. The merchant or
   staff trying to is 403 ``not_the_buyer`` (验货: 404 ``key_not_found``, as for revealing a key).
 - ``/merchant/...``: a bearer API key or a logged-in session (CSRF enforced on writes); a user
@@ -76,7 +77,8 @@ def _not_the_buyer() -> Forbidden:
 
 
 def _viewer(request) -> Viewer:
-    return Viewer(user=caller_of(request).user, token=order_token_of(request))
+    caller = caller_of(request)
+    return Viewer(user=caller.user, token=order_token_of(request), roles=caller.roles)
 
 
 def _order(request, order_no: str):
@@ -94,7 +96,8 @@ def _refund_request(request, request_no: str):
 def _own_request(request, request_no: str):
     """(shop, refund request) if the request is on an order of the caller's shop; else 404."""
     shop = shop_of(caller_of(request).user)
-    refund, role = refunds.request_access(request_no=request_no, viewer=Viewer(user=caller_of(request).user))
+    caller = caller_of(request)
+    refund, role = refunds.request_access(request_no=request_no, viewer=Viewer(user=caller.user, roles=caller.roles))
     if role != MERCHANT or refund.order.shop_id != shop.pk:
         raise RequestNotFound()
     request.kadun_sensitive = True

@@ -31,7 +31,7 @@ from ninja.utils import check_csrf
 
 from kadun.accounts.errors import ApiKeyScopeMissing
 from kadun.accounts.services import api_key_verify
-from kadun.accounts.states import scopes_allow
+from kadun.accounts.states import scope_roles, scopes_allow
 from kadun.core.client_ip import client_ip  # noqa: F401  (the API's handlers import it from here)
 from kadun.core.errors import DomainError, Forbidden
 
@@ -60,6 +60,10 @@ class Caller:
 
     user: Any = None
     via: str = "anonymous"  # api_key / session / order_token / anonymous
+    # The roles the caller may act in on an order (orders.selectors.Viewer.roles): an API key's
+    # scopes name them (a buyer key is never its user's shop, nor staff); None for a session: the
+    # website can do what its user can.
+    roles: frozenset[str] | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -80,7 +84,7 @@ class ApiKeyAuth(HttpBearer):
             raise InvalidApiKey()
         if self.scope and not scopes_allow(key.scopes, self.scope, request.method):
             raise ApiKeyScopeMissing()
-        return Caller(user=key.user, via="api_key")
+        return Caller(user=key.user, via="api_key", roles=scope_roles(key.scopes))
 
 
 class SessionAuth(NinjaSessionAuth):

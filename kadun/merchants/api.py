@@ -47,7 +47,8 @@ def _shop(request):
 def _own_order(request, order_no: str):
     """The order, if it was sold by the caller's shop; otherwise OrderNotFound."""
     shop = _shop(request)
-    order, role = orders.order_access(order_no=order_no, viewer=Viewer(user=caller_of(request).user))
+    caller = caller_of(request)
+    order, role = orders.order_access(order_no=order_no, viewer=Viewer(user=caller.user, roles=caller.roles))
     if role != MERCHANT or order.shop_id != shop.pk:
         raise OrderNotFound()
     request.kadun_sensitive = True

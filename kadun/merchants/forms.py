@@ -6,7 +6,6 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from kadun.accounts.states import ApiScope
 
 from kadun.catalog.states import Category, Delivery
 from kadun.core.errors import DomainError
@@ -156,15 +155,6 @@ class DeliverForm(forms.Form):
     image = forms.FileField(
         label=_("图片"), required=False,
         widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
-    )
-
-
-class ApiKeyForm(forms.Form):
-    name = forms.CharField(label=_("名称"), max_length=60)
-    scopes = forms.MultipleChoiceField(
-        label=_("权限"), choices=ApiScope.choices, initial=[ApiScope.MERCHANT], widget=forms.CheckboxSelectMultiple,
-        help_text=_("只给密钥需要的权限：对接店铺的程序选「商家」，用密钥下单的脚本选「买家」。"),
-        error_messages={"required": _("请至少选择一项权限。")},
     )
 
 

@@ -11,6 +11,16 @@ def shop_of(user: User) -> Shop:
     return shop
 
 
+def api_scopes_for(user: User) -> list[str]:
+    """The API key scopes ``user`` may give a key: the buyer's to everyone, the merchant's only to
+    a shop's owner (a key acts only in the roles its scopes name; the website and the account
+    API offer and accept these and no others)."""
+    from kadun.accounts.states import BUYER_SCOPES, MERCHANT_SCOPES
+
+    owns_shop = bool(user and user.is_authenticated and Shop.objects.filter(owner_id=user.pk).exists())
+    return [*BUYER_SCOPES, *(MERCHANT_SCOPES if owns_shop else ())]
+
+
 def waiting_order_counts(*, shop: Shop) -> dict[str, int]:
     """How many of the shop's orders wait for the merchant: paid (接单) and in service (发货)."""
     from django.db.models import Count

@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from kadun.merchants import views, views_orders
 
@@ -17,6 +18,6 @@ urlpatterns = [
     path("orders/<str:order_no>/accept/", views_orders.order_accept, name="order_accept"),
     path("orders/<str:order_no>/deliver/", views_orders.order_deliver, name="order_deliver"),
     path("orders/<str:order_no>/milestone/", views_orders.order_milestone, name="order_milestone"),
-    path("api-keys/", views.api_keys, name="api_keys"),
-    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api_key_revoke"),
+    # API keys are the account's, on one page for buyers and merchants alike.
+    path("api-keys/", RedirectView.as_view(pattern_name="web:api_keys"), name="api_keys"),
 ]

@@ -11,12 +11,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kadun.accounts import selectors as account_selectors
-from kadun.accounts import services as account_services
 from kadun.aftersales import selectors as refund_selectors
 from kadun.catalog import selectors as catalog_selectors
 from kadun.catalog import services as catalog_services
@@ -28,13 +25,12 @@ from kadun.inventory import services as inventory_services
 from kadun.ledger.selectors import shop_balances
 from kadun.merchants import selectors
 from kadun.merchants.errors import NotAMerchant
-from kadun.merchants.forms import ApiKeyForm, KeyImportForm, ProductForm, ShopOpenForm
+from kadun.merchants.forms import KeyImportForm, ProductForm, ShopOpenForm
 from kadun.merchants.services import shop_create
 from kadun.orders import selectors as order_selectors
 from kadun.risk import selectors as risk_selectors
 
 BATCHES_PER_PAGE = 20
-_NEW_API_KEY = "kadun_new_api_key"  # session flash: the secret of a key just created
 
 
 def merchant_page(view):
@@ -202,54 +198,3 @@ def key_import(request, shop, product_id: int):
 def import_batches(request, shop):
     page = Paginator(inventory_selectors.import_batches_of(shop=shop), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "merchants/import_batches.html", {"shop": shop, "page": page})
-
-
-# --- API keys -----------------------------------------------------------------------------
-
-
-def _api_key_page(request, shop, *, keys=None, form=None, created=None, status: int = 200):
-    request.kadun_sensitive = True  # never cached: the first view after creating shows the secret
-    keys = account_selectors.api_keys_of(user=request.user) if keys is None else keys
-    return render(request, "merchants/api_keys.html", {
-        "shop": shop, "form": form or ApiKeyForm(), "keys": keys, "created": created,
-    }, status=status)
-
-
-def _new_key_shown_once(request, keys) -> dict | None:
-    """The key created just before this page, with its secret, taken out of the session: shown
-    on this one render and never again (refresh, back button). Only while the key is still this
-    user's and not revoked."""
-    flash = request.session.pop(_NEW_API_KEY, None)
-    if not flash:
-        return None
-    key = next((k for k in keys if k.pk == flash.get("id") and not k.revoked_at), None)
-    return {"key": key, "secret": flash["secret"]} if key is not None else None
-
-
-@merchant_page
-@require_http_methods(["GET", "POST"])
-def api_keys(request, shop):
-    if request.method == "GET":
-        keys = list(account_selectors.api_keys_of(user=request.user))
-        return _api_key_page(request, shop, keys=keys, created=_new_key_shown_once(request, keys))
-    form = ApiKeyForm(request.POST)
-    if not form.is_valid():
-        return _api_key_page(request, shop, form=form, status=400)
-    key, secret = account_services.api_key_create(user=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"])
-    # POST → redirect → GET: a refresh of the page that shows the secret creates nothing. The
-    # secret waits in the (server-side) session for that one GET, never in a URL or a cookie.
-    request.session[_NEW_API_KEY] = {"id": key.pk, "secret": secret}
-    messages.success(request, _("API 密钥「%(name)s」已创建。") % {"name": key.name})
-    return redirect(reverse("merchants:api_keys") + "#new-api-key")
-
-
-@merchant_page
-@require_POST
-def api_key_revoke(request, shop, key_id: int):
-    try:
-        account_services.api_key_revoke(user=request.user, key_id=key_id)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("API 密钥已吊销，使用它的请求将被拒绝。"))
-    return redirect(reverse("merchants:api_keys"))

@@ -3,7 +3,9 @@
 An order is visible to whoever ``orders.selectors.order_access`` says: its buyer (API key or
 session), a guest presenting the order's token in ``X-Order-Token``, the merchant of the order,
 and staff. Everyone else gets 404 ``order_not_found``, the same as for an order that does not
-exist. Only the buyer may reveal keys or confirm.
+exist. Only the buyer may reveal keys or confirm. An API key acts only in the roles its scopes
+name: through a ``buyer`` / ``buyer:read`` key the order is visible only to its buyer, never to
+the key user's shop or staff role (404).
 """
 from django.http import HttpResponse
 from ninja import Router
@@ -37,7 +39,8 @@ def _access(request, order_no: str, *, with_payment: bool = False):
     related = ("shop",) if caller.authenticated else ()
     if with_payment:
         related += ("payment",)
-    order, role = order_access(order_no=order_no, viewer=Viewer(user=caller.user, token=order_token_of(request)), related=related)
+    viewer = Viewer(user=caller.user, token=order_token_of(request), roles=caller.roles)
+    order, role = order_access(order_no=order_no, viewer=viewer, related=related)
     request.kadun_sensitive = True  # no caching of anything about an order
     return caller, order, role
 

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Optional
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from kadun.catalog.states import Delivery
 from kadun.orders import confirmations
@@ -25,7 +26,8 @@ class OrderCreateIn(Schema):
     contact: str = Field("", max_length=120, description="游客必填：邮箱、QQ 或手机号")
     query_password: str = Field("", max_length=128, description="游客必填：查询密码，至少6位")
     buyer_inputs: Optional[dict[str, str]] = Field(None, description="手动服务商家要求的下单信息，如 {\"account\": \"...\"}")
-    confirm_no_reason_exclusion: bool = Field(False, description=confirmations.api_description())
+    # Strict: only JSON true confirms; "yes", 1 or "true" is a 422, never a confirmation.
+    confirm_no_reason_exclusion: StrictBool = Field(False, description=confirmations.api_description())
 
 
 class KeyOut(Schema):

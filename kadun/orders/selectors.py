@@ -23,6 +23,11 @@ class Viewer:
     user: object = None
     granted_order_ids: set[int] = field(default_factory=set)  # guest grants held in the session
     token: str | None = None  # an access token presented with the request (API header)
+    # The roles this viewer may act in (an API key's scopes); None: every role its user has.
+    roles: frozenset[str] | None = None
+
+    def may(self, role: str) -> bool:
+        return self.roles is None or role in self.roles
 
     @property
     def authenticated(self) -> bool:
@@ -31,6 +36,8 @@ class Viewer:
 
 def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("shop", "product")) -> tuple[Order, str]:
     """The order and the viewer's relation to it (buyer / merchant / staff), or OrderNotFound.
+    A relation the viewer may not act in (``Viewer.roles``: a buyer-scoped API key is not its
+    user's shop) does not count: without another, the order is not found.
     ``related``: what is read with the order (``select_related``); the shop, when not read with
     it, is read only to check a logged-in viewer who is not the buyer."""
     qs = Order.objects.filter(order_no=str(order_no)[:24])
@@ -40,16 +47,17 @@ def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("
     if order is None:
         raise OrderNotFound()
     user = viewer.user if viewer.authenticated else None
-    if user is not None and order.buyer_id == user.pk:
-        return order, BUYER
-    if order.buyer_id is None:
-        if order.pk in viewer.granted_order_ids:
+    if viewer.may(BUYER):
+        if user is not None and order.buyer_id == user.pk:
             return order, BUYER
-        if viewer.token and hmac.compare_digest(token_hash(viewer.token), order.access_token_hash):
-            return order, BUYER
-    if user is not None and order.shop.owner_id == user.pk:
+        if order.buyer_id is None:
+            if order.pk in viewer.granted_order_ids:
+                return order, BUYER
+            if viewer.token and hmac.compare_digest(token_hash(viewer.token), order.access_token_hash):
+                return order, BUYER
+    if user is not None and viewer.may(MERCHANT) and order.shop.owner_id == user.pk:
         return order, MERCHANT
-    if user is not None and getattr(user, "staff_role", ""):
+    if user is not None and viewer.may(STAFF) and getattr(user, "staff_role", ""):
         return order, STAFF
     raise OrderNotFound()
 

@@ -281,10 +281,16 @@ KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # SafeFormatter escapes CR, LF and every other control character in the message: a value a
+    # client wrote (a login username, a path, an out_trade_no) can never start a forged line.
+    "formatters": {"plain": {"()": "kadun.core.logsafe.SafeFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KADUN_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own handlers for these (DEFAULT_LOGGING: a plain console under DEBUG, mail to
+        # ADMINS) are replaced by the root's: every line goes through the one safe formatter.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         # Request logs never carry bodies; card keys and passwords are only ever in bodies.
         "django.request": {"level": "WARNING"},

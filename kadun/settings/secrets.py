@@ -56,7 +56,40 @@ def load_secrets(var_dir: Path, *, from_environment_only: bool = False) -> dict:
         values = {**stored, **from_env}
         values["generated"] = True
     values["KADUN_CARD_KEYS"] = [k.strip() for k in values["KADUN_CARD_KEYS"].split(",") if k.strip()]
+    check_usable(values)
     return values
+
+
+# Shortest secrets accepted. SECRET_KEY as Django's own deploy check wants it (security.W009:
+# 50 characters, 5 different); the others carry at least 32 random bytes' worth of text as
+# generated (``secrets.token_urlsafe(32)`` is 43 characters).
+MIN_LENGTH = {"SECRET_KEY": 50, "KADUN_KEY_HASH_SECRET": 32, "KADUN_SANDBOX_SECRET": 32}
+MIN_DISTINCT = 5
+
+
+def check_usable(values: dict) -> None:
+    """ImproperlyConfigured, naming the variable and what is wrong (never its value), unless every
+    card key is a Fernet key (and there is at least one) and every other secret is long enough."""
+    from cryptography.fernet import Fernet
+
+    keys = values["KADUN_CARD_KEYS"]
+    if not keys:
+        raise ImproperlyConfigured("KADUN_CARD_KEYS holds no key: give one or more Fernet keys, comma-separated (docs/deploy.md).")
+    for n, key in enumerate(keys, 1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"KADUN_CARD_KEYS: key {n} of {len(keys)} is not a Fernet key (32 url-safe base64-encoded bytes; "
+                "make one with `python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)."
+            ) from None
+    for name, shortest in MIN_LENGTH.items():
+        value = str(values[name]).strip()
+        if len(value) < shortest or len(set(value)) < MIN_DISTINCT:
+            raise ImproperlyConfigured(
+                f"{name} is too short or too simple: it needs at least {shortest} characters, {MIN_DISTINCT} of them different "
+                "(e.g. `python -c \"import secrets; print(secrets.token_urlsafe(50))\"`; docs/deploy.md)."
+            )
 
 
 def var_dir_create(path: Path) -> Path:

@@ -10,6 +10,25 @@ from django.utils.translation import gettext_lazy as _
 from kadun.orders import confirmations
 from kadun.payments.selectors import payment_choices
 
+class ApiKeyForm(forms.Form):
+    """A new API key: its name and scopes, chosen among those the user may give
+    (``merchants.selectors.api_scopes_for``: merchant scopes only for a shop's owner)."""
+
+    name = forms.CharField(label=_("名称"), max_length=60)
+    scopes = forms.MultipleChoiceField(
+        label=_("权限"), widget=forms.CheckboxSelectMultiple,
+        help_text=_("只给密钥需要的权限：对接店铺的程序选「商家」，用密钥下单的脚本选「买家」。"),
+        error_messages={"required": _("请至少选择一项权限。")},
+    )
+
+    def __init__(self, *args, scopes: list[str], **kwargs):
+        from kadun.accounts.states import ApiScope
+
+        super().__init__(*args, **kwargs)
+        self.fields["scopes"].choices = [(value, label) for value, label in ApiScope.choices if value in scopes]
+        self.fields["scopes"].initial = [ApiScope.MERCHANT.value if ApiScope.MERCHANT.value in scopes else ApiScope.BUYER.value]
+
+
 PAY_LABELS = {"sandbox": _("沙箱支付（测试）"), "wallet": _("平台余额")}
 
 

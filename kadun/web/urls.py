@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views, views_keys
+from kadun.web import views, views_api_keys, views_keys
 
 app_name = "web"
 urlpatterns = [
@@ -20,6 +20,8 @@ urlpatterns = [
     path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
     path("messages/", views.inbox, name="inbox"),
+    path("account/api-keys/", views_api_keys.api_keys, name="api_keys"),
+    path("account/api-keys/<int:key_id>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),

@@ -131,7 +131,7 @@ def test_merchant_refund_request_with_countdown_has_no_csp_violations(watched, l
     page.wait_for_selector("[data-deadline]")
     assert page.evaluate("!!document.querySelector('script[src$=\"kadun/countdown.js\"]')")
     _clean(page)
-    page.goto(base + "/merchant/api-keys/")
+    page.goto(base + "/account/api-keys/")
     _clean(page)
     page.screenshot(path=str(live_kadun["var"] / "api-keys.png"), full_page=True)
     _fits_a_phone(page, live_kadun["var"] / "api-keys-390.png")

@@ -109,7 +109,7 @@ def test_merchant_tables_are_cards_with_every_label_and_value_on_a_phone(live_ka
     for name, path in [("orders", "/merchant/orders/"), ("products", "/merchant/products/"),
                        ("refunds", "/merchant/refunds/"), ("imports", "/merchant/imports/")]:
         _assert_cards(page, base + path, live_kadun["var"], name)
-    page.goto(base + "/merchant/api-keys/")
+    page.goto(base + "/account/api-keys/")
     page.fill("#id_name", "发卡脚本")
     page.get_by_role("button", name="创建密钥").click()
     page.wait_for_selector("#new-api-key-secret")

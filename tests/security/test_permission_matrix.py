@@ -10,7 +10,8 @@ image). A guest owns a paid auto order and holds its access token.
 Callers: ``owner`` (the order's buyer — or, for the guest order, the guest with the token: an
 ``X-Order-Token`` header on the API, the access link's session grant on pages), ``other_buyer``,
 ``merchant`` (of shop A, which sold every order), ``other_merchant`` (shop B), ``anonymous``,
-and each staff role. API callers use bearer API keys; page callers log in.
+and each staff role. API callers use bearer API keys (scopes ``buyer`` and ``merchant``: a key
+acts only in those roles, never as staff); page callers log in.
 
 For every answer to anyone but the owner: no card key's plaintext appears in the body. For
 every unsafe request: the one caller it is meant for changes something, and for everyone else
@@ -63,10 +64,12 @@ class Case:
 
 # Shorthands for the common rows -------------------------------------------------------------
 
-# API, an order's object: its buyer, its merchant and staff see it; everyone else 404.
-API_SEE = E(owner=200, other_buyer=404, merchant=200, other_merchant=404, anonymous=404, staff=200)
-# API, only the buyer acts; merchant and staff see the order but are refused with 403.
-API_BUYER_ACTS = dict(owner=404, other_buyer=404, merchant=403, other_merchant=404, anonymous=404, staff=403)
+# API, an order's object: its buyer and its merchant see it; everyone else 404. Staff act as staff
+# on the website only: an API key has buyer and merchant scopes, no staff one, so through a key
+# staff are a buyer who did not buy the order.
+API_SEE = E(owner=200, other_buyer=404, merchant=200, other_merchant=404, anonymous=404, staff=404)
+# API, only the buyer acts; the merchant sees the order but is refused with 403.
+API_BUYER_ACTS = dict(owner=404, other_buyer=404, merchant=403, other_merchant=404, anonymous=404, staff=404)
 # API /merchant/...: 401 without credentials, 403 not_a_merchant without a shop, 404 for another shop.
 API_MERCHANT = dict(owner=403, other_buyer=403, merchant=200, other_merchant=404, anonymous=401, staff=403)
 # Pages, an order's object: buyer, merchant and staff see it; everyone else 404.
@@ -135,6 +138,9 @@ CASES = [
          lambda w: _api(f"/merchant/refund-requests/{w.refund.request_no}/fulfil"), E(**{**API_MERCHANT, "merchant": 409})),
     Case("api merchant api-key revoke", "api", "DELETE", lambda w: _api(f"/merchant/api-keys/{w.api_key_ids[w.merchant.username]}"),
          E(**{**API_MERCHANT, "merchant": 204}), writer="merchant"),
+    # The account's keys are revoked from the website's session only: no key revokes a key.
+    Case("api account api-key revoke", "api", "DELETE", lambda w: _api(f"/account/api-keys/{w.api_key_ids[w.merchant.username]}"),
+         E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
     Case("api merchant order list", "api", "GET", lambda w: _api("/merchant/orders"), E(**{**API_MERCHANT, "other_merchant": 200}),
          marker=lambda w: w.manual_order.order_no, sees=("merchant",)),
     Case("api merchant refund list", "api", "GET", lambda w: _api("/merchant/refund-requests"), E(**{**API_MERCHANT, "other_merchant": 200}),
@@ -213,10 +219,10 @@ CASES = [
     Case("page merchant refund queue", "page", "GET", lambda w: reverse("aftersales:merchant_queue"),
          E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200}), marker=lambda w: w.refund.request_no, sees=("merchant",)),
     # Revoking someone else's key is answered like a key that does not exist: an error message
-    # on the merchant's own key page (302), and nothing revoked.
-    Case("page merchant api-key revoke", "page", "POST",
-         lambda w: reverse("merchants:api_key_revoke", args=[w.api_key_ids[w.merchant.username]]),
-         E(merchant=302, **{**PAGE_MERCHANT, "other_merchant": 302}), writer="merchant"),
+    # on one's own key page (302; the login page for anonymous), and nothing revoked.
+    Case("page account api-key revoke", "page", "POST",
+         lambda w: reverse("web:api_key_revoke", args=[w.api_key_ids[w.merchant.username]]),
+         E(owner=302, other_buyer=302, merchant=302, other_merchant=302, anonymous=302, staff=302), writer="merchant"),
     Case("page inbox", "page", "GET", lambda w: reverse("web:inbox"),
          E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=302, staff=200),
          marker=lambda w: "退款申请待处理", sees=("merchant",)),

@@ -122,18 +122,18 @@ def test_the_session_is_unaffected_by_scopes(merchant):
 def test_keys_are_created_with_chosen_scopes_on_the_merchant_page(merchant):
     client = Client()
     client.force_login(merchant)
-    response = client.post("/merchant/api-keys/", {"name": "ERP 对接", "scopes": ["merchant:read"]}, follow=True)
+    response = client.post("/account/api-keys/", {"name": "ERP 对接", "scopes": ["merchant:read"]}, follow=True)
     assert response.status_code == 200
     key = ApiKey.objects.get(user=merchant, name="ERP 对接")
     assert key.scopes == ["merchant:read"]
-    page = client.get("/merchant/api-keys/").content.decode()
+    page = client.get("/account/api-keys/").content.decode()
     assert re.search(r"ERP 对接.*?商家（只读）", page, re.S)
 
 
 def test_a_key_without_any_scope_is_refused_on_the_merchant_page(merchant):
     client = Client()
     client.force_login(merchant)
-    response = client.post("/merchant/api-keys/", {"name": "空"})
+    response = client.post("/account/api-keys/", {"name": "空"})
     assert response.status_code == 400
     assert not ApiKey.objects.filter(name="空").exists()
 

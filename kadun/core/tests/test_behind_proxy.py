@@ -19,7 +19,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
 
 
-def _forwarder(upstream: str):
+def _forwarder(upstream: str, *, proto: str | None = None):
+    """A proxy in front of ``upstream``. ``proto``: it terminates TLS too and overwrites
+    X-Forwarded-Proto with it on every request (nginx: ``proxy_set_header X-Forwarded-Proto $scheme``)."""
     target = urllib.parse.urlsplit(upstream)
 
     class Handler(BaseHTTPRequestHandler):
@@ -31,6 +33,9 @@ def _forwarder(upstream: str):
             seen = self.client_address[0]
             prior = headers.pop("X-Forwarded-For", None)
             headers["X-Forwarded-For"] = f"{prior}, {seen}" if prior else seen  # $proxy_add_x_forwarded_for
+            if proto:
+                headers = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-proto"}
+                headers["X-Forwarded-Proto"] = proto
             conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30, source_address=("127.0.0.1", 0))
             conn.request(self.command, self.path, body=body or None, headers=headers)
             answer = conn.getresponse()
@@ -68,9 +73,10 @@ def proxy(live_server, settings):
 class Visitor:
     """A browser at one loopback address: keeps cookies, fills in the CSRF token."""
 
-    def __init__(self, base: str, source: str):
+    def __init__(self, base: str, source: str, *, scheme: str = "http"):
         self.base = urllib.parse.urlsplit(base)
         self.source = source
+        self.scheme = scheme  # what the browser's address bar says (https behind a TLS proxy)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, form: dict | None = None, headers: dict | None = None):
@@ -84,7 +90,7 @@ class Visitor:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["X-CSRFToken"] = self.cookies.get("csrftoken", "")
-            headers["Referer"] = urllib.parse.urlunsplit(self.base)
+            headers["Referer"] = urllib.parse.urlunsplit(self.base._replace(scheme=self.scheme))
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         text = response.read().decode()

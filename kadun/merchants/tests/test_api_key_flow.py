@@ -19,7 +19,7 @@ def merchant(client):
 
 
 def test_creating_a_key_redirects_and_shows_the_secret_once(client, merchant):
-    url = reverse("merchants:api_keys")
+    url = reverse("web:api_keys")
 
     created = client.post(url, {"name": "发卡脚本", "scopes": ["merchant"]})
 
@@ -38,7 +38,7 @@ def test_creating_a_key_redirects_and_shows_the_secret_once(client, merchant):
 
 
 def test_a_refused_name_creates_nothing_and_shows_the_error(client, merchant):
-    response = client.post(reverse("merchants:api_keys"), {"name": ""})
+    response = client.post(reverse("web:api_keys"), {"name": ""})
     assert response.status_code == 400
     assert response.context["form"].errors
     assert not merchant.owner.api_keys.exists()

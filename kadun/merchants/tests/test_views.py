@@ -362,20 +362,20 @@ def test_accept_twice_shows_the_error_and_changes_nothing(client, merchant):
 
 
 def test_api_key_is_shown_once_and_stops_working_when_revoked(client, merchant):
-    response = client.post(reverse("merchants:api_keys"), {"name": "发卡脚本", "scopes": ["merchant"]}, follow=True)
+    response = client.post(reverse("web:api_keys"), {"name": "发卡脚本", "scopes": ["merchant"]}, follow=True)
     secret = response.context["created"]["secret"]
     assert secret in response.content.decode()
     assert response["Cache-Control"] == "no-store, private"
     assert api_key_authenticate(secret) == merchant.owner
 
-    listing = client.get(reverse("merchants:api_keys"))
+    listing = client.get(reverse("web:api_keys"))
     assert secret not in listing.content.decode()
     assert "发卡脚本" in listing.content.decode()
 
     key = response.context["created"]["key"]
-    client.post(reverse("merchants:api_key_revoke", args=[key.pk]))
+    client.post(reverse("web:api_key_revoke", args=[key.pk]))
     assert api_key_authenticate(secret) is None
-    assert "已吊销" in client.get(reverse("merchants:api_keys")).content.decode()
+    assert "已吊销" in client.get(reverse("web:api_keys")).content.decode()
 
 
 def test_merchant_cannot_revoke_another_users_api_key(client, merchant):
@@ -383,10 +383,10 @@ def test_merchant_cannot_revoke_another_users_api_key(client, merchant):
 
     other = make_shop().owner
     key, secret = api_key_create(user=other, name="别人的密钥")
-    response = client.post(reverse("merchants:api_key_revoke", args=[key.pk]), follow=True)
+    response = client.post(reverse("web:api_key_revoke", args=[key.pk]), follow=True)
     assert "API 密钥不存在" in response.content.decode()
     assert api_key_authenticate(secret) == other
-    assert "别人的密钥" not in client.get(reverse("merchants:api_keys")).content.decode()
+    assert "别人的密钥" not in client.get(reverse("web:api_keys")).content.decode()
 
 
 def test_post_without_csrf_token_is_refused(merchant):
@@ -394,7 +394,7 @@ def test_post_without_csrf_token_is_refused(merchant):
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(merchant.owner)
-    response = client.post(reverse("merchants:api_keys"), {"name": "无令牌"})
+    response = client.post(reverse("web:api_keys"), {"name": "无令牌"})
     assert response.status_code == 403
     assert not merchant.owner.api_keys.exists()
 

@@ -152,7 +152,8 @@ def test_staff_sees_the_order_without_payment_or_buyer_inputs_and_cannot_reveal(
     product = make_product(shop, keys=1)
     order, _ = paid_order(product)
     key = CardKey.objects.get(order=order)
-    as_staff = Client(headers=bearer(staff))
+    as_staff = Client()  # staff act as staff on the website's session; an API key is a buyer or a merchant
+    as_staff.force_login(staff)
 
     read = as_staff.get(f"/api/orders/{order.order_no}")
     reveal = as_staff.post(f"/api/orders/{order.order_no}/keys/{key.pk}/reveal")

@@ -40,6 +40,19 @@ def test_api_refuses_an_excluded_product_without_the_confirmation_and_creates_no
     assert not CheckoutConfirmation.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["yes", "true", "on", 1, "1", 1.0, [True], {"": True}])
+def test_only_json_true_confirms_the_exclusion(product, value):
+    """A strict boolean: "yes", 1 or "true" is no confirmation of anything (422, the schema's
+    answer), and nothing is created."""
+    response = post_json(Client(), "/api/orders", {"product_id": product.pk, "confirm_no_reason_exclusion": value, **GUEST})
+
+    assert response.status_code == 422, response.content[:300]
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["errors"][0]["loc"][-1] == "confirm_no_reason_exclusion"
+    assert not Order.objects.exists()
+    assert not CheckoutConfirmation.objects.exists()
+
+
 def test_api_refuses_a_logged_in_buyer_without_the_confirmation_too(product):
     response = post_json(Client(headers=bearer(make_user())), "/api/orders", {"product_id": product.pk})
 

@@ -2,6 +2,23 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
+def behind_proxy() -> bool:
+    """A reverse proxy is configured (docs/deploy.md): its forwarded headers must reach kadun."""
+    return bool(settings.KADUN_TRUSTED_PROXIES or settings.KADUN_PROXY_COUNT or settings.SECURE_PROXY_SSL_HEADER)
+
+
+def proxy_header_options() -> dict:
+    """What waitress does with X-Forwarded-* / Forwarded.
+
+    Behind a configured proxy waitress hands them to Django untouched: kadun's own
+    ``kadun.core.client_ip`` decides whom to believe (only trusted proxies, right-most untrusted
+    hop) and Django's ``SECURE_PROXY_SSL_HEADER`` reads the scheme. No ``trusted_proxy`` is given
+    to waitress, so it neither strips the headers nor rewrites ``REMOTE_ADDR`` / the URL scheme
+    by rules of its own. With no proxy configured nothing in kadun reads them, and waitress
+    strips them, so no library further down can be fooled by a client that writes them."""
+    return {"clear_untrusted_proxy_headers": not behind_proxy()}
+
+
 class Command(BaseCommand):
     help = "Serve kadun (waitress) with the deadline sweeper and outbox worker running in-process."
 
@@ -20,6 +37,9 @@ class Command(BaseCommand):
 
         if not no_sweeper:
             start_in_thread()
-        self.stdout.write(f"kadun serving on http://{host}:{port}/  (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, sweeper: {'off' if no_sweeper else 'in-process'})")
-        serve(application, host=host, port=port, threads=threads, ident="kadun", clear_untrusted_proxy_headers=True,
-              connection_limit=connection_limit)
+        self.stdout.write(
+            f"kadun serving on http://{host}:{port}/  (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, "
+            f"sweeper: {'off' if no_sweeper else 'in-process'}, "
+            f"proxy headers: {'passed to kadun' if behind_proxy() else 'stripped (no proxy configured)'})"
+        )
+        serve(application, host=host, port=port, threads=threads, ident="kadun", connection_limit=connection_limit, **proxy_header_options())
