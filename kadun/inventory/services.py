@@ -268,8 +268,13 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     withdrawal (refund 作废, 补发) racing it either commits first — then this update matches
     nothing and the buyer gets KeyNotFound, never the secret — or waits for this transaction and
     then finds the key revealed."""
-    now = clock.now()
     with transaction.atomic():
+        # The time is taken once this transaction holds the key (SQLite: the write lock, taken
+        # at BEGIN IMMEDIATE; PostgreSQL: the row lock), so a 验货 answer stored while we waited
+        # is always earlier than the first reveal it preceded.
+        if is_postgres() and 0 < int(key_id) < 2**63:
+            list(CardKey.objects.select_for_update(no_key=True).filter(pk=key_id, order_id=order.pk).values_list("pk", flat=True))
+        now = clock.now()
         row = _reveal_stamp(key_id=key_id, order_id=order.pk, now=now)
         if row is None:
             raise KeyNotFound()
@@ -385,11 +390,25 @@ def key_verify(*, order, key_id: int) -> VerificationReport | None:
             group="key_verify", key=f"order:{order.pk}", rate=f"{per_hour}/h",
             message="验货过于频繁：每个订单每小时最多验货 {limit} 次，请在 {minutes} 分钟后再试。",
         )
-    before_reveal = key.first_revealed_at is None
     outcome = checkers.run(key.product.checker, crypto.decrypt(key.secret), key.product_id)
     if outcome is None:
         return None
-    return VerificationReport.objects.create(
-        order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
-        checked_at=clock.now(), before_first_reveal=before_reveal,
-    )
+    return _report_store(order=order, key=key, outcome=outcome)
+
+
+def _report_store(*, order, key: CardKey, outcome) -> VerificationReport:
+    """Store a checker's answer. "Before the first reveal" means no reveal before the answer — a
+    key revealed while its check ran may have been used by the buyer before the issuer answered —
+    so it is decided now, after the answer, with the key's row locked (the reveal is an UPDATE of
+    that row, and takes its time only once it holds the row), from the key's first reveal as it
+    stands. A reveal that committed first makes it false; one that waits for us is later than
+    ``checked_at``."""
+    with transaction.atomic():
+        rows = CardKey.objects.filter(pk=key.pk)
+        if is_postgres():
+            rows = rows.select_for_update(no_key=True)
+        first_revealed_at = rows.values_list("first_revealed_at", flat=True).get()
+        return VerificationReport.objects.create(
+            order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
+            checked_at=clock.now(), before_first_reveal=first_revealed_at is None,
+        )
