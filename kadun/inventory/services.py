@@ -164,12 +164,13 @@ def _candidates(lines: list[tuple[int, str]], report: ImportReport) -> list[tupl
 def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportReport, now) -> list[QuarantinedKey]:
     """Insert one chunk's new keys; sort the rest into own duplicates and quarantined lines."""
     owners = dict(CardKey.objects.filter(fingerprint__in=[fp for _, _, fp in chunk]).values_list("fingerprint", "shop_id"))
+    held_before = _held_before(product.shop_id, [fp for fp, owner in owners.items() if owner != product.shop_id])
     fresh, held = [], []
     for lineno, secret, fp in chunk:
         if fp not in owners:
             fresh.append((lineno, secret, fp))
         else:
-            _sort_existing(product, batch, report, held, lineno, fp, owners[fp], now)
+            _sort_existing(product, batch, report, held, lineno, fp, owners[fp], now, held_before)
     rows = [
         CardKey(product=product, shop_id=product.shop_id, batch=batch, secret=crypto.encrypt(s), fingerprint=fp, created_at=now)
         for _, s, fp in fresh
@@ -188,14 +189,25 @@ def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportRep
                 report.imported += 1
             except IntegrityError:
                 owner = CardKey.objects.filter(fingerprint=fp).values_list("shop_id", flat=True).first()
-                _sort_existing(product, batch, report, held, lineno, fp, owner, now)
+                _sort_existing(product, batch, report, held, lineno, fp, owner, now, _held_before(product.shop_id, [fp]))
     if held:
         QuarantinedKey.objects.bulk_create(held)
     return held
 
 
-def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int, fp: str, owner_id: int | None, now) -> None:
-    if owner_id == product.shop_id:
+def _held_before(shop_id: int, fingerprints: list[str]) -> set[str]:
+    """Of these keys (held by other shops), those this shop's imports already had quarantined."""
+    if not fingerprints:
+        return set()
+    return set(QuarantinedKey.objects.filter(shop_id=shop_id, fingerprint__in=fingerprints).values_list("fingerprint", flat=True))
+
+
+def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int, fp: str, owner_id: int | None, now, held_before: set[str]) -> None:
+    """A line whose key exists. The shop's own key is a duplicate, reported by line. So is a key
+    another shop holds that this shop's imports already had held: re-importing a file must not
+    single out the line that is missing from "本店已有" (docs/architecture.md, "Key imports").
+    Only a first collision is held for review."""
+    if owner_id == product.shop_id or fp in held_before:
         report.duplicate_existing.append(lineno)
         return
     report.held.append(lineno)
@@ -203,9 +215,9 @@ def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int
 
 
 def _collisions_check(shop_id: int) -> None:
-    """A burst of lines colliding with other shops' keys (KADUN_IMPORT_COLLISION_BURST within
-    KADUN_IMPORT_COLLISION_WINDOW_HOURS, counted since risk staff last lifted a pause) opens a
-    risk alert, which pauses the shop's imports."""
+    """Lines colliding with other shops' keys (KADUN_IMPORT_COLLISION_BURST — by default 1, the
+    first — within KADUN_IMPORT_COLLISION_WINDOW_HOURS, counted since risk staff last lifted a
+    pause) open a risk alert, which pauses the shop's imports."""
     since = clock.now() - dt.timedelta(hours=settings.KADUN_IMPORT_COLLISION_WINDOW_HOURS)
     lifted = risk_reads.imports_last_lifted(shop_id)
     if lifted is not None and lifted > since:
