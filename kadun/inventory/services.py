@@ -148,7 +148,9 @@ def _candidates(lines: list[tuple[int, str]], report: ImportReport) -> list[tupl
     candidates: list[tuple[int, str, str]] = []
     for lineno, secret in lines:
         secret = crypto.normalize(secret)
-        if not secret or len(secret) > MAX_KEY_LENGTH or "\x00" in secret:
+        # One key is one line: a line break inside one (possible through the API's list) would
+        # make it two lines of the buyer's exported .txt.
+        if not secret or len(secret) > MAX_KEY_LENGTH or "\x00" in secret or len(secret.splitlines()) > 1:
             report.invalid.append(lineno)
             continue
         fp = crypto.fingerprint(secret)
