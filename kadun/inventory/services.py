@@ -283,16 +283,10 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     nothing and the buyer gets KeyNotFound, never the secret — or waits for this transaction and
     then finds the key revealed."""
     with transaction.atomic():
-        # The time is taken once this transaction holds the key (SQLite: the write lock, taken
-        # at BEGIN IMMEDIATE; PostgreSQL: the row lock), so a 验货 answer stored while we waited
-        # is always earlier than the first reveal it preceded.
-        if is_postgres() and 0 < int(key_id) < 2**63:
-            list(CardKey.objects.select_for_update(no_key=True).filter(pk=key_id, order_id=order.pk).values_list("pk", flat=True))
-        now = clock.now()
-        row = _reveal_stamp(key_id=key_id, order_id=order.pk, now=now)
+        row = _reveal_stamp(key_id=key_id, order_id=order.pk)
         if row is None:
             raise KeyNotFound()
-        secret, first_revealed_at = row
+        secret, first_revealed_at, now = row
         Reveal.objects.create(
             key_id=key_id, order=order, user=user if user is not None and user.is_authenticated else None,
             actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
@@ -302,10 +296,15 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     return key, crypto.decrypt(secret)
 
 
-def _reveal_stamp(*, key_id: int, order_id: int, now) -> tuple[str, object] | None:
+def _reveal_stamp(*, key_id: int, order_id: int) -> tuple[str, object, object] | None:
     """``UPDATE … SET first_revealed_at = COALESCE(first_revealed_at, now) WHERE <sold to this
-    order, not withdrawn> RETURNING secret, first_revealed_at``: one statement (PostgreSQL and
-    SQLite 3.35+), or None when the key is not the order's to reveal."""
+    order, not withdrawn> RETURNING secret, first_revealed_at`` (PostgreSQL and SQLite 3.35+);
+    (secret, first reveal, now), or None when the key is not the order's to reveal.
+
+    ``now`` is taken once this transaction holds the key — SQLite: the write lock, taken at
+    BEGIN IMMEDIATE; PostgreSQL: the row, locked first (``FOR NO KEY UPDATE``, one statement
+    more) — so a 验货 answer stored while the reveal waited is always earlier than the first
+    reveal that followed it (``_report_store``)."""
     from django.db import connection
 
     from kadun.core.db import datetime_from_db
@@ -320,9 +319,15 @@ def _reveal_stamp(*, key_id: int, order_id: int, now) -> tuple[str, object] | No
         f"RETURNING {qn('secret')}, {qn('first_revealed_at')}"
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT 1 FROM {qn(CardKey._meta.db_table)} WHERE {qn('id')} = %s AND {qn('order_id')} = %s FOR NO KEY UPDATE",
+                [int(key_id), order_id],
+            )
+        now = clock.now()
         cursor.execute(sql, [field.get_db_prep_save(now, connection), int(key_id), order_id, KeyStatus.SOLD])
         row = cursor.fetchone()
-    return None if row is None else (row[0], datetime_from_db(row[1]))
+    return None if row is None else (row[0], datetime_from_db(row[1]), now)
 
 
 def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:

@@ -285,3 +285,39 @@ def test_verify_and_reveal_at_once_never_a_reveal_before_the_answer_and_an_insta
             mislabelled.append((trial, order.order_no))
     assert both == [] and mislabelled == [], seen
     assert platform_check().problems == []
+
+
+def _wait_until_another_session_waits_for_a_lock(timeout: float = 30) -> None:
+    from django.db import connections
+
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction the view is a snapshot
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the reveal never waited for the key's lock")
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_a_reveal_waiting_for_the_keys_lock_takes_its_time_after_the_report_stored_meanwhile():
+    """What storing a report relies on: while it holds the key's row, a reveal waits, and its
+    first-reveal time is taken only once it has the row — later than the report's checked_at."""
+    from django.db import transaction
+
+    order, _token, key = _sold(_product())
+    with transaction.atomic():
+        list(CardKey.objects.select_for_update(no_key=True).filter(pk=key.pk))  # as _report_store does
+        thread, box = _in_thread(lambda: key_reveal(order=order, key_id=key.pk, actor="guest", ip="203.0.113.9"))
+        _wait_until_another_session_waits_for_a_lock()
+        checked_at = clock.now()
+    thread.join(30)
+
+    assert not isinstance(box["result"], Exception), box["result"]
+    key.refresh_from_db()
+    assert key.first_revealed_at > checked_at
