@@ -12,6 +12,7 @@ pages and the API offer only these.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kadun.aftersales.states import MerchantAction, Outcome, Reason
@@ -41,7 +42,9 @@ class Facts:
     no_reason_waived: bool
     milestone: int
     keys: list[KeyFact] = field(default_factory=list)  # the keys the request is about
-    used_before_reveal: frozenset[int] = frozenset()
+    # key id -> when a checker answered "used" before the key's first reveal (a report checked
+    # at or after that reveal proves nothing: the buyer may have used the key meanwhile)
+    used_before_reveal: Mapping[int, dt.datetime] = field(default_factory=dict)
     evidence_count: int = 0
     now: dt.datetime | None = None
 
@@ -95,6 +98,11 @@ def _windows(facts: Facts, rules: dict) -> tuple[bool, bool]:
     return in_window, no_reason_open
 
 
+def _checked_before_reveal(facts: Facts, key: KeyFact) -> bool:
+    checked_at = facts.used_before_reveal.get(key.id)
+    return checked_at is not None and (key.first_revealed_at is None or checked_at < key.first_revealed_at)
+
+
 def _decide_auto(facts: Facts, rules: dict, remaining: int) -> Decision:
     keys = facts.keys
     if not keys:
@@ -104,7 +112,7 @@ def _decide_auto(facts: Facts, rules: dict, remaining: int) -> Decision:
     amount = min(facts.unit_price * len(keys), remaining)
     in_window, no_reason_open = _windows(facts, rules)
     unrevealed = all(k.first_revealed_at is None for k in keys)
-    verified_used = all(k.id in facts.used_before_reveal for k in keys)
+    verified_used = all(_checked_before_reveal(facts, k) for k in keys)
     reason = facts.reason
 
     if reason == Reason.INVALID_KEY and verified_used:

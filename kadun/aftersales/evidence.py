@@ -6,8 +6,8 @@ How a file reaches storage (see docs/architecture.md, "Evidence files"):
 1. ``check_images`` reads and checks the uploads before any transaction (type by content,
    ≤ 5 MB each, ≤ 5 per request).
 2. Inside the caller's transaction, once it is decided the images go to the merchant (a request
-   that becomes ``awaiting_merchant``, or a merchant's answer), ``store`` checks the order's byte
-   budget, writes each image under ``evidence-staging/`` — a name nothing serves or links —,
+   that becomes ``awaiting_merchant``, or a merchant's answer), ``store`` checks the party's byte
+   budget on the order, writes each image under ``evidence-staging/`` — a name nothing serves or links —,
    inserts its ``RefundEvidence`` row naming the final path, and writes an ``evidence_publish``
    outbox row.
 3. After commit, the file is moved from staging to its final name: at once through
@@ -71,8 +71,11 @@ def check_images(images) -> list[tuple[bytes, str]]:
     return out
 
 
-def stored_bytes(order_id: int) -> int:
-    return RefundEvidence.objects.filter(request__order_id=order_id).aggregate(n=Sum("size"))["n"] or 0
+def stored_bytes(order_id: int, party: str) -> int:
+    """Bytes of evidence ``party`` (buyer / merchant) has stored on the order. Each party has its
+    own budget, so neither can use up the other's (a merchant's fillers never block the buyer's
+    next request, nor the buyer's the merchant's answer)."""
+    return RefundEvidence.objects.filter(request__order_id=order_id, party=party).aggregate(n=Sum("size"))["n"] or 0
 
 
 def _staging_name(final_name: str) -> str:
@@ -81,12 +84,13 @@ def _staging_name(final_name: str) -> str:
 
 def store(request, party: str, images: list[tuple[bytes, str]], *, staged: list[str] | None = None) -> None:
     """Stage ``images`` for ``request`` and record them, in the caller's transaction (which holds
-    the order's lock). Refuses with ``evidence_quota`` past the order's byte budget. Staged
+    the order's lock). Refuses with ``evidence_quota`` past the party's byte budget on the order
+    (KADUN_EVIDENCE_MAX_BYTES_PER_ORDER, for the buyer and for the merchant each). Staged
     names are appended to ``staged`` so a caller whose transaction fails can discard them."""
     if not images:
         return
     incoming = sum(len(data) for data, _ in images)
-    if stored_bytes(request.order_id) + incoming > settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER:
+    if stored_bytes(request.order_id, party) + incoming > settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER:
         raise EvidenceQuotaExceeded()
     now = clock.now()
     seen: set[str] = set()

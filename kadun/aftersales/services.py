@@ -85,7 +85,7 @@ def _facts(order: Order, *, reason: str, key_ids: list[int], evidence_count: int
         no_reason_waived=order.no_reason_waived,
         milestone=order.milestone,
         keys=keys,
-        used_before_reveal=frozenset(inventory_reads.used_before_first_reveal(order, [k.id for k in keys])),
+        used_before_reveal=inventory_reads.used_before_first_reveal(order, [k.id for k in keys]),
         evidence_count=evidence_count,
         now=clock.now(),
     )

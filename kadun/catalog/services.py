@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.conf import settings
 
@@ -33,10 +34,17 @@ def _clean_buyer_fields(fields) -> list[dict]:
     return cleaned
 
 
+# A title is one line: no control characters (newline, NUL, tab, ESC … every Cc) and no line or
+# paragraph separators, so nothing written from it (the buyer's key export) gains a line.
+_LINE_BREAKING = {"Cc", "Zl", "Zp"}
+
+
 def _validate(data: dict) -> dict:
     title = str(data.get("title", "")).strip()
     if not 2 <= len(title) <= 120:
         raise InvalidProduct("invalid_title", "商品标题需为2到120个字符。")
+    if any(unicodedata.category(ch) in _LINE_BREAKING for ch in title):
+        raise InvalidProduct("invalid_title_characters", "商品标题不能包含换行、制表符等控制字符。")
     delivery = data.get("delivery", Delivery.AUTO)
     if delivery not in Delivery.values:
         raise InvalidProduct("invalid_delivery", "发货方式只能是自动发货或手动服务。")

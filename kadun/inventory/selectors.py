@@ -27,11 +27,16 @@ def verifications_of(order):
     return VerificationReport.objects.filter(order=order).select_related("key")
 
 
-def used_before_first_reveal(order, key_ids) -> set[int]:
-    """Keys a checker found already used before the buyer first saw them: proof a used key was sold."""
-    return set(
-        VerificationReport.objects.filter(order=order, key_id__in=key_ids, result="used", before_first_reveal=True).values_list("key_id", flat=True)
+def used_before_first_reveal(order, key_ids) -> dict[int, object]:
+    """Keys a checker found already used before the buyer first saw them — proof a used key was
+    sold — with the time of the earliest such answer. A report is trusted only if it is marked
+    so and was checked before the key's first reveal (a report stored otherwise proves nothing)."""
+    from django.db.models import F, Min
+
+    reports = VerificationReport.objects.filter(order=order, key_id__in=key_ids, result="used", before_first_reveal=True).filter(
+        Q(key__first_revealed_at__isnull=True) | Q(checked_at__lt=F("key__first_revealed_at"))
     )
+    return dict(reports.values("key_id").annotate(at=Min("checked_at")).values_list("key_id", "at"))
 
 
 def reveals_of_order(order):
@@ -79,6 +84,22 @@ def key_invariants(report) -> None:
         report.problems.append(f"key #{key_id} (order #{order_id}) withdrawn without time or reason")
     for key_id, order_id in CardKey.objects.exclude(status=KeyStatus.WITHDRAWN).filter(withdrawn_at__isnull=False).values_list("id", "order_id")[:50]:
         report.problems.append(f"key #{key_id} (order #{order_id}) has a withdrawal time but is not withdrawn")
+    _verification_invariants(report)
+
+
+def _verification_invariants(report) -> None:
+    """A 验货 report marked "before the first reveal" was checked before it: the refund engine
+    pays a 卡密无效 request at once on such a report."""
+    from django.db.models import F
+
+    report.checked["verifications"] = VerificationReport.objects.count()
+    late = VerificationReport.objects.filter(
+        before_first_reveal=True, key__first_revealed_at__isnull=False, checked_at__gte=F("key__first_revealed_at")
+    )
+    for report_id, key_id, order_id in late.values_list("id", "key_id", "order_id")[:50]:
+        report.problems.append(
+            f"verification #{report_id} of key #{key_id} (order #{order_id}) marked before the first reveal but checked at or after it"
+        )
 
 
 def quarantined_lines(ids):

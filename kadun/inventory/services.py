@@ -148,7 +148,9 @@ def _candidates(lines: list[tuple[int, str]], report: ImportReport) -> list[tupl
     candidates: list[tuple[int, str, str]] = []
     for lineno, secret in lines:
         secret = crypto.normalize(secret)
-        if not secret or len(secret) > MAX_KEY_LENGTH or "\x00" in secret:
+        # One key is one line: a line break inside one (possible through the API's list) would
+        # make it two lines of the buyer's exported .txt.
+        if not secret or len(secret) > MAX_KEY_LENGTH or "\x00" in secret or len(secret.splitlines()) > 1:
             report.invalid.append(lineno)
             continue
         fp = crypto.fingerprint(secret)
@@ -164,12 +166,13 @@ def _candidates(lines: list[tuple[int, str]], report: ImportReport) -> list[tupl
 def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportReport, now) -> list[QuarantinedKey]:
     """Insert one chunk's new keys; sort the rest into own duplicates and quarantined lines."""
     owners = dict(CardKey.objects.filter(fingerprint__in=[fp for _, _, fp in chunk]).values_list("fingerprint", "shop_id"))
+    held_before = _held_before(product.shop_id, [fp for fp, owner in owners.items() if owner != product.shop_id])
     fresh, held = [], []
     for lineno, secret, fp in chunk:
         if fp not in owners:
             fresh.append((lineno, secret, fp))
         else:
-            _sort_existing(product, batch, report, held, lineno, fp, owners[fp], now)
+            _sort_existing(product, batch, report, held, lineno, fp, owners[fp], now, held_before)
     rows = [
         CardKey(product=product, shop_id=product.shop_id, batch=batch, secret=crypto.encrypt(s), fingerprint=fp, created_at=now)
         for _, s, fp in fresh
@@ -188,14 +191,25 @@ def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportRep
                 report.imported += 1
             except IntegrityError:
                 owner = CardKey.objects.filter(fingerprint=fp).values_list("shop_id", flat=True).first()
-                _sort_existing(product, batch, report, held, lineno, fp, owner, now)
+                _sort_existing(product, batch, report, held, lineno, fp, owner, now, _held_before(product.shop_id, [fp]))
     if held:
         QuarantinedKey.objects.bulk_create(held)
     return held
 
 
-def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int, fp: str, owner_id: int | None, now) -> None:
-    if owner_id == product.shop_id:
+def _held_before(shop_id: int, fingerprints: list[str]) -> set[str]:
+    """Of these keys (held by other shops), those this shop's imports already had quarantined."""
+    if not fingerprints:
+        return set()
+    return set(QuarantinedKey.objects.filter(shop_id=shop_id, fingerprint__in=fingerprints).values_list("fingerprint", flat=True))
+
+
+def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int, fp: str, owner_id: int | None, now, held_before: set[str]) -> None:
+    """A line whose key exists. The shop's own key is a duplicate, reported by line. So is a key
+    another shop holds that this shop's imports already had held: re-importing a file must not
+    single out the line that is missing from "本店已有" (docs/architecture.md, "Key imports").
+    Only a first collision is held for review."""
+    if owner_id == product.shop_id or fp in held_before:
         report.duplicate_existing.append(lineno)
         return
     report.held.append(lineno)
@@ -203,9 +217,9 @@ def _sort_existing(product, batch, report: ImportReport, held: list, lineno: int
 
 
 def _collisions_check(shop_id: int) -> None:
-    """A burst of lines colliding with other shops' keys (KADUN_IMPORT_COLLISION_BURST within
-    KADUN_IMPORT_COLLISION_WINDOW_HOURS, counted since risk staff last lifted a pause) opens a
-    risk alert, which pauses the shop's imports."""
+    """Lines colliding with other shops' keys (KADUN_IMPORT_COLLISION_BURST — by default 1, the
+    first — within KADUN_IMPORT_COLLISION_WINDOW_HOURS, counted since risk staff last lifted a
+    pause) open a risk alert, which pauses the shop's imports."""
     since = clock.now() - dt.timedelta(hours=settings.KADUN_IMPORT_COLLISION_WINDOW_HOURS)
     lifted = risk_reads.imports_last_lifted(shop_id)
     if lifted is not None and lifted > since:
@@ -268,12 +282,11 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     withdrawal (refund 作废, 补发) racing it either commits first — then this update matches
     nothing and the buyer gets KeyNotFound, never the secret — or waits for this transaction and
     then finds the key revealed."""
-    now = clock.now()
     with transaction.atomic():
-        row = _reveal_stamp(key_id=key_id, order_id=order.pk, now=now)
+        row = _reveal_stamp(key_id=key_id, order_id=order.pk)
         if row is None:
             raise KeyNotFound()
-        secret, first_revealed_at = row
+        secret, first_revealed_at, now = row
         Reveal.objects.create(
             key_id=key_id, order=order, user=user if user is not None and user.is_authenticated else None,
             actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
@@ -283,10 +296,15 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     return key, crypto.decrypt(secret)
 
 
-def _reveal_stamp(*, key_id: int, order_id: int, now) -> tuple[str, object] | None:
+def _reveal_stamp(*, key_id: int, order_id: int) -> tuple[str, object, object] | None:
     """``UPDATE … SET first_revealed_at = COALESCE(first_revealed_at, now) WHERE <sold to this
-    order, not withdrawn> RETURNING secret, first_revealed_at``: one statement (PostgreSQL and
-    SQLite 3.35+), or None when the key is not the order's to reveal."""
+    order, not withdrawn> RETURNING secret, first_revealed_at`` (PostgreSQL and SQLite 3.35+);
+    (secret, first reveal, now), or None when the key is not the order's to reveal.
+
+    ``now`` is taken once this transaction holds the key — SQLite: the write lock, taken at
+    BEGIN IMMEDIATE; PostgreSQL: the row, locked first (``FOR NO KEY UPDATE``, one statement
+    more) — so a 验货 answer stored while the reveal waited is always earlier than the first
+    reveal that followed it (``_report_store``)."""
     from django.db import connection
 
     from kadun.core.db import datetime_from_db
@@ -301,9 +319,15 @@ def _reveal_stamp(*, key_id: int, order_id: int, now) -> tuple[str, object] | No
         f"RETURNING {qn('secret')}, {qn('first_revealed_at')}"
     )
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT 1 FROM {qn(CardKey._meta.db_table)} WHERE {qn('id')} = %s AND {qn('order_id')} = %s FOR NO KEY UPDATE",
+                [int(key_id), order_id],
+            )
+        now = clock.now()
         cursor.execute(sql, [field.get_db_prep_save(now, connection), int(key_id), order_id, KeyStatus.SOLD])
         row = cursor.fetchone()
-    return None if row is None else (row[0], datetime_from_db(row[1]))
+    return None if row is None else (row[0], datetime_from_db(row[1]), now)
 
 
 def keys_rotate(*, progress: Callable[[int], None] | None = None) -> int:
@@ -385,11 +409,25 @@ def key_verify(*, order, key_id: int) -> VerificationReport | None:
             group="key_verify", key=f"order:{order.pk}", rate=f"{per_hour}/h",
             message="验货过于频繁：每个订单每小时最多验货 {limit} 次，请在 {minutes} 分钟后再试。",
         )
-    before_reveal = key.first_revealed_at is None
     outcome = checkers.run(key.product.checker, crypto.decrypt(key.secret), key.product_id)
     if outcome is None:
         return None
-    return VerificationReport.objects.create(
-        order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
-        checked_at=clock.now(), before_first_reveal=before_reveal,
-    )
+    return _report_store(order=order, key=key, outcome=outcome)
+
+
+def _report_store(*, order, key: CardKey, outcome) -> VerificationReport:
+    """Store a checker's answer. "Before the first reveal" means no reveal before the answer — a
+    key revealed while its check ran may have been used by the buyer before the issuer answered —
+    so it is decided now, after the answer, with the key's row locked (the reveal is an UPDATE of
+    that row, and takes its time only once it holds the row), from the key's first reveal as it
+    stands. A reveal that committed first makes it false; one that waits for us is later than
+    ``checked_at``."""
+    with transaction.atomic():
+        rows = CardKey.objects.filter(pk=key.pk)
+        if is_postgres():
+            rows = rows.select_for_update(no_key=True)
+        first_revealed_at = rows.values_list("first_revealed_at", flat=True).get()
+        return VerificationReport.objects.create(
+            order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
+            checked_at=clock.now(), before_first_reveal=first_revealed_at is None,
+        )

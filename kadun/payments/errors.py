@@ -18,3 +18,9 @@ class UnknownProvider(DomainError):
     code = "unknown_provider"
     status = 404
     message = "不支持的支付方式。"
+
+
+class WalletInsufficient(DomainError):
+    code = "wallet_insufficient"
+    status = 409
+    message = "平台余额不足，请选择其他支付方式。"

@@ -13,7 +13,7 @@ from kadun.ledger import services as ledger
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 from kadun.payments import providers
-from kadun.payments.errors import BadNotification
+from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
 from kadun.payments.states import PaymentStatus, RefundStatus
 
@@ -165,24 +165,46 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
 
 def payment_pay_with_wallet(*, order, user) -> str:
     """Pay a pending order from the buyer's wallet: wallet → escrow and delivery, in one
-    transaction. The floored wallet account refuses the entry when the balance is short."""
+    transaction. The floored wallet account refuses the entry when the balance is short
+    (WalletInsufficient, nothing changed)."""
     from kadun.core.errors import Forbidden
+    from kadun.ledger.errors import InsufficientFunds
     from kadun.orders import services as orders
 
     if not user or not user.is_authenticated or order.buyer_id != user.pk:
         raise Forbidden("wallet_not_yours", "只能用自己的余额支付自己的订单。")
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.get(order=order)
+            if payment.provider != "wallet":
+                raise BadNotification("not_a_wallet_payment", "该订单不是余额支付。", status=409)
+            if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now()):
+                return "duplicate"
+            ledger.entry_post(
+                kind="payment", idempotency_key=f"payment:{payment.pk}",
+                lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
+                ref_type="order", ref_id=order.pk, memo="余额支付",
+            )
+            return orders.order_on_paid(order_id=order.pk)
+    except InsufficientFunds:
+        raise WalletInsufficient() from None
+
+
+def wallet_checkout(*, user, **order_fields):
+    """平台余额 checkout, all or nothing: the order is created and paid from the buyer's wallet
+    in one transaction, so a balance that doesn't cover it (spent by a concurrent checkout, say:
+    the wallet's floored UPDATE is the guard) rolls the order back with the payment and raises
+    WalletInsufficient. ``order_fields`` are ``orders.services.order_create``'s. Returns the
+    order and the payment's outcome (delivered, paid, or refunded when stock ran out)."""
+    from kadun.core.errors import Forbidden
+    from kadun.orders import services as orders
+
+    if not user or not user.is_authenticated:
+        raise Forbidden("wallet_needs_account", "登录后才能使用平台余额支付。")
     with transaction.atomic():
-        payment = Payment.objects.get(order=order)
-        if payment.provider != "wallet":
-            raise BadNotification("not_a_wallet_payment", "该订单不是余额支付。", status=409)
-        if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now()):
-            return "duplicate"
-        ledger.entry_post(
-            kind="payment", idempotency_key=f"payment:{payment.pk}",
-            lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
-            ref_type="order", ref_id=order.pk, memo="余额支付",
-        )
-        return orders.order_on_paid(order_id=order.pk)
+        order, _token, _pay_url = orders.order_create(buyer=user, provider=providers.WALLET, **order_fields)
+        outcome = payment_pay_with_wallet(order=order, user=user)
+    return order, outcome
 
 
 @sender("provider_refund")

@@ -270,7 +270,7 @@ KADUN_CHECK_MAX_KEY_CHARS = env_int("KADUN_CHECK_MAX_KEY_CHARS", 500)
 KADUN_IMPORTS_PER_SHOP_PER_HOUR = env_int("KADUN_IMPORTS_PER_SHOP_PER_HOUR", 30)
 # Lines colliding with other shops' keys within the window that open a risk alert and pause the
 # shop's imports until risk staff lift it.
-KADUN_IMPORT_COLLISION_BURST = env_int("KADUN_IMPORT_COLLISION_BURST", 3)
+KADUN_IMPORT_COLLISION_BURST = env_int("KADUN_IMPORT_COLLISION_BURST", 1)
 KADUN_IMPORT_COLLISION_WINDOW_HOURS = env_int("KADUN_IMPORT_COLLISION_WINDOW_HOURS", 24)
 # Refund requests: per order per hour, per buyer per hour, per order in all, evidence bytes per order.
 KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR", 10)

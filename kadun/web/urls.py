@@ -17,6 +17,7 @@ urlpatterns = [
     path("orders/<str:order_no>/keys/reveal-all/", views_keys.reveal_all, name="reveal_all"),
     path("orders/<str:order_no>/keys/export/", views_keys.keys_export, name="keys_export"),
     path("orders/<str:order_no>/confirm/", views.confirm, name="confirm"),
+    path("orders/<str:order_no>/pay/wallet/", views.pay_wallet, name="pay_wallet"),
     path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
     path("messages/", views.inbox, name="inbox"),

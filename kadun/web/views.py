@@ -114,36 +114,30 @@ def checkout(request, product_id: int):
     except DomainError:
         raise Http404 from None
     form = CheckoutForm(request.POST, product=product, user=request.user, policy=catalog.policy_current(product))
-    if form.is_valid() and form.cleaned_data.get("pay_with") == "wallet":
-        from kadun.ledger import accounts as codes
-        from kadun.ledger.selectors import balance_of
-
-        if balance_of(codes.buyer_wallet(request.user.pk)) < product.price * form.cleaned_data["quantity"]:
-            form.add_error("pay_with", _("平台余额不足，请选择其他支付方式。"))
     if form.is_valid():
         data = form.cleaned_data
+        fields = {
+            "product_id": product.pk, "quantity": data["quantity"], "buyer_inputs": form.buyer_inputs(),
+            "confirm_no_reason_exclusion": data.get("no_reason_waived", False), "channel": "web",
+        }
         try:
-            order, token, _pay_url = order_services.order_create(
-                product_id=product.pk,
-                quantity=data["quantity"],
-                buyer=request.user if request.user.is_authenticated else None,
-                contact=data.get("contact", ""),
-                query_password=data.get("query_password", ""),
-                buyer_inputs=form.buyer_inputs(),
-                confirm_no_reason_exclusion=data.get("no_reason_waived", False),
-                channel="web",
-                provider=data.get("pay_with") or None,
-            )
-            if order.payment.provider == "wallet":
-                from kadun.payments.services import payment_pay_with_wallet
+            if data.get("pay_with") == "wallet":
+                # Created and paid in one transaction: a short balance leaves no order behind.
+                from kadun.payments.services import wallet_checkout
 
-                payment_pay_with_wallet(order=order, user=request.user)
+                order, _outcome = wallet_checkout(user=request.user, **fields)
                 messages.success(request, _("已用平台余额支付。"))
                 return redirect("web:order", order.order_no)
+            order, token, _pay_url = order_services.order_create(
+                buyer=request.user if request.user.is_authenticated else None,
+                contact=data.get("contact", ""), query_password=data.get("query_password", ""),
+                provider=data.get("pay_with") or None, **fields,
+            )
         except DomainError as exc:
             # The rules changed to exclude 7天无理由 while the buyer was on the page: ask at the box.
             confirm_box = exc.code == "no_reason_confirmation_required" and "no_reason_waived" in form.fields
-            form.add_error("no_reason_waived" if confirm_box else None, exc.message)
+            field = "no_reason_waived" if confirm_box else "pay_with" if exc.code == "wallet_insufficient" else None
+            form.add_error(field, exc.message)
         else:
             if order.is_guest:
                 _grant(request, order)
@@ -273,6 +267,29 @@ def confirm(request, order_no: str):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已确认收货，款项将结算给商家。"))
+    return redirect("web:order", order.order_no)
+
+
+@require_POST
+def pay_wallet(request, order_no: str):
+    """用余额支付: a wallet order still waiting for its payment (checkout pays at once now; an
+    order an earlier version left pending is paid here, never through a link to its own page)."""
+    from kadun.payments.services import payment_pay_with_wallet
+
+    order, role = _access(request, order_no)
+    if role != BUYER or not request.user.is_authenticated or order.buyer_id != request.user.pk:
+        raise Http404
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        messages.error(request, _("订单已不是待支付状态。"))
+        return redirect("web:order", order.order_no)
+    try:
+        outcome = payment_pay_with_wallet(order=order, user=request.user)
+    except DomainError as exc:
+        short = exc.code == "wallet_insufficient"
+        messages.error(request, _("平台余额不足，无法支付该订单。未支付的订单到期后自动关闭，可重新下单并选择其他支付方式。") if short else exc.message)
+    else:
+        if outcome != "duplicate":
+            messages.success(request, _("已用平台余额支付。"))
     return redirect("web:order", order.order_no)
 
 

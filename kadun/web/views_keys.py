@@ -2,6 +2,8 @@
 key, as 查看卡密 is), and the context the card and its 一键退款 box are drawn from."""
 from __future__ import annotations
 
+import unicodedata
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -110,6 +112,12 @@ def reveal_all(request, order_no: str):
     return render(request, "web/order.html", _order_context(request, order, role, revealed=revealed))
 
 
+def _one_line(text: str) -> str:
+    """``text`` with every control character and line or paragraph separator replaced by a space:
+    it can't add a line to the file it is written into."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text or "")
+
+
 @require_POST
 def keys_export(request, order_no: str):
     """导出 .txt: a download of every key, one per line. Posted (never a link, so nothing
@@ -119,7 +127,8 @@ def keys_export(request, order_no: str):
     if not revealed:
         raise Http404
     stamp = timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M:%S")
-    header = "# " + _("卡盾 kadun 订单 %(no)s · %(title)s · 导出时间（北京时间） %(at)s") % {"no": order.order_no, "title": order.title, "at": stamp}
+    title = _one_line(order.title)  # a title stored before control characters were refused
+    header = "# " + _("卡盾 kadun 订单 %(no)s · %(title)s · 导出时间（北京时间） %(at)s") % {"no": order.order_no, "title": title, "at": stamp}
     body = "\n".join([header, *revealed.values()]) + "\n"
     response = HttpResponse(body.encode("utf-8"), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kadun-{order.order_no}.txt"'

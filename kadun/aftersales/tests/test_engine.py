@@ -48,3 +48,30 @@ def test_not_as_described_on_a_service_offering_7_days_is_still_the_merchants():
     decision = engine.decide(_service_facts(no_reason_7days=True, waived=False, reason="not_as_described"))
 
     assert decision.outcome == "ask_merchant"
+
+
+def _key_facts(*, revealed_at: dt.datetime | None, used_checked_at: dt.datetime) -> engine.Facts:
+    rules = policies.validate({}, delivery="auto")
+    snapshot, _ = policies.snapshot(rules, delivery="auto", policy_version=1)
+    return engine.Facts(
+        reason="invalid_key", snapshot=snapshot, delivery="auto", status="delivered", amount=800, refunded=0, unit_price=800,
+        paid_at=NOW - dt.timedelta(hours=2), delivered_at=NOW - dt.timedelta(hours=2), no_reason_waived=True, milestone=0,
+        keys=[engine.KeyFact(id=7, first_revealed_at=revealed_at, active=True)], used_before_reveal={7: used_checked_at},
+        evidence_count=1, now=NOW,
+    )
+
+
+def test_a_used_answer_checked_before_the_first_reveal_is_refunded_at_once():
+    facts = _key_facts(revealed_at=NOW - dt.timedelta(minutes=30), used_checked_at=NOW - dt.timedelta(minutes=31))
+
+    decision = engine.decide(facts)
+
+    assert decision.outcome == "approve" and decision.amount == 800 and "验货" in decision.explanation
+
+
+def test_a_used_answer_checked_after_the_first_reveal_is_not_trusted_whatever_the_report_says():
+    facts = _key_facts(revealed_at=NOW - dt.timedelta(minutes=30), used_checked_at=NOW - dt.timedelta(minutes=29, seconds=59))
+
+    decision = engine.decide(facts)
+
+    assert decision.outcome == "ask_merchant" and "验货" not in decision.explanation

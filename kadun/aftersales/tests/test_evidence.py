@@ -295,3 +295,71 @@ def test_a_logged_in_buyer_sees_their_evidence_too(client):
     body = client.get(reverse("web:order", args=[order.order_no])).content.decode()
 
     assert reverse("aftersales:evidence_file", args=[request.request_no, request.evidence.get().pk]) in body
+
+
+# --- each party has its own budget ------------------------------------------------------------
+
+IMAGE = len(PNG) + 1 + 1000  # bytes of png(tag, 1000)
+
+
+def _buyer_asks(token, order, key_id, *tags):
+    return Client(headers={"X-Order-Token": token}).post(
+        f"/api/orders/{order.order_no}/refund-requests",
+        {"reason": "invalid_key", "key_ids": str(key_id), "images": [png(tag, 1000) for tag in tags]},
+    )
+
+
+def _merchant_rejects(order, request_no, *tags):
+    client = Client()
+    client.force_login(order.shop.owner)
+    return client.post(
+        reverse("aftersales:merchant_request", args=[request_no]),
+        {"action": "reject", "note": "卡密可用，见充值记录截图", "images": [png(tag, 1000) for tag in tags]},
+    )
+
+
+def _party_bytes(order, party):
+    return sum(e.size for e in RefundEvidence.objects.filter(request__order=order, party=party))
+
+
+def test_a_merchants_evidence_does_not_use_up_the_buyers_budget(settings):
+    settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = 3 * IMAGE
+    order, token = _order()
+    key = _revealed(order)
+    first = _buyer_asks(token, order, key.pk, "a")
+    rejected = _merchant_rejects(order, first.json()["request_no"], "m", "n")  # fillers: the order's budget is reached
+
+    again = _buyer_asks(token, order, key.pk, "b", "c")
+
+    assert first.status_code == 201 and rejected.status_code == 302
+    assert again.status_code == 201, again.json()
+    assert again.json()["status"] == RequestStatus.AWAITING_MERCHANT
+    assert (_party_bytes(order, "buyer"), _party_bytes(order, "merchant")) == (3 * IMAGE, 2 * IMAGE)
+
+
+def test_a_buyers_evidence_does_not_use_up_the_merchants_budget(settings):
+    settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = 3 * IMAGE
+    order, token = _order()
+    key = _revealed(order)
+    first = _buyer_asks(token, order, key.pk, "a", "b", "c")  # the buyer's whole budget
+
+    rejected = _merchant_rejects(order, first.json()["request_no"], "m")
+
+    assert first.status_code == 201 and rejected.status_code == 302
+    assert RefundRequest.objects.get(request_no=first.json()["request_no"]).status == RequestStatus.REJECTED
+    assert (_party_bytes(order, "buyer"), _party_bytes(order, "merchant")) == (3 * IMAGE, IMAGE)
+
+
+def test_the_merchants_own_budget_is_still_capped(settings):
+    settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = 3 * IMAGE
+    order, token = _order()
+    key = _revealed(order)
+    first = _buyer_asks(token, order, key.pk, "a")
+    _merchant_rejects(order, first.json()["request_no"], "m", "n", "o")
+    second = _buyer_asks(token, order, key.pk, "b")
+
+    refused = _merchant_rejects(order, second.json()["request_no"], "p")
+
+    assert refused.status_code == 400 and "证据图片总量已达上限" in refused.content.decode()
+    assert RefundRequest.objects.get(request_no=second.json()["request_no"]).status == RequestStatus.AWAITING_MERCHANT
+    assert _party_bytes(order, "merchant") == 3 * IMAGE

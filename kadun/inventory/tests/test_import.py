@@ -91,6 +91,25 @@ def test_too_long_lines_are_invalid_and_the_longest_allowed_is_imported(shop):
     assert plaintexts(product) == sorted([longest, "OK-KEY-0001"])
 
 
+def test_a_key_spanning_lines_is_invalid_through_the_api(shop):
+    """The API takes a list of keys, so one could carry a line break — and become two lines of
+    the buyer's exported .txt. A tab (a pasted spreadsheet row) is kept."""
+    from django.test import Client
+
+    from kadun.accounts.services import api_key_create
+
+    product = make_product(shop)
+    _key, secret = api_key_create(user=shop.owner, name="t")
+    keys = ["REAL-0001\nWY50-AAAA1111-BBBB2222", "REAL-0002\rX", "REAL-0003\u2028X", "acct-0004\tpass", "OK-0005"]
+
+    response = Client(headers={"Authorization": f"Bearer {secret}"}).post(
+        f"/api/merchant/products/{product.pk}/keys", {"keys": keys}, content_type="application/json"
+    )
+
+    assert response.status_code == 200 and response.json()["invalid_lines"] == [1, 2, 3]
+    assert plaintexts(product) == ["OK-0005", "acct-0004\tpass"]
+
+
 def test_keys_are_not_stored_in_plaintext(shop):
     product = make_product(shop)
     plain = ["PLAIN-SECRET-7Q2W9E", "account01----pa55w0rd!"]

@@ -313,3 +313,70 @@ def test_the_operators_cli_is_not_rate_limited(tmp_path, settings):
         call_command("import_keys", str(path), product=product.pk)
 
     assert CardKey.objects.filter(product=product).count() == 3
+
+
+# --- re-importing: a held line looks like the shop's own duplicate -----------------------------
+
+
+def _reimport_attack(settings, *, victim_line: int | None):
+    """The reviewer's attack: import 200 guesses, then the same 200 again, and read which line is
+    not reported as the shop's own. ``victim_line``: the guess another shop holds (None: none).
+    The burst is set out of reach so only the reports are compared. Returns (first, second, batches)."""
+    settings.KADUN_IMPORT_COLLISION_BURST = 1000
+    tag = next(_victims)
+    guesses = [f"8800{tag:04d}56789012----PIN{n:06d}" for n in range(200)]
+    if victim_line is not None:
+        _victim(guesses[victim_line - 1])
+    attacker = make_shop()
+    client, product = _api(attacker.owner), make_product(attacker)
+    first = _import_api(client, product, guesses)
+    second = _import_api(client, product, guesses)
+    batches = [
+        (b.total_lines, b.accepted, b.duplicate_in_file, b.duplicate_existing, b.invalid)
+        for b in ImportBatch.objects.filter(shop=attacker).order_by("id")
+    ]
+    return _report_without_batch(first), _report_without_batch(second), batches
+
+
+def test_reimporting_the_same_lines_does_not_single_out_the_held_one(settings):
+    first, second, batches = _reimport_attack(settings, victim_line=137)
+    control_first, control_second, control_batches = _reimport_attack(settings, victim_line=None)
+
+    assert second["duplicate_existing_lines"] == list(range(1, 201))  # the held line 137 too
+    assert (second["duplicate_existing"], second["imported"]) == (200, 0)
+    assert (first, second) == (control_first, control_second)
+    assert batches == control_batches  # the import history says the same
+
+
+def test_a_line_held_before_is_reported_as_the_shops_own_on_the_page_too(client, settings):
+    settings.KADUN_IMPORT_COLLISION_BURST = 1000
+    _victim()
+    attacker = make_shop()
+    product = make_product(attacker)
+    keys_import(product=product, lines=[(1, "GUESS-0001"), (2, VICTIM_KEY)], source="paste")
+    client.force_login(attacker.owner)
+
+    response = client.post(reverse("merchants:key_import", args=[product.pk]), {"text": f"{VICTIM_KEY}\nGUESS-0001\nGUESS-0002\n"})
+
+    report = response.context["report"]
+    assert report["duplicate_existing_lines"] == [1, 2] and report["duplicate_existing"] == 2 and report["imported"] == 1
+    assert QuarantinedKey.objects.count() == 1  # the repeat is not a new collision
+
+
+# --- the first collision pauses --------------------------------------------------------------
+
+
+def test_by_default_the_first_collision_opens_an_alert_and_pauses_imports():
+    attacker = make_shop()
+    product = make_product(attacker)
+    client = _api(attacker.owner)
+    _victim()
+
+    first = _import_api(client, product, ["GUESS-0001", VICTIM_KEY])
+    then = _import_api(client, product, ["GUESS-0002"])
+
+    assert first.status_code == 200 and first.json()["imported"] == 2
+    [alert] = RiskAlert.objects.all()
+    assert (alert.kind, alert.shop_id, alert.status, alert.details["count"]) == ("import_collisions", attacker.pk, "open", 1)
+    assert then.status_code == 403 and then.json()["code"] == "imports_paused"
+    assert not CardKey.objects.filter(fingerprint=crypto.fingerprint("GUESS-0002")).exists()
