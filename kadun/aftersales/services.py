@@ -312,7 +312,10 @@ def _replace_now(request: RefundRequest, order: Order, *, note: str) -> None:
     new_ids = inventory.keys_replace(order=order, key_ids=request.key_ids)
     if new_ids is None:
         raise OutOfStock(message="库存不足，无法立即补发。可以承诺限时补发，或退款。")
-    _close(request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED, merchant_note=note, resolved_at=clock.now())
+    _close(
+        request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED,
+        merchant_note=note, resolved_at=clock.now(),
+    )
     _event(request.pk, "replaced", "merchant", f"已补发 {len(new_ids)} 个新卡密，原卡密作废")
 
 

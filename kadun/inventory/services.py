@@ -180,7 +180,7 @@ def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportRep
         report.imported += len(rows)
     except (IntegrityError, OperationalError):
         # Another import raced us on some of these keys: fall back to one row at a time.
-        for (lineno, _, fp), row in zip(fresh, rows):
+        for (lineno, _, fp), row in zip(fresh, rows, strict=True):
             try:
                 with transaction.atomic():
                     row.pk = None

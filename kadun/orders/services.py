@@ -280,7 +280,9 @@ def _notify_buyer(order: Order, title: str, body: str) -> None:
         message_send(user_id=order.buyer_id, title=title, body=body, link=reverse("web:order", args=[order.order_no]))
     elif "@" in order.contact:
         # No link with a token: the guest opens the order with order number + query password.
-        outbox_enqueue(topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"})
+        outbox_enqueue(
+            topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"}
+        )
 
 
 def order_accept(*, order: Order, shop) -> None:

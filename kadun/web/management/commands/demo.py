@@ -57,5 +57,6 @@ class Command(BaseCommand):
         def codes(prefix, n):
             return [(i + 1, f"{prefix}-{secrets.token_hex(4).upper()}-{secrets.token_hex(4).upper()}") for i in range(n)]
         keys_import(product=card, lines=codes("WY50", 30), source="demo")
-        keys_import(product=software, lines=[(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)], source="demo")
+        accounts = [(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)]
+        keys_import(product=software, lines=accounts, source="demo")
         _ = topup
