@@ -15,11 +15,12 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, threads, no_sweeper, connection_limit, **options):
         from waitress import serve
 
-        from kadun.core.worker import start_in_thread
+        from kadun.deadlines.worker import start_in_thread
         from kadun.wsgi import application
 
         if not no_sweeper:
             start_in_thread()
-        self.stdout.write(f"kadun serving on http://{host}:{port}/  (database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, sweeper: {'off' if no_sweeper else 'in-process'})")
+        database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        self.stdout.write(f"kadun serving on http://{host}:{port}/  (database: {database}, sweeper: {'off' if no_sweeper else 'in-process'})")
         serve(application, host=host, port=port, threads=threads, ident="kadun", clear_untrusted_proxy_headers=True,
               connection_limit=connection_limit)
