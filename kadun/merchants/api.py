@@ -12,12 +12,13 @@ from ninja.pagination import paginate
 from kadun.core.api_pagination import Pagination
 from ninja.responses import Status
 
+from kadun.accounts.api_auth import MERCHANT_AUTH, caller_of, require_session
 from kadun.accounts.selectors import api_keys_of
 from kadun.accounts.services import api_key_create, api_key_revoke
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
 from kadun.catalog.schemas import MerchantProductOut, ProductIn, ProductPatch
-from kadun.core.api_auth import MERCHANT_AUTH, caller_of, errors, require_session
+from kadun.core.api_errors import errors
 from kadun.inventory.services import keys_import
 from kadun.ledger.selectors import shop_balances
 from kadun.merchants.schemas import (
