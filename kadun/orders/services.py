@@ -49,6 +49,7 @@ from kadun.orders.states import (
     OrderStatus,
     sources_of,
 )
+from kadun.payments.registry import on_payment_succeeded
 
 S = OrderStatus
 KIND_SERVICE_DUE = "order_service_due"
@@ -193,8 +194,10 @@ def _in_stock(product_id: int, quantity: int) -> bool:
     return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")[quantity - 1 : quantity].exists()
 
 
+@on_payment_succeeded
 def order_on_paid(*, order_id: int) -> str:
-    """The order's payment succeeded and its money is in escrow (same transaction). Deliver keys,
+    """The order's payment succeeded and its money is in escrow (same transaction; payments calls
+    this through ``payments.registry``, registered when the app is ready). Deliver keys,
     or queue the service for the merchant; if the keys ran out or the order had expired, refund
     in full at once. Returns the outcome."""
     order = order_lock(order_id)  # a racing expiry waits, or we see it expired

@@ -15,6 +15,7 @@ from kadun.notifications.services import outbox_enqueue
 from kadun.payments import providers
 from kadun.payments.errors import BadNotification
 from kadun.payments.models import Payment, Refund
+from kadun.payments.registry import payment_succeeded
 from kadun.payments.states import PaymentStatus, RefundStatus
 
 log = logging.getLogger("kadun.payments")
@@ -37,13 +38,12 @@ def payment_create(*, order, provider: str | None = None, return_url: str) -> tu
 
 def notification_handle(*, provider: str, params: dict[str, str]) -> str:
     """Verify and apply one gateway notification. Returns an outcome code; raises BadNotification,
-    changing nothing, for a forged, stale or mismatched one. Replays change nothing and succeed."""
-    from kadun.orders import services as orders
-
+    changing nothing, for a forged, stale or mismatched one. Replays change nothing and succeed.
+    A success is announced to the order (``registry.payment_succeeded``) in the same transaction."""
     impl = providers.get(provider)
     note = impl.verify_notification(params)
     with transaction.atomic():
-        # Of the order only its shop is needed here (order_on_paid reads the order under a lock).
+        # Of the order only its shop is needed here (the order's handler reads it under a lock).
         payment = Payment.objects.annotate(shop_id=F("order__shop_id")).filter(provider=impl.name, out_trade_no=note.out_trade_no).first()
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
@@ -69,7 +69,7 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
             ref_id=payment.order_id,
             memo=f"{impl.name} {note.gateway_trade_no}",
         )
-        return orders.order_on_paid(order_id=payment.order_id)
+        return payment_succeeded(order_id=payment.order_id)
 
 
 DESTINATIONS = ("source", "wallet")
@@ -167,7 +167,6 @@ def payment_pay_with_wallet(*, order, user) -> str:
     """Pay a pending order from the buyer's wallet: wallet → escrow and delivery, in one
     transaction. The floored wallet account refuses the entry when the balance is short."""
     from kadun.core.errors import Forbidden
-    from kadun.orders import services as orders
 
     if not user or not user.is_authenticated or order.buyer_id != user.pk:
         raise Forbidden("wallet_not_yours", "只能用自己的余额支付自己的订单。")
@@ -182,7 +181,7 @@ def payment_pay_with_wallet(*, order, user) -> str:
             lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
             ref_type="order", ref_id=order.pk, memo="余额支付",
         )
-        return orders.order_on_paid(order_id=order.pk)
+        return payment_succeeded(order_id=order.pk)
 
 
 @sender("provider_refund")
