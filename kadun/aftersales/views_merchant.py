@@ -35,7 +35,7 @@ from kadun.core.money import fen_to_yuan, yuan_to_fen
 from kadun.inventory import selectors as inventory_selectors
 from kadun.merchants.countdown import remaining_text
 from kadun.merchants.countdown import urgency as _urgency
-from kadun.merchants.views import merchant_page
+from kadun.merchants.access import merchant_page
 from kadun.orders.selectors import Viewer
 
 CLOSED_PER_PAGE = 20

@@ -18,6 +18,9 @@ from kadun.orders.services import token_hash
 from kadun.orders.states import HELD, OrderStatus
 
 BUYER, MERCHANT, STAFF = "buyer", "merchant", "staff"
+# The orders a browser session proved access to (access link, lookup form), by id; written by the
+# buyer pages (kadun.web), read here for every app's pages.
+SESSION_GRANTS = "kadun_order_grants"
 @dataclass
 class Viewer:
     user: object = None
@@ -27,6 +30,11 @@ class Viewer:
     @property
     def authenticated(self) -> bool:
         return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
+
+
+def viewer_of(request) -> Viewer:
+    """The viewer of a page request: the logged-in user and the orders this session was granted."""
+    return Viewer(user=request.user, granted_order_ids=set(request.session.get(SESSION_GRANTS, [])))
 
 
 def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("shop", "product")) -> tuple[Order, str]:
