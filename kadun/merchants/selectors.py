@@ -1,6 +1,12 @@
-from kadun.accounts.models import User
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from kadun.merchants.errors import NotAMerchant
 from kadun.merchants.models import Shop
+
+if TYPE_CHECKING:
+    from kadun.accounts.models import User
 
 
 def shop_of(user: User) -> Shop:
