@@ -17,6 +17,11 @@ def shop_of(user: User) -> Shop:
     return shop
 
 
+def shop_ids_named(text: str):
+    """Ids of the shops whose name contains ``text`` (a subquery: staff search orders by shop)."""
+    return Shop.objects.filter(name__icontains=text).values("id")
+
+
 def waiting_order_counts(*, shop: Shop) -> dict[str, int]:
     """How many of the shop's orders wait for the merchant: paid (接单) and in service (发货)."""
     from django.db.models import Count

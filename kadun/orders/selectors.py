@@ -106,9 +106,9 @@ def orders_for_staff(*, status: str | None = None, q: str | None = None):
     if q.isdigit() and len(q) >= 12:
         qs = qs.filter(order_no=q)  # an order number: the unique index answers it
     elif q:
-        from kadun.merchants.models import Shop
+        from kadun.merchants.selectors import shop_ids_named
 
-        qs = qs.filter(shop_id__in=Shop.objects.filter(name__icontains=q).values("id"))
+        qs = qs.filter(shop_id__in=shop_ids_named(q))
     return qs
 
 
