@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
 
 from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
@@ -144,12 +143,10 @@ def escrow_total_of_shop(*, shop) -> int:
 def order_invariants(report) -> None:
     """Orders against the ledger: escrow = paid − refunded − released, keys sold once."""
     from kadun.inventory import selectors as inventory_reads
-    from kadun.ledger.models import Account, Posting
+    from kadun.ledger.selectors import escrow_balances, escrow_paid_in
 
-    held = dict(Account.objects.filter(kind="escrow").values_list("owner_id", "balance"))
-    paid = dict(
-        Posting.objects.filter(account__kind="escrow", amount__gt=0).values_list("account__owner_id").annotate(s=Sum("amount"))
-    )
+    held = escrow_balances()
+    paid = escrow_paid_in()
     report.checked["orders"] = Order.objects.count()
     for order in Order.objects.only("id", "order_no", "status", "amount", "refunded_amount", "quantity", "delivery").iterator(chunk_size=2000):
         balance = held.get(order.pk, 0)

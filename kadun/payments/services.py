@@ -75,18 +75,6 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
 DESTINATIONS = ("source", "wallet")
 
 
-def released_of(order_id: int) -> int:
-    """What left the order's escrow at confirmation (merchant share + fee)."""
-    from django.db.models import Sum
-
-    from kadun.ledger.models import Posting
-
-    moved = Posting.objects.filter(
-        account__code=codes.escrow(order_id), entry__kind="release", entry__ref_type="order", entry__ref_id=order_id
-    ).aggregate(s=Sum("amount"))["s"]
-    return -(moved or 0)
-
-
 def refund_by_key(key: str) -> Refund | None:
     return Refund.objects.filter(idempotency_key=f"refund:{key}").first()
 
@@ -103,7 +91,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     through the outbox after commit) or to the buyer's wallet. ``key`` makes it idempotent: the
     same key never pays twice. The cap (never more than was paid) is the caller's:
     ``orders.services.order_refund``."""
-    from kadun.ledger.selectors import balance_of, sum_for_ref
+    from kadun.ledger.selectors import balance_of, released_from_escrow, sum_for_ref
 
     from kadun.core.errors import InvalidInput
 
@@ -125,7 +113,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     shortfall = 0
     if rest:
         fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
-        released = released_of(order.pk)  # what left escrow at confirmation: the fee's base
+        released = released_from_escrow(order_id=order.pk)  # what left escrow at confirmation: the fee's base
         if order.refunded_amount >= order.amount:
             fee_back = max(fee_left, 0)  # refunded in full: the platform keeps no fee
         else:
