@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -15,13 +16,13 @@ from django.db.models import Q
 from django.urls import reverse
 
 from kadun.catalog import policies
-from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
 from kadun.core.errors import InvalidTransition
 from kadun.core.money import fen_to_yuan
 from kadun.core.transitions import apply_one, transition
 from kadun.deadlines.services import deadline_schedule
+from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
 from kadun.notifications.services import message_send, outbox_enqueue
@@ -50,6 +51,9 @@ from kadun.orders.states import (
     sources_of,
 )
 from kadun.payments.registry import on_payment_succeeded
+
+if TYPE_CHECKING:
+    from kadun.catalog.models import Product
 
 S = OrderStatus
 KIND_SERVICE_DUE = "order_service_due"
@@ -126,7 +130,7 @@ def order_create(
     from kadun.catalog import selectors as catalog
     from kadun.payments import services as payments
 
-    product = Product.objects.select_related("shop").filter(pk=product_id, is_active=True, shop__is_active=True).first()
+    product = catalog.product_for_checkout(product_id)
     if product is None:
         raise ProductNotFound()
     try:
@@ -142,7 +146,7 @@ def order_create(
     if is_guest and (not contact or len(query_password or "") < 6 or len(query_password) > 128):
         raise ContactRequired()
     inputs = _clean_inputs(product, buyer_inputs) if product.delivery == Delivery.MANUAL else {}
-    if product.is_auto and not _in_stock(product.pk, quantity):
+    if product.is_auto and not inventory_reads.in_stock(product.pk, quantity):
         raise OutOfStock()
     if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
         raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
@@ -183,15 +187,6 @@ def order_create(
     order.checkout_events = [created]  # for the response, with order.payment (see above)
     order.checkout_confirmations_made = made
     return order, token, pay_url
-
-
-def _in_stock(product_id: int, quantity: int) -> bool:
-    """At least ``quantity`` keys available: the index finds the quantity-th one and stops,
-    where counting them all reads the product's whole stock."""
-    from kadun.inventory.models import CardKey
-    from kadun.inventory.states import KeyStatus
-
-    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")[quantity - 1 : quantity].exists()
 
 
 @on_payment_succeeded
