@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.aftersales import views_evidence, views_merchant
+from kadun.aftersales import views_evidence, views_merchant, views_rules
 
 app_name = "aftersales"
 urlpatterns = [
@@ -9,6 +9,6 @@ urlpatterns = [
     # merchant
     path("merchant/refunds/", views_merchant.queue, name="merchant_queue"),
     path("merchant/refunds/<str:request_no>/", views_merchant.request_detail, name="merchant_request"),
-    path("merchant/products/<int:product_id>/refund-policy/", views_merchant.policy_edit, name="policy_edit"),
-    path("merchant/products/<int:product_id>/checker/", views_merchant.checker_edit, name="checker_edit"),
+    path("merchant/products/<int:product_id>/refund-policy/", views_rules.policy_edit, name="policy_edit"),
+    path("merchant/products/<int:product_id>/checker/", views_rules.checker_edit, name="checker_edit"),
 ]
