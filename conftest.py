@@ -41,6 +41,30 @@ def _reset_clock():
     clock.reset()
 
 
+def _transactional(request) -> bool:
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request):
+    """Rate-limit counters live in the cache: the database's ``kadun_cache`` table. A test in a
+    transaction leaves none behind, but a transactional test's flush empties the model tables
+    only, so its counters would carry over to the tests after it (twenty guest refund requests
+    in one test and twenty in the next pass the per-buyer limit of 30 an hour)."""
+    if not _transactional(request):
+        yield
+        return
+    from django.core.cache import cache
+
+    request.getfixturevalue("transactional_db")
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _sandbox_transport(settings):
     """Sandbox notifications go through Django's test client unless a test sets otherwise."""
