@@ -1,4 +1,4 @@
-# kadun: two commands. `make run` serves the demo on SQLite; `make test` runs every test.
+# kadun: two commands. `make run` serves the demo on SQLite; `make test` runs the linters and every test.
 PORT ?= 8000
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test test-sqlite test-pg browser-deps bench bench-all clean
+.PHONY: run test lint test-sqlite test-pg browser-deps bench bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,11 +35,18 @@ browser-deps:
 	fi
 
 test: $(VENV)/.installed-test browser-deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-pg; \
 	else echo "PostgreSQL not reachable at $(PG_URL): PostgreSQL run skipped"; \
 	  if [ -n "$$CI" ]; then echo "CI needs PostgreSQL"; exit 1; fi; fi
+
+# ruff, and the import-linter contracts that keep each app in its room (docs/design.md, rule 13).
+lint: $(VENV)/.installed-test
+	@echo "== ruff and import-linter =="
+	$(BIN)/ruff check
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: $(VENV)/.installed-test
 	@echo "== tests on SQLite =="

@@ -116,7 +116,7 @@ def main() -> None:
             lock = threading.Lock()
             outcomes: Counter = Counter()
 
-            def run(buyer: Buyer) -> None:
+            def run(buyer: Buyer, barrier=barrier, lock=lock, outcomes=outcomes) -> None:
                 barrier.wait()
                 try:
                     r = buyer.rush()

@@ -78,12 +78,16 @@ def paid(order):
     return Order.objects.get(pk=order.pk)
 
 
-guest_order, _token, _ = order_create(product_id=product.pk, quantity=1, contact="guest@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True)
+guest_order, _token, _ = order_create(
+    product_id=product.pk, quantity=1, contact="guest@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True,
+)
 guest_order = paid(guest_order)
 buyer_order, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer, confirm_no_reason_exclusion=True)
 buyer_order = paid(buyer_order)
 order_confirm(order_id=buyer_order.pk, actor="buyer", user=buyer)
-refund_order, _, _ = order_create(product_id=product.pk, quantity=1, contact="guest2@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True)
+refund_order, _, _ = order_create(
+    product_id=product.pk, quantity=1, contact="guest2@example.com", query_password="bench-pass-1", confirm_no_reason_exclusion=True,
+)
 refund_order = paid(refund_order)
 key = CardKey.objects.filter(order=refund_order).first()
 request = refund_request_create(order=refund_order, reason="invalid_key", statement="卡密提示已被使用", key_ids=[key.pk])
@@ -256,7 +260,7 @@ class Generator:
             cats = "ARRAY[" + ", ".join(f"'{x}'" for x in CATEGORIES[:3]) + "]"  # key products: card, software, membership
             n = clone(c, "catalog_product", template=f"id = {t['product']}", from_="generate_series(0, %s::int - 1) k", params=(products,), set_={
                 "id": f"{base} + 1 + k", "shop_id": f"{sbase} + k %% {shops}",
-                "title": f"(ARRAY['游戏点卡', '激活码', '会员月卡', '充值卡', '兑换码'])[1 + k %% 5] || ' ' || (k + 1) || '号'",
+                "title": "(ARRAY['游戏点卡', '激活码', '会员月卡', '充值卡', '兑换码'])[1 + k %% 5] || ' ' || (k + 1) || '号'",
                 "category": f"({cats})[1 + (k / {shops}) %% 3]",
                 "price": "100 + (k * 7919) %% 50000",
                 "created_at": "now() - interval '400 days' + k * interval '1 minute'",
@@ -403,7 +407,8 @@ class Generator:
                 ("created", "true", "''", "'pending_payment'", actor, "o.created_at", "''"),
                 ("paid_delivered", paid, "'pending_payment'", "'delivered'", "'gateway'", "o.paid_at", "'已自动发货 1 个卡密'"),
                 ("confirmed", "o.status = 'confirmed'", "'delivered'", "'confirmed'", "'system'", "o.confirmed_at", "'验货期结束，系统自动确认收货'"),
-                ("settled", "o.settled_at IS NOT NULL", "''", "''", "'system'", "o.settled_at", "'结算期结束，' || round((o.amount - o.fee) / 100.0, 2) || ' 元转入商家可用余额'"),
+                ("settled", "o.settled_at IS NOT NULL", "''", "''", "'system'", "o.settled_at",
+                 "'结算期结束，' || round((o.amount - o.fee) / 100.0, 2) || ' 元转入商家可用余额'"),
                 ("refunded", "o.status = 'refunded'", "'delivered'", "'refunded'", "'system'", "o.refunded_at", "'已全额原路退回。'"),
                 ("expired", "o.status = 'expired'", "'pending_payment'", "'expired'", "'system'", "o.expires_at", "'超时未支付，订单已关闭'"),
             ]
@@ -428,7 +433,7 @@ class Generator:
                 "created_at": "o.paid_at",
             })
             sandbox = c.execute("SELECT id FROM ledger_account WHERE code = 'external:sandbox'").fetchone()[0]
-            entries = f"""ledger_journalentry e JOIN orders_order o ON o.id = e.ref_id
+            entries = """ledger_journalentry e JOIN orders_order o ON o.id = e.ref_id
                           WHERE e.kind = 'payment' AND e.ref_type = 'order' AND e.ref_id BETWEEN %s AND %s AND o.status = 'delivered'"""
             n += clone(c, "ledger_posting", template=f"account_id = {sandbox}", from_=entries, params=p, set_={
                 "entry_id": "e.id", "account_id": str(sandbox), "amount": "-o.amount",
@@ -489,7 +494,7 @@ class Generator:
                 f"CASE WHEN o.status = 'refunded' THEN 'approved' WHEN o.r < {open_share} THEN 'awaiting_merchant' "
                 "WHEN o.r < 0.4 THEN 'rejected' WHEN o.r < 0.7 THEN 'not_eligible' WHEN o.r < 0.85 THEN 'withdrawn' ELSE 'replaced' END"
             )
-            from_ = f"""(SELECT o.*, row_number() OVER () AS g, random() AS r FROM (
+            from_ = """(SELECT o.*, row_number() OVER () AS g, random() AS r FROM (
                             SELECT * FROM orders_order WHERE id BETWEEN %s AND %s AND status IN ('delivered', 'confirmed', 'refunded')
                             ORDER BY random() LIMIT %s) o) o"""
             n = clone(c, "aftersales_refundrequest", template=f"id = {t['refund_request']}", from_=from_, params=(first, last, m), set_={
@@ -498,7 +503,7 @@ class Generator:
                 "key_ids": "'[]'::jsonb", "amount_requested": "o.amount",
                 "amount_refunded": "CASE WHEN o.status = 'refunded' THEN o.amount ELSE 0 END",
                 "status": status,
-                "outcome": f"CASE WHEN o.status = 'refunded' THEN 'approve' WHEN o.r >= 0.4 AND o.r < 0.7 THEN 'not_eligible' ELSE 'ask_merchant' END",
+                "outcome": "CASE WHEN o.status = 'refunded' THEN 'approve' WHEN o.r >= 0.4 AND o.r < 0.7 THEN 'not_eligible' ELSE 'ask_merchant' END",
                 "created_at": f"CASE WHEN o.r < {open_share} THEN now() - o.r / {open_share} * interval '20 hours' "
                               "ELSE coalesce(o.delivered_at, o.created_at) + interval '1 hour' END",
                 "respond_by": f"CASE WHEN o.r < {open_share} THEN now() - o.r / {open_share} * interval '20 hours' + interval '24 hours' "

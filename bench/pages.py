@@ -183,7 +183,7 @@ def report(args, info: dict, runs: list[tuple[int, list[Result], float]], db_url
           f"{args.requests} timed requests per page, one at a time, in-process (Django test client)")
     print(f"machine: {info['cpus']} CPUs ({info['cpu_model']}), PostgreSQL {info['postgres']}, Python {info['python']}, "
           f"load average at start {info['loadavg']}")
-    for (size, _results, load), seconds in zip(runs, gen_seconds):
+    for (size, _results, load), seconds in zip(runs, gen_seconds, strict=True):
         print(f"  {size:,} orders: generated in {seconds:.0f} s; load average when measured {load}")
     print()
     print("per page and data size: wall p50 / p99 ms, this process's CPU p50 ms, SQL queries, SQL ms (of the counted request)")

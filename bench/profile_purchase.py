@@ -162,7 +162,7 @@ def run(args, env: dict, seeded: dict) -> None:
         print(f"{100 * seconds / total:>6.1f}%  {area}")
     print(f"\nfunctions with the most own CPU time (of {total:.1f} s)")
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[: args.top]
-    for (filename, line, name), (_cc, ncalls, tottime, cumtime, _callers) in rows:
+    for (filename, line, name), (_cc, ncalls, tottime, _cumtime, _callers) in rows:
         where = filename.split("site-packages/")[-1].replace(str(bench.ROOT) + "/", "")
         print(f"{100 * tottime / total:>6.1f}%  {ncalls / n:>7.1f} calls/purchase  {where}:{line} {name}")
 

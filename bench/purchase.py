@@ -577,7 +577,7 @@ class Template:
         if missing:
             raise PurchaseFailed(f"{table} has no column(s) {sorted(missing)}")
         self.rest = [n for n in names if n != "id" and n not in explicit]
-        values = dict(zip(names, row))
+        values = dict(zip(names, row, strict=True))
         self.rest_values = tuple(Jsonb(values[n]) if n in jsonb and values[n] is not None else values[n] for n in self.rest)
         one = "(" + ", ".join(["%s"] * (len(explicit) + len(self.rest))) + ")"
         self.sql = f"INSERT INTO {table} ({', '.join(explicit + self.rest)}) VALUES {', '.join([one] * rows)} {suffix}"
@@ -839,7 +839,7 @@ def report(args, info: dict, apps: list[PhaseResult], raw: PhaseResult, total_se
     for p in phases:
         n = max(1, p.attempted)
         parts = [p.cpu.get(k) for k in ("server", "postgres", "client")]
-        cells = "".join(f"{1000 * v / n:>{w}.1f}" if v is not None else f"{'-':>{w}}" for v, w in zip(parts, (10, 12, 10)))
+        cells = "".join(f"{1000 * v / n:>{w}.1f}" if v is not None else f"{'-':>{w}}" for v, w in zip(parts, (10, 12, 10), strict=True))
         total = sum(v for v in parts if v is not None) / n
         bound = f"{info['cpus'] / total:.0f}" if total else "-"
         print(f"{p.name:<20}{cells}{1000 * total:>10.1f}   {bound}")

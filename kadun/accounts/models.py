@@ -31,7 +31,7 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=60)
     prefix = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
-    # accounts.states.ApiScope values; checked when the key authenticates (kadun.core.api_auth).
+    # accounts.states.ApiScope values; checked when the key authenticates (kadun.accounts.api_auth).
     scopes = models.JSONField(default=list)
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)

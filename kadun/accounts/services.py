@@ -37,6 +37,11 @@ def user_create(*, username: str, password: str, email: str = "", staff_role: st
     return user
 
 
+def user_make_superuser(*, user_id: int) -> None:
+    """Django admin rights (the operator's own account; the demo's admin)."""
+    User.objects.filter(pk=user_id).update(is_staff=True, is_superuser=True)
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -34,6 +34,7 @@ from ninja.responses import Status
 
 from django.conf import settings
 
+from kadun.accounts.api_auth import MERCHANT_AUTH, OPTIONAL_AUTH, ORDER_AUTH, PUBLIC_AUTH, caller_of, order_token_of
 from kadun.aftersales import selectors as refunds
 from kadun.aftersales import services
 from kadun.aftersales.schemas import (
@@ -54,7 +55,7 @@ from kadun.aftersales.states import Reason
 from kadun.catalog import policies
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
-from kadun.core.api_auth import MERCHANT_AUTH, OPTIONAL_AUTH, ORDER_AUTH, PUBLIC_AUTH, caller_of, errors, order_token_of
+from kadun.core.api_errors import errors
 from kadun.core.errors import DomainError, Forbidden, NotFound
 from kadun.inventory.errors import KeyNotFound
 from kadun.merchants.selectors import shop_of

@@ -123,7 +123,9 @@ def _decide_auto(facts: Facts, rules: dict, remaining: int) -> Decision:
         if no_reason_open:
             return _decide(facts, Outcome.APPROVE, amount, ["no_reason"], "本订单适用七天无理由退款，且在发货后7天内，全额退款。")
         if not unrevealed:
-            return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["unrevealed", "no_reason"], "卡密已查看，且您下单时已确认本商品不适用七天无理由退货。如有争议可发起售后工单。")
+            return _decide(
+                facts, Outcome.NOT_ELIGIBLE, 0, ["unrevealed", "no_reason"], "卡密已查看，且您下单时已确认本商品不适用七天无理由退货。如有争议可发起售后工单。"
+            )
     if not in_window:
         clause = "unrevealed" if unrevealed else "defect"
         return _decide(facts, Outcome.NOT_ELIGIBLE, 0, [clause], "已超过退款申请期限。如有争议可发起售后工单。")
@@ -134,9 +136,15 @@ def _decide_auto(facts: Facts, rules: dict, remaining: int) -> Decision:
     if reason == Reason.INVALID_KEY:
         if rules["defect_evidence_required"] and facts.evidence_count == 0:
             return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["defect"], "卡密查看后申请无效退款，需上传截图等证据。")
-        return _decide(facts, Outcome.ASK_MERCHANT, amount, ["defect", "merchant_silent"], f"卡密已查看，由商家在{rules['merchant_response_hours']}小时内处理（{REMEDY_WORDS[rules['defect_remedy']]}），逾期未处理则全额退款。")
+        return _decide(
+            facts, Outcome.ASK_MERCHANT, amount, ["defect", "merchant_silent"],
+            f"卡密已查看，由商家在{rules['merchant_response_hours']}小时内处理（{REMEDY_WORDS[rules['defect_remedy']]}），逾期未处理则全额退款。",
+        )
     # not as described (and anything else left) after reveal
-    return _decide(facts, Outcome.ASK_MERCHANT, amount, ["not_as_described", "merchant_silent"], f"由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。")
+    return _decide(
+        facts, Outcome.ASK_MERCHANT, amount, ["not_as_described", "merchant_silent"],
+        f"由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。",
+    )
 
 
 def _decide_manual(facts: Facts, rules: dict, remaining: int) -> Decision:
@@ -160,7 +168,10 @@ def _decide_manual(facts: Facts, rules: dict, remaining: int) -> Decision:
         return _decide(facts, Outcome.APPROVE, remaining, ["no_reason"], "本订单适用七天无理由退款，且在发货后7天内，全额退款。")
     if not in_window:
         return _decide(facts, Outcome.NOT_ELIGIBLE, 0, ["not_as_described"], "已超过退款申请期限。如有争议可发起售后工单。")
-    return _decide(facts, Outcome.ASK_MERCHANT, remaining, ["not_as_described", "merchant_silent"], f"服务已交付，由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。")
+    return _decide(
+        facts, Outcome.ASK_MERCHANT, remaining, ["not_as_described", "merchant_silent"],
+        f"服务已交付，由商家在{rules['merchant_response_hours']}小时内处理，逾期未处理则全额退款。",
+    )
 
 
 # Merchant answers ---------------------------------------------------------------------------

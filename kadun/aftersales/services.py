@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -23,13 +24,14 @@ from kadun.core.throttle import throttle
 from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
-from kadun.inventory.models import CardKey
 from kadun.merchants.services import breach_record
 from kadun.notifications.services import message_send
 from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
-from kadun.orders.models import Order
 from kadun.orders.states import REFUND_REQUEST_SOURCES
+
+if TYPE_CHECKING:
+    from kadun.orders.models import Order
 
 KIND_MERCHANT_RESPONSE = "refund_merchant_response"
 KIND_REPLACEMENT_DUE = "refund_replacement_due"
@@ -68,7 +70,7 @@ def _stat(order: Order, **increments) -> None:
 def _facts(order: Order, *, reason: str, key_ids: list[int], evidence_count: int) -> engine.Facts:
     keys = []
     if order.is_auto:
-        rows = CardKey.objects.filter(order=order, pk__in=key_ids) if key_ids else inventory_reads.active_keys_of_order(order)
+        rows = inventory_reads.keys_of_order_by_ids(order, key_ids) if key_ids else inventory_reads.active_keys_of_order(order)
         keys = [engine.KeyFact(id=k.pk, first_revealed_at=k.first_revealed_at, active=k.status == "sold") for k in rows]
         if key_ids and len(keys) != len(set(key_ids)):
             raise InvalidRefundInput("invalid_keys", "所选卡密不属于该订单。")
@@ -312,7 +314,10 @@ def _replace_now(request: RefundRequest, order: Order, *, note: str) -> None:
     new_ids = inventory.keys_replace(order=order, key_ids=request.key_ids)
     if new_ids is None:
         raise OutOfStock(message="库存不足，无法立即补发。可以承诺限时补发，或退款。")
-    _close(request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED, merchant_note=note, resolved_at=clock.now())
+    _close(
+        request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED,
+        merchant_note=note, resolved_at=clock.now(),
+    )
     _event(request.pk, "replaced", "merchant", f"已补发 {len(new_ids)} 个新卡密，原卡密作废")
 
 

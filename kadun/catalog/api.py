@@ -7,10 +7,11 @@ from ninja.pagination import paginate
 from kadun.core.api_pagination import Pagination
 from pydantic import BeforeValidator
 
+from kadun.accounts.api_auth import OPTIONAL_AUTH, PUBLIC_AUTH
 from kadun.catalog import selectors as catalog
 from kadun.catalog.schemas import ProductOut
 from kadun.catalog.states import Category
-from kadun.core.api_auth import OPTIONAL_AUTH, PUBLIC_AUTH, errors
+from kadun.core.api_errors import errors
 
 # ?category= (empty) means every category, as on the storefront page.
 CategoryFilter = Annotated[Optional[Category], BeforeValidator(lambda v: v or None)]

@@ -1,25 +1,17 @@
 """Reads for the catalog. Stock is counted from available keys (index on product, status)."""
 from __future__ import annotations
 
-from django.db.models import Count, OuterRef, Q, Subquery, IntegerField
+from django.db.models import OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from kadun.catalog.errors import ProductNotFound
 from kadun.catalog import policies
 from kadun.catalog.models import Product, RefundPolicy
-from kadun.inventory.models import CardKey
-from kadun.inventory.states import KeyStatus
+from kadun.inventory import selectors as inventory
 
 
 def _with_stock(qs):
-    available = (
-        CardKey.objects.filter(product=OuterRef("pk"), status=KeyStatus.AVAILABLE)
-        .order_by()
-        .values("product")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return qs.annotate(stock=Coalesce(Subquery(available, output_field=IntegerField()), 0))
+    return qs.annotate(stock=Coalesce(inventory.stock_subquery(product=OuterRef("pk")), 0))
 
 
 def storefront(*, category: str | None = None, q: str | None = None):
@@ -37,13 +29,20 @@ def storefront(*, category: str | None = None, q: str | None = None):
 def with_stock(products) -> list:
     """Set ``stock`` (available keys) on each product, in one query."""
     products = list(products)
-    counts = dict(
-        CardKey.objects.filter(product__in=[p.pk for p in products], status=KeyStatus.AVAILABLE)
-        .order_by().values_list("product").annotate(n=Count("id"))
-    )
+    counts = inventory.stock_counts([p.pk for p in products])
     for p in products:
         p.stock = counts.get(p.pk, 0)
     return products
+
+
+def product_for_checkout(product_id: int) -> Product | None:
+    """The product, with its shop, if both are on sale (no stock count: checkout asks inventory)."""
+    return Product.objects.select_related("shop").filter(pk=product_id, is_active=True, shop__is_active=True).first()
+
+
+def product_by_id(product_id: int) -> Product | None:
+    """Any product, on sale or not (the operator's key import)."""
+    return Product.objects.filter(pk=product_id).first()
 
 
 def product_public(product_id: int) -> Product:
@@ -65,7 +64,7 @@ def product_of_shop(*, shop, product_id: int) -> Product:
 
 
 def stock_of(product_id: int) -> int:
-    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).count()
+    return inventory.stock_count(product_id)
 
 
 def policy_current(product) -> RefundPolicy:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
@@ -14,7 +15,9 @@ from kadun.catalog.errors import InvalidProduct, ProductNotFound
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
 from kadun.core import clock
-from kadun.merchants.models import Shop
+
+if TYPE_CHECKING:
+    from kadun.merchants.models import Shop
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 MAX_PRICE = 10_000_000_00  # 1000万元

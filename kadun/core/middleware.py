@@ -1,3 +1,6 @@
+import logging
+
+
 class SecurityHeadersMiddleware:
     """Pages that show a card key must never be cached or leak through the Referer."""
 
@@ -12,8 +15,6 @@ class SecurityHeadersMiddleware:
             response["Pragma"] = "no-cache"
         return response
 
-
-import logging
 
 NUL_MESSAGE = "输入中不能包含空字符（NUL）。"
 MALFORMED_MESSAGE = "请求内容无法解析：multipart/form-data 格式错误。"

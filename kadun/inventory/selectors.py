@@ -1,9 +1,41 @@
 from __future__ import annotations
 
+from django.db.models import Count, IntegerField, Q, Subquery
+
 from kadun.inventory import crypto
 from kadun.inventory.models import CardKey, ImportBatch, Reveal, VerificationReport
 from kadun.inventory.states import KeyStatus
-from django.db.models import Q
+
+
+def stock_subquery(*, product) -> Subquery:
+    """The available keys of ``product`` (an ``OuterRef`` to a product's id) as a subquery, to
+    annotate products with (NULL when none: wrap it in ``Coalesce``)."""
+    available = (
+        CardKey.objects.filter(product=product, status=KeyStatus.AVAILABLE)
+        .order_by()
+        .values("product")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Subquery(available, output_field=IntegerField())
+
+
+def stock_counts(product_ids: list[int]) -> dict[int, int]:
+    """Available keys per product, for the products that have any, in one query."""
+    return dict(
+        CardKey.objects.filter(product__in=product_ids, status=KeyStatus.AVAILABLE)
+        .order_by().values_list("product").annotate(n=Count("id"))
+    )
+
+
+def stock_count(product_id: int) -> int:
+    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).count()
+
+
+def in_stock(product_id: int, quantity: int) -> bool:
+    """At least ``quantity`` keys available: the index finds the quantity-th one and stops,
+    where counting them all reads the product's whole stock."""
+    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")[quantity - 1 : quantity].exists()
 
 
 def keys_of_order(order) -> list[dict]:
@@ -21,6 +53,11 @@ def keys_of_order(order) -> list[dict]:
 
 def active_keys_of_order(order):
     return CardKey.objects.filter(order=order, status=KeyStatus.SOLD).order_by("id")
+
+
+def keys_of_order_by_ids(order, key_ids):
+    """The order's keys among ``key_ids`` (any status; ids of other orders' keys find nothing)."""
+    return CardKey.objects.filter(order=order, pk__in=key_ids)
 
 
 def verifications_of(order):
@@ -50,8 +87,6 @@ def import_batches_of(*, shop):
 def units_handed_by_order() -> dict[int, int]:
     """Per order, the units of stock handed over: keys still with the buyer plus keys refunded
     (withdrawn for a refund). Replaced keys are not units: their replacement is."""
-    from django.db.models import Count, Q
-
     from kadun.inventory.services import REFUND_REASONS
 
     handed = CardKey.objects.filter(Q(status=KeyStatus.SOLD) | Q(status=KeyStatus.WITHDRAWN, withdrawn_reason__in=REFUND_REASONS))

@@ -6,11 +6,11 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 
-from kadun.catalog.models import Product
 from kadun.core import clock
 from kadun.core.db import is_postgres
 from kadun.core.throttle import throttle
@@ -21,6 +21,9 @@ from kadun.inventory.states import KeyStatus
 from kadun.risk import selectors as risk_reads
 from kadun.risk import services as risk_services
 from kadun.risk.states import AlertKind
+
+if TYPE_CHECKING:
+    from kadun.catalog.models import Product
 
 MAX_KEYS_PER_IMPORT = 100_000
 MAX_KEY_LENGTH = 500
@@ -183,7 +186,7 @@ def _import_chunk(product: Product, batch: ImportBatch, chunk, report: ImportRep
         report.imported += len(rows)
     except (IntegrityError, OperationalError):
         # Another import raced us on some of these keys: fall back to one row at a time.
-        for (lineno, _, fp), row in zip(fresh, rows):
+        for (lineno, _, fp), row in zip(fresh, rows, strict=True):
             try:
                 with transaction.atomic():
                     row.pk = None

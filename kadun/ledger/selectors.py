@@ -44,6 +44,34 @@ def sum_for_ref(*, code: str, ref_type: str, ref_id: int) -> int:
     )
 
 
+def released_from_escrow(*, order_id: int) -> int:
+    """What left the order's escrow at confirmation (merchant share + fee)."""
+    moved = Posting.objects.filter(
+        account__code=codes.escrow(order_id), entry__kind="release", entry__ref_type="order", entry__ref_id=order_id
+    ).aggregate(s=Sum("amount"))["s"]
+    return -(moved or 0)
+
+
+def pending_moved_for(*, ref_type: str, ref_ids: list[int]) -> dict[tuple[int, str], int]:
+    """Per (subject id, account code): what the entries about these subjects moved through the
+    merchants' pending accounts (settlement moves what is left of it)."""
+    rows = (
+        Posting.objects.filter(entry__ref_type=ref_type, entry__ref_id__in=ref_ids, account__kind="pending")
+        .values("entry__ref_id", "account__code").annotate(s=Sum("amount"))
+    )
+    return {(row["entry__ref_id"], row["account__code"]): row["s"] for row in rows}
+
+
+def escrow_balances() -> dict[int, int]:
+    """Every order's escrow balance, by order id (ledger-check)."""
+    return dict(Account.objects.filter(kind="escrow").values_list("owner_id", "balance"))
+
+
+def escrow_paid_in() -> dict[int, int]:
+    """What was paid into each order's escrow, by order id (ledger-check)."""
+    return dict(Posting.objects.filter(account__kind="escrow", amount__gt=0).values_list("account__owner_id").annotate(s=Sum("amount")))
+
+
 def entries_for(*, ref_type: str, ref_id: int):
     return JournalEntry.objects.filter(ref_type=ref_type, ref_id=ref_id).prefetch_related("postings__account").order_by("id")
 

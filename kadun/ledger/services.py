@@ -26,7 +26,7 @@ def _insert_returning_id(model, values: dict, *, unique: str) -> int | None:
         f"VALUES ({', '.join(['%s'] * len(fields))}) "
         f"ON CONFLICT ({qn(model._meta.get_field(unique).column)}) DO NOTHING RETURNING {qn(model._meta.pk.column)}"
     )
-    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values())]
+    params = [f.get_db_prep_save(value, connection) for f, value in zip(fields, values.values(), strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -70,7 +70,9 @@ def accounts_open_for_shop(*, shop_id: int) -> None:
         account_get_or_create(code)
 
 
-def entry_post(*, kind: str, idempotency_key: str, lines: list[tuple[str, int]], ref_type: str = "", ref_id: int | None = None, memo: str = "") -> tuple[JournalEntry, bool]:
+def entry_post(
+    *, kind: str, idempotency_key: str, lines: list[tuple[str, int]], ref_type: str = "", ref_id: int | None = None, memo: str = ""
+) -> tuple[JournalEntry, bool]:
     """Post one balanced entry. Returns (entry, created); a repeated idempotency key returns the
     first entry and moves nothing. Raises InsufficientFunds, rolling back the caller's transaction
     when it propagates, if a floored account would go negative.
@@ -187,7 +189,7 @@ def entries_post(entries: list[dict]) -> int:
         ])
         Posting.objects.bulk_create([
             Posting(entry_id=entry.pk, account_id=pk_of[code], amount=amount)
-            for entry, (_, merged) in zip(created, planned)
+            for entry, (_, merged) in zip(created, planned, strict=True)
             for code, amount in sorted(merged.items(), key=lambda kv: pk_of[kv[0]])
         ])
     return len(planned)

@@ -12,12 +12,13 @@ from ninja.pagination import paginate
 from kadun.core.api_pagination import Pagination
 from ninja.responses import Status
 
+from kadun.accounts.api_auth import MERCHANT_AUTH, caller_of, require_session
 from kadun.accounts.selectors import api_keys_of
 from kadun.accounts.services import api_key_create, api_key_revoke
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
 from kadun.catalog.schemas import MerchantProductOut, ProductIn, ProductPatch
-from kadun.core.api_auth import MERCHANT_AUTH, caller_of, errors, require_session
+from kadun.core.api_errors import errors
 from kadun.inventory.services import keys_import
 from kadun.ledger.selectors import shop_balances
 from kadun.merchants.schemas import (
@@ -90,7 +91,8 @@ def product_update(request, product_id: int, data: ProductPatch):
     description=(
         "文件内重复、本店已有和无效的卡密不导入，按行号（从1起）列在报告里。"
         "与其他店铺重复的卡密不导入，提交平台风控审核，报告中不单列：imported 为已受理数（新入库加提交审核的）。"
-        "每个店铺每小时导入次数有上限（429 rate_limited）；与其他店铺重复时（默认第一次即触发），本店导入暂停等待风控审核（403 imports_paused）。已提交审核的卡密再次导入时，与本店已有的卡密一样列为重复。"
+        "每个店铺每小时导入次数有上限（429 rate_limited）；与其他店铺重复时（默认第一次即触发），本店导入暂停等待风控审核（403 imports_paused）。"
+        "已提交审核的卡密再次导入时，与本店已有的卡密一样列为重复。"
     ),
 )
 def product_keys_import(request, product_id: int, data: KeysImportIn):

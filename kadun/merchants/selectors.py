@@ -1,6 +1,12 @@
-from kadun.accounts.models import User
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from kadun.merchants.errors import NotAMerchant
 from kadun.merchants.models import Shop
+
+if TYPE_CHECKING:
+    from kadun.accounts.models import User
 
 
 def shop_of(user: User) -> Shop:
@@ -19,6 +25,11 @@ def api_scopes_for(user: User) -> list[str]:
 
     owns_shop = bool(user and user.is_authenticated and Shop.objects.filter(owner_id=user.pk).exists())
     return [*BUYER_SCOPES, *(MERCHANT_SCOPES if owns_shop else ())]
+
+
+def shop_ids_named(text: str):
+    """Ids of the shops whose name contains ``text`` (a subquery: staff search orders by shop)."""
+    return Shop.objects.filter(name__icontains=text).values("id")
 
 
 def waiting_order_counts(*, shop: Shop) -> dict[str, int]:

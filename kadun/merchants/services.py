@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 
-from kadun.accounts.models import User
 from kadun.core import clock
 from kadun.core.errors import InvalidInput
 from kadun.ledger import services as ledger
 from kadun.merchants.errors import ShopExists, ShopNameTaken
 from kadun.merchants.models import Shop
+
+if TYPE_CHECKING:
+    from kadun.accounts.models import User
 
 
 def shop_create(*, owner: User, name: str, description: str = "") -> Shop:

@@ -3,8 +3,6 @@ through the shop (``shop_of``) or through ``order_access`` with the merchant rol
 else is a 404, the same answer as for something that does not exist."""
 from __future__ import annotations
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +22,7 @@ from kadun.inventory import selectors as inventory_selectors
 from kadun.inventory import services as inventory_services
 from kadun.ledger.selectors import shop_balances
 from kadun.merchants import selectors
+from kadun.merchants.access import merchant_page
 from kadun.merchants.errors import NotAMerchant
 from kadun.merchants.forms import KeyImportForm, ProductForm, ShopOpenForm
 from kadun.merchants.services import shop_create
@@ -31,28 +30,6 @@ from kadun.orders import selectors as order_selectors
 from kadun.risk import selectors as risk_selectors
 
 BATCHES_PER_PAGE = 20
-
-
-def merchant_page(view):
-    """Logged in and owning a shop; the shop is passed to the view. Without a shop: 开店."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            shop = selectors.shop_of(request.user)
-        except NotAMerchant:
-            messages.info(request, _("请先开通店铺。"))
-            return redirect("merchants:open")
-        count_open_refunds(request, shop)
-        return view(request, shop, *args, **kwargs)
-
-    return login_required(wrapped)
-
-
-def count_open_refunds(request, shop) -> None:
-    """The nav shows how many refund requests wait for the merchant; counted only when a page
-    renders the nav (the template calls it)."""
-    request.merchant_open_refunds = lambda: refund_selectors.merchant_queue(shop=shop, open_only=True).count()
 
 
 def _product(shop, product_id: int):

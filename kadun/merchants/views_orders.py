@@ -28,7 +28,7 @@ from kadun.ledger import accounts as codes
 from kadun.ledger.selectors import sum_for_ref
 from kadun.merchants.countdown import remaining_text, urgency
 from kadun.merchants.forms import DeliverForm, OrderFilterForm
-from kadun.merchants.views import count_open_refunds, merchant_page
+from kadun.merchants.access import count_open_refunds, merchant_page
 from kadun.orders import selectors as order_selectors
 from kadun.orders import services as order_services
 from kadun.orders.errors import OrderNotFound

@@ -11,15 +11,9 @@ from django.http import HttpResponse
 from ninja import Router
 from ninja.responses import Status
 
-from kadun.core.api_auth import (
-    CHECKOUT_AUTH,
-    OPTIONAL_AUTH,
-    ORDER_AUTH,
-    caller_of,
-    client_ip,
-    errors,
-    order_token_of,
-)
+from kadun.accounts.api_auth import CHECKOUT_AUTH, OPTIONAL_AUTH, ORDER_AUTH, caller_of, order_token_of
+from kadun.core.api_errors import errors
+from kadun.core.client_ip import client_ip
 from kadun.core.errors import Forbidden
 from kadun.inventory.errors import KeyNotFound
 from kadun.inventory.services import key_reveal

@@ -14,7 +14,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 
 from kadun.core import clock
 from kadun.core.db import update_each
@@ -108,7 +107,7 @@ def order_autoconfirm(*, order_id: int) -> str:
 def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
     """Settlement delay over: what each order still has in the merchant's pending income (after
     any refund taken from it) becomes available."""
-    from kadun.ledger.models import Posting
+    from kadun.ledger.selectors import pending_moved_for
 
     outcomes = dict.fromkeys(order_ids, "noop")
     with transaction.atomic():
@@ -118,11 +117,7 @@ def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
         ids = [o.pk for o in orders]
         if apply_many(Order, SETTLE, pks=ids, settled_at=clock.now()) != len(ids):
             raise RuntimeError("orders changed under their locks")
-        moved = {
-            (row["entry__ref_id"], row["account__code"]): row["s"]
-            for row in Posting.objects.filter(entry__ref_type="order", entry__ref_id__in=ids, account__kind="pending")
-            .values("entry__ref_id", "account__code").annotate(s=Sum("amount"))
-        }
+        moved = pending_moved_for(ref_type="order", ref_ids=ids)
         entries, events = [], []
         for o in orders:
             pending = codes.merchant_pending(o.shop_id)

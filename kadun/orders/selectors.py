@@ -9,7 +9,6 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
-from django.db.models import Sum
 
 from kadun.orders import passwords
 from kadun.orders.errors import OrderNotFound
@@ -18,6 +17,9 @@ from kadun.orders.services import token_hash
 from kadun.orders.states import HELD, OrderStatus
 
 BUYER, MERCHANT, STAFF = "buyer", "merchant", "staff"
+# The orders a browser session proved access to (access link, lookup form), by id; written by the
+# buyer pages (kadun.web), read here for every app's pages.
+SESSION_GRANTS = "kadun_order_grants"
 @dataclass
 class Viewer:
     user: object = None
@@ -32,6 +34,11 @@ class Viewer:
     @property
     def authenticated(self) -> bool:
         return bool(self.user is not None and getattr(self.user, "is_authenticated", False))
+
+
+def viewer_of(request) -> Viewer:
+    """The viewer of a page request: the logged-in user and the orders this session was granted."""
+    return Viewer(user=request.user, granted_order_ids=set(request.session.get(SESSION_GRANTS, [])))
 
 
 def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("shop", "product")) -> tuple[Order, str]:
@@ -106,9 +113,9 @@ def orders_for_staff(*, status: str | None = None, q: str | None = None):
     if q.isdigit() and len(q) >= 12:
         qs = qs.filter(order_no=q)  # an order number: the unique index answers it
     elif q:
-        from kadun.merchants.models import Shop
+        from kadun.merchants.selectors import shop_ids_named
 
-        qs = qs.filter(shop_id__in=Shop.objects.filter(name__icontains=q).values("id"))
+        qs = qs.filter(shop_id__in=shop_ids_named(q))
     return qs
 
 
@@ -144,12 +151,10 @@ def escrow_total_of_shop(*, shop) -> int:
 def order_invariants(report) -> None:
     """Orders against the ledger: escrow = paid − refunded − released, keys sold once."""
     from kadun.inventory import selectors as inventory_reads
-    from kadun.ledger.models import Account, Posting
+    from kadun.ledger.selectors import escrow_balances, escrow_paid_in
 
-    held = dict(Account.objects.filter(kind="escrow").values_list("owner_id", "balance"))
-    paid = dict(
-        Posting.objects.filter(account__kind="escrow", amount__gt=0).values_list("account__owner_id").annotate(s=Sum("amount"))
-    )
+    held = escrow_balances()
+    paid = escrow_paid_in()
     report.checked["orders"] = Order.objects.count()
     for order in Order.objects.only("id", "order_no", "status", "amount", "refunded_amount", "quantity", "delivery").iterator(chunk_size=2000):
         balance = held.get(order.pk, 0)

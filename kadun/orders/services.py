@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -15,13 +16,13 @@ from django.db.models import Q
 from django.urls import reverse
 
 from kadun.catalog import policies
-from kadun.catalog.models import Product
 from kadun.catalog.states import Delivery
 from kadun.core import clock
 from kadun.core.errors import InvalidTransition
 from kadun.core.money import fen_to_yuan
 from kadun.core.transitions import apply_one, transition
 from kadun.deadlines.services import deadline_schedule
+from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
 from kadun.notifications.services import message_send, outbox_enqueue
@@ -49,6 +50,10 @@ from kadun.orders.states import (
     OrderStatus,
     sources_of,
 )
+from kadun.payments.registry import on_payment_succeeded
+
+if TYPE_CHECKING:
+    from kadun.catalog.models import Product
 
 S = OrderStatus
 KIND_SERVICE_DUE = "order_service_due"
@@ -125,7 +130,7 @@ def order_create(
     from kadun.catalog import selectors as catalog
     from kadun.payments import services as payments
 
-    product = Product.objects.select_related("shop").filter(pk=product_id, is_active=True, shop__is_active=True).first()
+    product = catalog.product_for_checkout(product_id)
     if product is None:
         raise ProductNotFound()
     try:
@@ -141,7 +146,7 @@ def order_create(
     if is_guest and (not contact or len(query_password or "") < 6 or len(query_password) > 128):
         raise ContactRequired()
     inputs = _clean_inputs(product, buyer_inputs) if product.delivery == Delivery.MANUAL else {}
-    if product.is_auto and not _in_stock(product.pk, quantity):
+    if product.is_auto and not inventory_reads.in_stock(product.pk, quantity):
         raise OutOfStock()
     if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
         raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
@@ -184,17 +189,10 @@ def order_create(
     return order, token, pay_url
 
 
-def _in_stock(product_id: int, quantity: int) -> bool:
-    """At least ``quantity`` keys available: the index finds the quantity-th one and stops,
-    where counting them all reads the product's whole stock."""
-    from kadun.inventory.models import CardKey
-    from kadun.inventory.states import KeyStatus
-
-    return CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")[quantity - 1 : quantity].exists()
-
-
+@on_payment_succeeded
 def order_on_paid(*, order_id: int) -> str:
-    """The order's payment succeeded and its money is in escrow (same transaction). Deliver keys,
+    """The order's payment succeeded and its money is in escrow (same transaction; payments calls
+    this through ``payments.registry``, registered when the app is ready). Deliver keys,
     or queue the service for the merchant; if the keys ran out or the order had expired, refund
     in full at once. Returns the outcome."""
     order = order_lock(order_id)  # a racing expiry waits, or we see it expired
@@ -280,7 +278,9 @@ def _notify_buyer(order: Order, title: str, body: str) -> None:
         message_send(user_id=order.buyer_id, title=title, body=body, link=reverse("web:order", args=[order.order_no]))
     elif "@" in order.contact:
         # No link with a token: the guest opens the order with order number + query password.
-        outbox_enqueue(topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"})
+        outbox_enqueue(
+            topic="email", payload={"to": order.contact, "subject": f"[kadun] {title}", "body": body + "\n凭订单号和查询密码在「订单查询」页面查看。"}
+        )
 
 
 def order_accept(*, order: Order, shop) -> None:
@@ -391,3 +391,22 @@ from kadun.orders.release import (  # noqa: E402,F401
     orders_expire,
     orders_settle,
 )
+
+
+def order_checkout_wallet(*, user, **order_fields):
+    """平台余额 checkout, all or nothing: the order is created and paid from the buyer's wallet
+    in one transaction, so a balance that doesn't cover it (spent by a concurrent checkout, say:
+    the wallet's floored UPDATE is the guard) rolls the order back with the payment and raises
+    WalletInsufficient. ``order_fields`` are ``order_create``'s. Returns the order and the
+    payment's outcome (delivered, paid, or refunded when stock ran out)."""
+    from kadun.core.errors import Forbidden
+    from kadun.payments import providers
+    from kadun.payments import services as payments
+
+    if not user or not user.is_authenticated:
+        raise Forbidden("wallet_needs_account", "登录后才能使用平台余额支付。")
+    with transaction.atomic():
+        order, _token, _pay_url = order_create(buyer=user, provider=providers.WALLET, **order_fields)
+        outcome = payments.payment_pay_with_wallet(order=order, user=user)
+    return order, outcome
+

@@ -15,6 +15,7 @@ from kadun.notifications.services import outbox_enqueue
 from kadun.payments import providers
 from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
+from kadun.payments.registry import payment_succeeded
 from kadun.payments.states import PaymentStatus, RefundStatus
 
 log = logging.getLogger("kadun.payments")
@@ -37,13 +38,12 @@ def payment_create(*, order, provider: str | None = None, return_url: str) -> tu
 
 def notification_handle(*, provider: str, params: dict[str, str]) -> str:
     """Verify and apply one gateway notification. Returns an outcome code; raises BadNotification,
-    changing nothing, for a forged, stale or mismatched one. Replays change nothing and succeed."""
-    from kadun.orders import services as orders
-
+    changing nothing, for a forged, stale or mismatched one. Replays change nothing and succeed.
+    A success is announced to the order (``registry.payment_succeeded``) in the same transaction."""
     impl = providers.get(provider)
     note = impl.verify_notification(params)
     with transaction.atomic():
-        # Of the order only its shop is needed here (order_on_paid reads the order under a lock).
+        # Of the order only its shop is needed here (the order's handler reads it under a lock).
         payment = Payment.objects.annotate(shop_id=F("order__shop_id")).filter(provider=impl.name, out_trade_no=note.out_trade_no).first()
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
@@ -69,22 +69,10 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
             ref_id=payment.order_id,
             memo=f"{impl.name} {note.gateway_trade_no}",
         )
-        return orders.order_on_paid(order_id=payment.order_id)
+        return payment_succeeded(order_id=payment.order_id)
 
 
 DESTINATIONS = ("source", "wallet")
-
-
-def released_of(order_id: int) -> int:
-    """What left the order's escrow at confirmation (merchant share + fee)."""
-    from django.db.models import Sum
-
-    from kadun.ledger.models import Posting
-
-    moved = Posting.objects.filter(
-        account__code=codes.escrow(order_id), entry__kind="release", entry__ref_type="order", entry__ref_id=order_id
-    ).aggregate(s=Sum("amount"))["s"]
-    return -(moved or 0)
 
 
 def refund_by_key(key: str) -> Refund | None:
@@ -103,7 +91,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     through the outbox after commit) or to the buyer's wallet. ``key`` makes it idempotent: the
     same key never pays twice. The cap (never more than was paid) is the caller's:
     ``orders.services.order_refund``."""
-    from kadun.ledger.selectors import balance_of, sum_for_ref
+    from kadun.ledger.selectors import balance_of, released_from_escrow, sum_for_ref
 
     from kadun.core.errors import InvalidInput
 
@@ -125,7 +113,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     shortfall = 0
     if rest:
         fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
-        released = released_of(order.pk)  # what left escrow at confirmation: the fee's base
+        released = released_from_escrow(order_id=order.pk)  # what left escrow at confirmation: the fee's base
         if order.refunded_amount >= order.amount:
             fee_back = max(fee_left, 0)  # refunded in full: the platform keeps no fee
         else:
@@ -169,7 +157,6 @@ def payment_pay_with_wallet(*, order, user) -> str:
     (WalletInsufficient, nothing changed)."""
     from kadun.core.errors import Forbidden
     from kadun.ledger.errors import InsufficientFunds
-    from kadun.orders import services as orders
 
     if not user or not user.is_authenticated or order.buyer_id != user.pk:
         raise Forbidden("wallet_not_yours", "只能用自己的余额支付自己的订单。")
@@ -185,26 +172,9 @@ def payment_pay_with_wallet(*, order, user) -> str:
                 lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
                 ref_type="order", ref_id=order.pk, memo="余额支付",
             )
-            return orders.order_on_paid(order_id=order.pk)
+            return payment_succeeded(order_id=order.pk)
     except InsufficientFunds:
         raise WalletInsufficient() from None
-
-
-def wallet_checkout(*, user, **order_fields):
-    """平台余额 checkout, all or nothing: the order is created and paid from the buyer's wallet
-    in one transaction, so a balance that doesn't cover it (spent by a concurrent checkout, say:
-    the wallet's floored UPDATE is the guard) rolls the order back with the payment and raises
-    WalletInsufficient. ``order_fields`` are ``orders.services.order_create``'s. Returns the
-    order and the payment's outcome (delivered, paid, or refunded when stock ran out)."""
-    from kadun.core.errors import Forbidden
-    from kadun.orders import services as orders
-
-    if not user or not user.is_authenticated:
-        raise Forbidden("wallet_needs_account", "登录后才能使用平台余额支付。")
-    with transaction.atomic():
-        order, _token, _pay_url = orders.order_create(buyer=user, provider=providers.WALLET, **order_fields)
-        outcome = payment_pay_with_wallet(order=order, user=user)
-    return order, outcome
 
 
 @sender("provider_refund")

@@ -13,7 +13,8 @@ from ninja.responses import Status
 from kadun.accounts.errors import InvalidScopes
 from kadun.accounts.selectors import api_keys_of
 from kadun.accounts.services import api_key_create, api_key_revoke
-from kadun.core.api_auth import api_key, caller_of, errors, require_session, session
+from kadun.accounts.api_auth import api_key, caller_of, require_session, session
+from kadun.core.api_errors import errors
 from kadun.merchants.schemas import ApiKeyCreatedOut, ApiKeyOut
 from kadun.merchants.selectors import api_scopes_for
 

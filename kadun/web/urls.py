@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views, views_api_keys, views_keys
+from kadun.web import views, views_api_keys, views_keys, views_refunds
 
 app_name = "web"
 urlpatterns = [
@@ -20,6 +20,11 @@ urlpatterns = [
     path("orders/<str:order_no>/pay/wallet/", views.pay_wallet, name="pay_wallet"),
     path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
+    # refund requests, posted from the order page (the rules and decisions are aftersales')
+    path("orders/<str:order_no>/refund/", views_refunds.request_create, name="refund_request"),
+    path("orders/<str:order_no>/refund/instant/", views_refunds.instant_refund, name="instant_refund"),
+    path("orders/<str:order_no>/keys/<int:key_id>/verify/", views_refunds.verify_key, name="verify_key"),
+    path("refunds/<str:request_no>/withdraw/", views_refunds.request_withdraw, name="refund_withdraw"),
     path("messages/", views.inbox, name="inbox"),
     path("account/api-keys/", views_api_keys.api_keys, name="api_keys"),
     path("account/api-keys/<int:key_id>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),

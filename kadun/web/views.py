@@ -31,13 +31,13 @@ from kadun.notifications.services import messages_mark_read
 from kadun.orders import selectors as orders
 from kadun.orders import services as order_services
 from kadun.orders.errors import OrderNotFound
-from kadun.orders.selectors import BUYER, Viewer
+from kadun.orders.selectors import BUYER, SESSION_GRANTS, viewer_of
 from kadun.orders.states import OrderStatus
 from kadun.payments import selectors as payment_reads
 from kadun.web.forms import CheckoutForm, LookupForm, SignupForm
 from kadun.web.views_keys import keys_card_context
 
-GRANTS = "kadun_order_grants"
+GRANTS = SESSION_GRANTS
 CREATED_LINK = "kadun_created_link"
 
 
@@ -67,10 +67,6 @@ def order_leave(request, order_no: str):
         request.session.flush()
     messages.success(request, _("已退出此订单。再次查看请使用订单访问链接，或凭订单号和查询密码查询。"))
     return redirect("web:home")
-
-
-def viewer_of(request) -> Viewer:
-    return Viewer(user=request.user, granted_order_ids=set(request.session.get(GRANTS, [])))
 
 
 def _access(request, order_no: str):
@@ -123,9 +119,8 @@ def checkout(request, product_id: int):
         try:
             if data.get("pay_with") == "wallet":
                 # Created and paid in one transaction: a short balance leaves no order behind.
-                from kadun.payments.services import wallet_checkout
 
-                order, _outcome = wallet_checkout(user=request.user, **fields)
+                order, _outcome = order_services.order_checkout_wallet(user=request.user, **fields)
                 messages.success(request, _("已用平台余额支付。"))
                 return redirect("web:order", order.order_no)
             order, token, _pay_url = order_services.order_create(

@@ -2,7 +2,6 @@
 violations, nothing fetched from anywhere but kadun itself, and Swagger UI renders at /api/docs."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys

@@ -93,7 +93,7 @@ def patiently(fn, *args):
 
 def _client(site, *, product_id: int, shop_id: int, stats: Stats, shared: Shared, stop: threading.Event, rng: random.Random) -> None:
     client = site.client(stats)
-    names, weights = zip(*SCENARIOS)
+    names, weights = zip(*SCENARIOS, strict=True)
 
     def pay(order: dict) -> None:
         """The gateway's side: re-send the signed notification until it is answered success."""

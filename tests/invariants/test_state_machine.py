@@ -162,7 +162,9 @@ def observe() -> Observation:
     orders_ = list(
         Order.objects.order_by("pk")
         .annotate(provider=F("payment__provider"), pay_status=F("payment__status"), trade_no=F("payment__out_trade_no"))
-        .values_list("id", "status", "amount", "refunded_amount", "refund_hold", "milestone", "fee", "delivery", "provider", "pay_status", "trade_no", named=True)
+        .values_list(
+            "id", "status", "amount", "refunded_amount", "refund_hold", "milestone", "fee", "delivery", "provider", "pay_status", "trade_no", named=True
+        )
     )
     postings = {}
     count = total = 0
@@ -186,7 +188,10 @@ def observe() -> Observation:
             Refund.objects.order_by("pk").annotate(trade_no=F("payment__out_trade_no"))
             .values_list("id", "order_id", "trade_no", "amount", "idempotency_key", "status", "destination", named=True)
         ),
-        deadlines=[(k, sid, fired is None, err) for k, sid, fired, err in Deadline.objects.order_by("pk").values_list("kind", "subject_id", "fired_at", "last_error")],
+        deadlines=[
+            (k, sid, fired is None, err)
+            for k, sid, fired, err in Deadline.objects.order_by("pk").values_list("kind", "subject_id", "fired_at", "last_error")
+        ],
         outbox_errors=list(OutboxMessage.objects.exclude(last_error="").values_list("topic", "last_error")[:5]),
         trades={t: (s, r) for t, s, r in SandboxTrade.objects.values_list("out_trade_no", "status", "refunded")},
         order_events=OrderEvent.objects.count(),

@@ -34,7 +34,9 @@ def merchant(db):
 
 def test_a_merchant_key_cannot_buy(merchant):
     product = make_product(keys=2)  # another shop's
-    response = _client(merchant, "merchant").post("/api/orders", {"product_id": product.pk, "quantity": 1, "confirm_no_reason_exclusion": True}, content_type="application/json")
+    response = _client(merchant, "merchant").post(
+        "/api/orders", {"product_id": product.pk, "quantity": 1, "confirm_no_reason_exclusion": True}, content_type="application/json"
+    )
     assert _refused(response)
     assert "权限" in response.json()["message"]
     assert not Order.objects.filter(buyer=merchant).exists()
@@ -66,7 +68,9 @@ def test_a_merchant_key_runs_the_shop(merchant):
     client = _client(merchant, "merchant")
     assert client.get("/api/merchant/products").status_code == 200
     assert client.get("/api/merchant/refund-requests").status_code == 200
-    created = client.post("/api/merchant/products", {"title": "新商品", "price": 500, "delivery": "auto", "category": "game_card"}, content_type="application/json")
+    created = client.post(
+        "/api/merchant/products", {"title": "新商品", "price": 500, "delivery": "auto", "category": "game_card"}, content_type="application/json"
+    )
     assert created.status_code == 201
 
 
@@ -74,7 +78,8 @@ def test_a_buyer_key_cannot_touch_the_shop(merchant):
     client = _client(merchant, "buyer")
     assert _refused(client.get("/api/merchant/products"))
     assert _refused(client.get("/api/merchant/refund-requests"))
-    assert _refused(client.post("/api/merchant/products", {"title": "x", "price": 500, "delivery": "auto", "category": "game_card"}, content_type="application/json"))
+    new_product = {"title": "x", "price": 500, "delivery": "auto", "category": "game_card"}
+    assert _refused(client.post("/api/merchant/products", new_product, content_type="application/json"))
 
 
 def test_a_buyer_key_buys_and_reveals():
@@ -94,7 +99,8 @@ def test_a_read_only_merchant_key_reads_but_cannot_write(merchant):
     client = _client(merchant, "merchant:read")
     assert client.get("/api/merchant/orders").status_code == 200
     assert client.get("/api/merchant/balances").status_code == 200
-    assert _refused(client.post("/api/merchant/products", {"title": "x", "price": 500, "delivery": "auto", "category": "game_card"}, content_type="application/json"))
+    new_product = {"title": "x", "price": 500, "delivery": "auto", "category": "game_card"}
+    assert _refused(client.post("/api/merchant/products", new_product, content_type="application/json"))
 
 
 def test_a_read_only_buyer_key_reads_orders_but_cannot_reveal():

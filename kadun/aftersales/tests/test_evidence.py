@@ -248,7 +248,7 @@ def test_missing_required_evidence_is_a_form_error_on_the_page():
     page.get(reverse("web:order_open", args=[token]))
 
     response = page.post(
-        reverse("aftersales:request_create", args=[order.order_no]),
+        reverse("web:refund_request", args=[order.order_no]),
         {"reason": "invalid_key", "key_ids": [key.pk], "statement": "充值提示卡密已被使用"},
     )
 
@@ -268,7 +268,7 @@ def test_the_buyer_sees_their_own_evidence_on_the_order_page():
     page = Client()
     page.get(reverse("web:order_open", args=[token]))
     created = page.post(
-        reverse("aftersales:request_create", args=[order.order_no]),
+        reverse("web:refund_request", args=[order.order_no]),
         {"reason": "invalid_key", "key_ids": [key.pk], "images": [png("a")]},
     )
     request = RefundRequest.objects.get(order=order, reason="invalid_key")

@@ -9,10 +9,11 @@ import pytest
 
 from conftest import buy, make_product, make_shop, make_user, pay
 from kadun.aftersales import services
-from kadun.aftersales.errors import EvidenceRequired, InvalidEvidence, RequestAlreadyOpen, RequestClosed
+from kadun.aftersales.errors import EvidenceRequired, InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
 from kadun.aftersales.states import RequestStatus
 from kadun.backoffice.selectors import platform_check
+from kadun.catalog.policies import PolicyInvalid
 from kadun.catalog.services import checker_set, policy_update
 from kadun.core import clock
 from kadun.deadlines.services import deadlines_sweep_all
@@ -22,6 +23,7 @@ from kadun.ledger import accounts as codes
 from kadun.ledger.selectors import balance_of
 from kadun.merchants.models import Breach
 from kadun.notifications.services import outbox_deliver_all
+from kadun.orders.errors import OutOfStock
 from kadun.orders.models import Order
 from kadun.orders.services import order_accept, order_confirm, order_deliver, order_milestone
 from kadun.orders.states import OrderStatus
@@ -278,8 +280,9 @@ def test_partial_refunds_add_up_and_never_exceed_the_payment():
     assert order.refunded_amount == 600 and order.status == OrderStatus.DELIVERED
     second = _request(order, "not_as_described")
     assert second.amount_requested == 400  # capped at what is left
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidRefundInput) as refused:
         services.refund_request_respond(request=second, shop=order.shop, action="partial", amount=400)
+    assert refused.value.code == "invalid_amount"
     services.refund_request_respond(request=second, shop=order.shop, action="approve")
     order.refresh_from_db()
     assert order.refunded_amount == 1000 and order.status == OrderStatus.REFUNDED
@@ -301,8 +304,9 @@ def test_merchant_replaces_from_stock():
 def test_replace_without_stock_changes_nothing():
     product = make_product(keys=1)
     order, request = _awaiting(product)
-    with pytest.raises(Exception):
+    with pytest.raises(OutOfStock) as refused:
         services.refund_request_respond(request=request, shop=order.shop, action="replace")
+    assert refused.value.code == "out_of_stock"
     request.refresh_from_db()
     assert request.status == RequestStatus.AWAITING_MERCHANT
     assert CardKey.objects.get(order=order).status == "sold"
@@ -310,8 +314,9 @@ def test_replace_without_stock_changes_nothing():
 
 def test_merchant_rejects_with_a_reason_and_the_hold_is_released():
     order, request = _awaiting()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidRefundInput) as refused:
         services.refund_request_respond(request=request, shop=order.shop, action="reject", note="不")
+    assert refused.value.code == "reason_required"
     request = services.refund_request_respond(request=request, shop=order.shop, action="reject", note="卡密已被买家使用，见截图")
     order.refresh_from_db()
     assert request.status == RequestStatus.REJECTED and order.refund_hold is False
@@ -321,8 +326,9 @@ def test_merchant_rejects_with_a_reason_and_the_hold_is_released():
 def test_another_merchant_cannot_answer():
     order, request = _awaiting()
     other = make_shop()
-    with pytest.raises(Exception):
+    with pytest.raises(RequestClosed) as refused:
         services.refund_request_respond(request=request, shop=other, action="approve")
+    assert refused.value.code == "refund_request_not_found"
     request.refresh_from_db()
     assert request.status == RequestStatus.AWAITING_MERCHANT and Refund.objects.count() == 0
 
@@ -369,8 +375,9 @@ def test_kept_replacement_promise_pays_nothing():
 
 def test_promise_longer_than_the_frozen_rules_allow_is_refused():
     order, request = _awaiting()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidRefundInput) as refused:
         services.refund_request_respond(request=request, shop=order.shop, action="promise", hours=25)
+    assert refused.value.code == "invalid_hours"
     request.refresh_from_db()
     assert request.status == RequestStatus.AWAITING_MERCHANT
 
@@ -421,8 +428,9 @@ def test_policy_cannot_weaken_the_baseline():
     shop = make_shop()
     product = make_product(shop, keys=1)
     for rules in ({"refund_window_hours": 1}, {"unrevealed_refund": False}, {"merchant_response_hours": 500}):
-        with pytest.raises(Exception):
+        with pytest.raises(PolicyInvalid) as refused:
             policy_update(shop=shop, product_id=product.pk, rules=rules)
+        assert refused.value.code == "invalid_refund_policy"
     assert product.policies.count() == 1
 
 
@@ -484,6 +492,7 @@ def test_wallet_refund_for_a_logged_in_buyer_credits_the_wallet_and_pays_the_nex
 
 def test_guest_cannot_choose_the_wallet():
     order = _paid()
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidRefundInput) as refused:
         _request(order, "unrevealed", destination="wallet")
+    assert refused.value.code == "invalid_destination"
     assert Refund.objects.count() == 0

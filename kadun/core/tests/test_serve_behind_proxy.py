@@ -144,7 +144,7 @@ def test_two_clients_behind_the_proxy_are_limited_separately(site):
 
 
 def test_without_a_configured_proxy_waitress_strips_forwarded_headers(settings):
-    from kadun.core.management.commands.serve import proxy_header_options
+    from kadun.deadlines.management.commands.serve import proxy_header_options
 
     settings.KADUN_TRUSTED_PROXIES, settings.KADUN_PROXY_COUNT, settings.SECURE_PROXY_SSL_HEADER = [], 0, None
     assert proxy_header_options() == {"clear_untrusted_proxy_headers": True}

@@ -58,7 +58,7 @@ def test_a_batch_of_auto_confirmations_books_what_one_confirmation_books(setting
     assert fired(KIND_AUTOCONFIRM, by_hand).outcome == "noop"  # confirmed already
 
     fees = [41, 40, 1, 0, 0, 40]  # 2 %, half up
-    for order, price, fee in zip(orders, prices, fees):
+    for order, _price, fee in zip(orders, prices, fees, strict=True):
         order.refresh_from_db()
         assert (order.status, order.fee) == (OrderStatus.CONFIRMED, fee)
         deadline = fired(KIND_AUTOCONFIRM, order)
@@ -72,7 +72,7 @@ def test_a_batch_of_auto_confirmations_books_what_one_confirmation_books(setting
         (codes.PLATFORM_FEES, 41), ("escrow:order:N", -2025), (codes.merchant_pending(shops[0].pk), 1984)
     ]) == postings(by_hand.pk, "release")
     for i, shop in enumerate(shops):
-        mine = [(p, f) for k, (p, f) in enumerate(zip(prices, fees)) if k % 3 == i]
+        mine = [(p, f) for k, (p, f) in enumerate(zip(prices, fees, strict=True)) if k % 3 == i]
         extra = 1984 if i == 0 else 0
         assert balance_of(codes.merchant_pending(shop.pk)) == sum(p - f for p, f in mine) + extra
     assert balance_of(codes.PLATFORM_FEES) == sum(fees) + 41

@@ -129,7 +129,7 @@ def test_the_page_and_the_api_share_the_verify_limit(shop, settings):
     page.get(reverse("web:order_open", args=[token]))
 
     first = _verify_api(token, order, key)
-    second = page.post(reverse("aftersales:verify_key", args=[order.order_no, key.pk]), follow=True)
+    second = page.post(reverse("web:verify_key", args=[order.order_no, key.pk]), follow=True)
 
     assert first.status_code == 200
     assert "验货过于频繁" in second.content.decode()

@@ -116,8 +116,8 @@ def test_reveal_and_refund_through_the_api_at_once_never_both():
         key = CardKey.objects.get(order=order)
         headers = {"X-Order-Token": token}
         reveal, refund = together(
-            lambda: Client(headers=headers).post(f"/api/orders/{order.order_no}/keys/{key.pk}/reveal"),
-            lambda: Client(headers=headers).post(
+            lambda headers=headers, order=order, key=key: Client(headers=headers).post(f"/api/orders/{order.order_no}/keys/{key.pk}/reveal"),
+            lambda headers=headers, order=order, key=key: Client(headers=headers).post(
                 f"/api/orders/{order.order_no}/refund-requests", json.dumps({"reason": "unrevealed", "key_ids": [key.pk]}),
                 content_type="application/json",
             ),

@@ -1,6 +1,5 @@
 """商家后台 through HTTP: a merchant opens a shop, lists products, imports keys, serves orders
 and manages API keys — and never sees another shop's data, a key's plaintext or a buyer's IP."""
-import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -64,7 +64,9 @@ def test_guest_creates_an_order_and_reads_it_with_its_token(product):
     assert read.status_code == 200
     seen = read.json()
     assert seen["status"] == "delivered" and seen["viewer_role"] == "buyer"
-    assert seen["payment"] == {"provider": "sandbox", "out_trade_no": order.payment.out_trade_no, "status": "succeeded", "pay_url": settings.SITE_URL + order.payment.pay_url}
+    assert seen["payment"] == {
+        "provider": "sandbox", "out_trade_no": order.payment.out_trade_no, "status": "succeeded", "pay_url": settings.SITE_URL + order.payment.pay_url,
+    }
     assert [k["index"] for k in seen["keys"]] == [1, 2]
     assert all(k["first_revealed_at"] is None for k in seen["keys"])
     for secret in plaintexts(order):

@@ -59,7 +59,10 @@ def test_accept_racing_deliver_never_delivers_an_order_that_was_not_accepted():
     for _ in range(TRIALS):
         order = _paid_service(shop, product)
 
-        answers = all_at_once([lambda: order_accept(order=order, shop=shop), lambda: order_deliver(order=order, shop=shop, note="已完成")])
+        answers = all_at_once([
+            lambda order=order: order_accept(order=order, shop=shop),
+            lambda order=order: order_deliver(order=order, shop=shop, note="已完成"),
+        ])
 
         order.refresh_from_db()
         kinds = _kinds(order)
@@ -81,7 +84,7 @@ def test_four_deliveries_at_once_deliver_once():
         order = _paid_service(shop, product)
         order_accept(order=order, shop=shop)
 
-        answers = all_at_once([lambda n=n: order_deliver(order=order, shop=shop, note=f"第{n}次发货") for n in range(4)])
+        answers = all_at_once([lambda n=n, order=order: order_deliver(order=order, shop=shop, note=f"第{n}次发货") for n in range(4)])
 
         assert sorted(answers) == ["not_deliverable"] * 3 + ["ok"]
         order.refresh_from_db()
@@ -99,7 +102,7 @@ def test_milestones_marked_at_once_are_reached_one_at_a_time():
         order_accept(order=order, shop=shop)
 
         # Two clicks on milestone 1 and one on milestone 2, together.
-        answers = all_at_once([lambda n=n: order_milestone(order=order, shop=shop, milestone=n) for n in (1, 1, 2)])
+        answers = all_at_once([lambda n=n, order=order: order_milestone(order=order, shop=shop, milestone=n) for n in (1, 1, 2)])
 
         reached = Order.objects.get(pk=order.pk).milestone
         marks = _kinds(order).count("milestone")

@@ -138,7 +138,7 @@ def test_payment_racing_expiry_either_delivers_or_refunds_in_full():
 
     answers = all_at_once(act, notifications + [None, None])[:20]
 
-    for order, answer in zip(orders, answers):
+    for order, answer in zip(orders, answers, strict=True):
         if answer != (200, "success"):  # the gateway retries until it hears "success"
             assert post(signed_notification(order)) == (200, "success")
     clock.advance(dt.timedelta(hours=1))

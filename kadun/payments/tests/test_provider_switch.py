@@ -50,7 +50,9 @@ def test_checkout_does_not_offer_or_accept_the_sandbox_when_off(product, sandbox
 
 
 def test_guest_checkout_without_a_gateway_is_refused_and_creates_nothing(product, sandbox_off):
-    response = Client().post(f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"})
+    response = Client().post(
+        f"/p/{product.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"}
+    )
     assert response.status_code == 400
     assert "当前没有可用的在线支付方式" in response.content.decode()
     assert not Order.objects.exists()
@@ -58,7 +60,8 @@ def test_guest_checkout_without_a_gateway_is_refused_and_creates_nothing(product
 
 def test_api_checkout_without_a_gateway_is_a_stable_error(product, sandbox_off):
     response = Client().post(
-        "/api/orders", {"product_id": product.pk, "quantity": 1, "contact": "g@example.com", "query_password": "chaxun123", "confirm_no_reason_exclusion": True},
+        "/api/orders",
+        {"product_id": product.pk, "quantity": 1, "contact": "g@example.com", "query_password": "chaxun123", "confirm_no_reason_exclusion": True},
         content_type="application/json",
     )
     assert response.status_code == 409

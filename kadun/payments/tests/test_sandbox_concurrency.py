@@ -22,7 +22,7 @@ def test_pay_and_fail_clicked_together_end_paid_once():
     for _trial in range(TRIALS):
         order, _token, _url = buy(product)
         page = f"/pay/sandbox/{order.payment.out_trade_no}/"
-        answers = all_at_once(lambda action: Client().post(page, {"action": action}).status_code, ["pay", "fail"] * 3)
+        answers = all_at_once(lambda action, page=page: Client().post(page, {"action": action}).status_code, ["pay", "fail"] * 3)
         assert answers == [302] * 6
         outbox_deliver_all()
         assert SandboxTrade.objects.get(out_trade_no=order.payment.out_trade_no).status == "paid"

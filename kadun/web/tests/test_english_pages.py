@@ -94,7 +94,8 @@ def test_product_page(client, product):
 
 
 def test_created_page_with_the_access_link(client, product):
-    _assert_english(client.post(f"/p/{product.pk}/buy/", {"quantity": "2", "contact": "g@example.com", "query_password": "chaxun123", "no_reason_waived": "on"}, follow=True))
+    checkout = {"quantity": "2", "contact": "g@example.com", "query_password": "chaxun123", "no_reason_waived": "on"}
+    _assert_english(client.post(f"/p/{product.pk}/buy/", checkout, follow=True))
 
 
 def test_sandbox_page_before_and_after_a_failure(client, product):

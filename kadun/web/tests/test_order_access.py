@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from conftest import make_product, make_user
+from conftest import make_user
 from kadun.notifications.services import outbox_deliver_all
 from kadun.orders.models import Order
 from kadun.orders.states import OrderStatus

@@ -13,7 +13,6 @@ from kadun.catalog.models import Product
 from kadun.inventory import crypto
 from kadun.inventory.models import CardKey, Reveal
 from kadun.orders.models import Order
-from kadun.orders.states import OrderStatus
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -164,10 +163,14 @@ def test_verification_results_are_labels_with_the_keys_number(three_keys):
 
 def test_the_time_left_to_pay_is_a_live_countdown_from_the_servers_clock(three_keys):
     client = Client()
-    created = client.post(f"/p/{three_keys.pk}/buy/", {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"}, follow=True)
+    checkout = {"quantity": "1", "contact": "guest@example.com", "query_password": "chaxun123", "no_reason_waived": "on"}
+    created = client.post(f"/p/{three_keys.pk}/buy/", checkout, follow=True)
     order = Order.objects.get()
     for body in (created.content.decode(), client.get(f"/orders/{order.order_no}/").content.decode()):
-        countdown = re.search(r'<p id="pay-deadline">.*?<span class="countdown" data-countdown-seconds="(\d+)" data-expired-text="订单已过期" role="timer">(\d\d:\d\d)</span>', body, re.S)
+        countdown = re.search(
+            r'<p id="pay-deadline">.*?<span class="countdown" data-countdown-seconds="(\d+)" data-expired-text="订单已过期" role="timer">(\d\d:\d\d)</span>',
+            body, re.S,
+        )
         assert countdown, body
         assert 14 * 60 < int(countdown.group(1)) <= 15 * 60 and countdown.group(2) in ("15:00", "14:59", "14:58")
         assert "分钟" not in re.search(r'<p id="pay-deadline">(.*?)</p>', body, re.S).group(1)

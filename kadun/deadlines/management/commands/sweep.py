@@ -3,8 +3,8 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from kadun.core.worker import run_forever
 from kadun.deadlines.services import deadlines_sweep_all
+from kadun.deadlines.worker import run_forever
 from kadun.notifications.services import outbox_deliver_all
 
 

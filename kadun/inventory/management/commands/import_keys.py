@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from kadun.catalog.models import Product
+from kadun.catalog.selectors import product_by_id
 from kadun.core.errors import DomainError
 from kadun.inventory.services import keys_import, parse_upload
 
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--product", type=int, required=True)
 
     def handle(self, *args, file, product, **options):
-        target = Product.objects.filter(pk=product).first()
+        target = product_by_id(product)
         if target is None:
             raise CommandError(f"product {product} not found")
         path = Path(file)

@@ -5,8 +5,8 @@ import secrets
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from kadun.accounts.models import User
-from kadun.accounts.services import user_create
+from kadun.accounts.selectors import user_exists
+from kadun.accounts.services import user_create, user_make_superuser
 from kadun.catalog.services import product_create
 from kadun.inventory.services import keys_import
 from kadun.merchants.services import shop_create
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     help = "Load demo data once and print the demo logins."
 
     def handle(self, *args, **options):
-        if not User.objects.filter(username="demo-merchant").exists():
+        if not user_exists(username="demo-merchant"):
             with transaction.atomic():
                 self._load()
             self.stdout.write("demo data loaded")
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         merchant = user_create(username="demo-merchant", password=PASSWORD, email="merchant@example.com")
         user_create(username="demo-buyer", password=PASSWORD, email="buyer@example.com")
         admin = user_create(username="demo-admin", password=PASSWORD, staff_role="admin")
-        User.objects.filter(pk=admin.pk).update(is_staff=True, is_superuser=True)
+        user_make_superuser(user_id=admin.pk)
         shop = shop_create(owner=merchant, name="星河数卡", description="游戏点卡、软件激活码与代充服务，担保交易。")
         card = product_create(shop=shop, data={
             "title": "网易一卡通 50元 点卡", "category": "game_card", "delivery": "auto", "price": 4850, "market_price": 5000,
@@ -57,5 +57,6 @@ class Command(BaseCommand):
         def codes(prefix, n):
             return [(i + 1, f"{prefix}-{secrets.token_hex(4).upper()}-{secrets.token_hex(4).upper()}") for i in range(n)]
         keys_import(product=card, lines=codes("WY50", 30), source="demo")
-        keys_import(product=software, lines=[(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)], source="demo")
+        accounts = [(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)]
+        keys_import(product=software, lines=accounts, source="demo")
         _ = topup

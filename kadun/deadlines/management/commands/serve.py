@@ -32,7 +32,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, threads, no_sweeper, connection_limit, **options):
         from waitress import serve
 
-        from kadun.core.worker import start_in_thread
+        from kadun.deadlines.worker import start_in_thread
         from kadun.wsgi import application
 
         if not no_sweeper:

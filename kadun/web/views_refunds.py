@@ -1,21 +1,21 @@
-"""The buyer's refund actions, all posted from the order page."""
+"""The buyer's refund actions, all posted from the order page (which they render again when a
+request is refused). The refund rules are aftersales': these pages call its services."""
 from __future__ import annotations
 
 import secrets
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from kadun.aftersales import evidence as evidence_files
 from kadun.aftersales import selectors, services
 from kadun.aftersales.errors import RequestNotFound
 from kadun.aftersales.states import Outcome, Reason
 from kadun.core.errors import DomainError
 from kadun.inventory.selectors import active_keys_of_order
-from kadun.orders.selectors import BUYER
-from kadun.web.views import _access, _order_context, viewer_of
+from kadun.orders.selectors import BUYER, viewer_of
+from kadun.web.views import _access, _order_context
 
 
 def _buyer_order(request, order_no: str):
@@ -116,24 +116,3 @@ def request_withdraw(request, request_no: str):
     else:
         messages.success(request, "已撤回退款申请。")
     return redirect("web:order", refund_request.order.order_no)
-
-
-@require_GET
-def evidence_file(request, request_no: str, evidence_id: int):
-    """An evidence image, for the buyer, the merchant and staff of the order only."""
-    try:
-        refund_request, _role = selectors.request_access(request_no=request_no, viewer=viewer_of(request))
-    except RequestNotFound:
-        raise Http404 from None
-    evidence = refund_request.evidence.filter(pk=evidence_id).first()
-    if evidence is None:
-        raise Http404
-    try:
-        handle = evidence_files.open_file(evidence)
-    except OSError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type=evidence.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response

@@ -1,4 +1,4 @@
-"""Who is calling the API, and the error shape every endpoint shares.
+"""Who is calling the API. (The error shape every endpoint shares is ``kadun.core.api_errors``.)
 
 Three ways in, tried in this order:
 
@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ninja import Schema
 from ninja.security import APIKeyHeader, HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 from ninja.utils import check_csrf
@@ -32,7 +31,6 @@ from ninja.utils import check_csrf
 from kadun.accounts.errors import ApiKeyScopeMissing
 from kadun.accounts.services import api_key_verify
 from kadun.accounts.states import scope_roles, scopes_allow
-from kadun.core.client_ip import client_ip  # noqa: F401  (the API's handlers import it from here)
 from kadun.core.errors import DomainError, Forbidden
 
 ORDER_TOKEN_HEADER = "X-Order-Token"
@@ -150,16 +148,3 @@ def require_session(request) -> Caller:
         raise SessionRequired()
     return caller
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-
-
-class ValidationErrorOut(ErrorOut):
-    errors: list[dict[str, Any]] = []
-
-
-def errors(*statuses: int) -> dict[int, type[Schema]]:
-    """Error responses for an endpoint's OpenAPI: ``response={200: Out, **errors(401, 404)}``."""
-    return {status: ValidationErrorOut if status == 422 else ErrorOut for status in statuses}
