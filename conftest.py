@@ -185,3 +185,41 @@ def shop(db):
 @pytest.fixture
 def product(shop):
     return make_product(shop, keys=5)
+
+
+# --- real threads, released together (race tests) ---------------------------------------------
+
+
+def together(*fns):
+    """Run each zero-argument callable in its own thread, all released by one barrier; returns
+    each one's result, or the exception it raised (the race's outcome is what a test looks at).
+    Every thread closes its own database connection."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(fns), timeout=60)
+
+    def work(fn):
+        try:
+            barrier.wait()
+            return fn()
+        except Exception as exc:  # noqa: BLE001
+            return exc
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(len(fns)) as pool:
+        return list(pool.map(work, fns))
+
+
+def all_at_once(fn, args):
+    """``fn(arg)`` for every arg, each in its own thread, released together; the results in
+    order. An exception in any thread is raised here."""
+    results = together(*[(lambda a=arg: fn(a)) for arg in args])
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
+

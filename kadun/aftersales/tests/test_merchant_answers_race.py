@@ -1,14 +1,11 @@
 """Real threads against PostgreSQL: two merchant answers to one request at once — one of them
 takes effect, never both (a replacement and a refund of the same key), and an answer the rules
 refuse never slips in beside an allowed one."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
-from conftest import buy, make_product, make_shop, pay
+from conftest import all_at_once, buy, make_product, make_shop, pay
 from kadun.aftersales import services
 from kadun.aftersales.models import RefundRequest
 from kadun.aftersales.states import RequestStatus
@@ -29,18 +26,6 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def _all_at_once(fn, args):
-    barrier = threading.Barrier(len(args), timeout=60)
-
-    def work(arg):
-        try:
-            barrier.wait()
-            return fn(arg)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(args)) as pool:
-        return list(pool.map(work, args))
 
 
 def _awaiting(product) -> RefundRequest:
@@ -68,7 +53,7 @@ def test_replace_and_approve_at_once_is_one_or_the_other():
     for _ in range(TRIALS):
         request = _awaiting(product)
 
-        answers = _all_at_once(_answer(request, shop), [("replace", {}), ("approve", {})])
+        answers = all_at_once(_answer(request, shop), [("replace", {}), ("approve", {})])
 
         request.refresh_from_db()
         refunded = Refund.objects.filter(order=request.order).count()
@@ -87,7 +72,7 @@ def test_under_refund_only_a_promise_racing_an_approval_never_lands():
     for _ in range(TRIALS):
         request = _awaiting(product)
 
-        answers = _all_at_once(_answer(request, shop), [("promise", {"hours": 72}), ("approve", {})])
+        answers = all_at_once(_answer(request, shop), [("promise", {"hours": 72}), ("approve", {})])
 
         request.refresh_from_db()
         assert RequestStatus.APPROVED in answers and request.status == RequestStatus.APPROVED

@@ -6,13 +6,10 @@ the refund was refused, or the refund went through and the reveal was refused. N
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
-from conftest import buy, make_product, pay
+from conftest import buy, make_product, pay, together
 from kadun.aftersales.services import refund_request_create
 from kadun.aftersales.states import Reason, RequestStatus
 from kadun.backoffice.selectors import platform_check
@@ -26,21 +23,6 @@ TRIALS = 20
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def together(*fns):
-    """Run each fn in its own thread, released together; returns each one's result or exception."""
-    barrier = threading.Barrier(len(fns), timeout=60)
-
-    def work(fn):
-        try:
-            barrier.wait()
-            return fn()
-        except Exception as exc:  # noqa: BLE001 (the outcome is what the test looks at)
-            return exc
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(fns)) as pool:
-        return list(pool.map(work, fns))
 
 
 def _reveal(order, key_id):

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from conftest import buy, make_product, pay, signed_notification
+from conftest import buy, make_product, pay, signed_notification, together
 from kadun.aftersales.models import RefundRequest
 from kadun.aftersales.services import refund_request_create, service_overdue
 from kadun.aftersales.states import OPEN, Reason
@@ -19,7 +19,6 @@ from kadun.backoffice.selectors import platform_check
 from kadun.core import clock
 from kadun.inventory.models import CardKey
 from kadun.inventory.services import key_reveal
-from kadun.inventory.tests.test_reveal_races import together
 from kadun.ledger import accounts as codes
 from kadun.ledger.selectors import balance_of
 from kadun.orders import services

@@ -1,13 +1,10 @@
 """Real threads against PostgreSQL on a manual service: 接单, 发货 and 标记进度 at the same time.
 Each guard sits in the WHERE of its update, so whatever the interleaving a service is delivered
 only after it was accepted, once, and its milestones are reached one at a time, each once."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
-from conftest import buy, make_product, make_shop, pay
+from conftest import buy, make_product, make_shop, pay, together
 from kadun.core.errors import DomainError
 from kadun.deadlines.models import Deadline
 from kadun.orders.models import Order, OrderEvent
@@ -19,28 +16,20 @@ TRIALS = 20
 STEPS = [{"name": "已登录账号", "refundable_bps": 8000}, {"name": "充值一半", "refundable_bps": 4000}, {"name": "完成", "refundable_bps": 0}]
 
 
+def all_at_once(calls):
+    """Every zero-argument callable at once; each gives "ok" or its DomainError's code."""
+    outcomes = together(*calls)
+    for outcome in outcomes:
+        if isinstance(outcome, Exception) and not isinstance(outcome, DomainError):
+            raise outcome
+    return ["ok" if not isinstance(o, Exception) else o.code for o in outcomes]
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def all_at_once(calls):
-    """Run every zero-argument callable in its own thread, released together; each returns
-    "ok" or the DomainError's code."""
-    barrier = threading.Barrier(len(calls), timeout=60)
-
-    def work(fn):
-        try:
-            barrier.wait()
-            fn()
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(work, calls))
 
 
 def _paid_service(shop, product):

@@ -3,15 +3,12 @@
 Every thread closes its own database connection when it is done.
 """
 import datetime as dt
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
-from conftest import buy, make_product, signed_notification
+from conftest import all_at_once, buy, make_product, signed_notification
 from kadun.backoffice.selectors import platform_check
 from kadun.core import clock
 from kadun.deadlines.services import deadlines_sweep_all
@@ -34,19 +31,6 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def all_at_once(fn, args):
-    """Run ``fn(arg)`` for every arg in its own thread, all released together by a barrier."""
-    barrier = threading.Barrier(len(args), timeout=60)
-
-    def work(arg):
-        try:
-            barrier.wait()
-            return fn(arg)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(args)) as pool:
-        return list(pool.map(work, args))
 
 
 def post(params):

@@ -2,13 +2,10 @@
 risk staff, who and when recorded."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection
 
-from conftest import make_product, make_shop, make_user
+from conftest import all_at_once, make_product, make_shop, make_user
 from kadun.inventory.services import keys_import
 from kadun.risk import selectors, services
 from kadun.risk.errors import AlertAlreadyResolved, NotRiskStaff
@@ -57,18 +54,6 @@ def test_only_risk_staff_and_admins_resolve(role):
     assert RiskAlert.objects.get(pk=alert.pk).status == "open"
 
 
-def _all_at_once(fn, args):
-    barrier = threading.Barrier(len(args), timeout=60)
-
-    def work(arg):
-        try:
-            barrier.wait()
-            return fn(arg)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(len(args)) as pool:
-        return list(pool.map(work, args))
 
 
 @pytest.mark.pg
@@ -76,7 +61,7 @@ def _all_at_once(fn, args):
 def test_alerts_raised_at_the_same_moment_are_one_alert():
     shop = make_shop()
 
-    results = _all_at_once(lambda _i: _raise(shop)[1], range(8))
+    results = all_at_once(lambda _i: _raise(shop)[1], range(8))
 
     assert sorted(results) == [False] * 7 + [True]
     assert RiskAlert.objects.filter(status="open").count() == 1
@@ -93,7 +78,7 @@ def test_concurrent_imports_crossing_the_burst_together_pause_the_shop_once(sett
     attacker = make_shop()
     products = [make_product(attacker), make_product(attacker)]
 
-    _all_at_once(lambda i: keys_import(product=products[i], lines=[(1, keys[2 * i]), (2, keys[2 * i + 1])], source="test"), [0, 1])
+    all_at_once(lambda i: keys_import(product=products[i], lines=[(1, keys[2 * i]), (2, keys[2 * i + 1])], source="test"), [0, 1])
 
     assert RiskAlert.objects.filter(shop=attacker, status="open").count() == 1
     assert selectors.imports_paused(attacker.pk)
