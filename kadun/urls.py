@@ -5,6 +5,7 @@ from kadun.api import api, api_not_found
 
 urlpatterns = [
     path("", include("kadun.aftersales.urls")),
+    path("", include("kadun.cases.urls")),
     path("", include("kadun.web.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

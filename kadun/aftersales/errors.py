@@ -50,3 +50,18 @@ class RequestLimitReached(DomainError):
     code = "refund_request_limit"
     status = 409
     message = "该订单的退款申请次数已达上限。如仍有争议，请联系平台客服。"
+
+
+class EscalateInstead(DomainError):
+    """A second request on keys whose request the merchant rejected (or approved in part) is not a
+    fresh request that restarts the merchant's clock: it is the case (申请平台介入)."""
+
+    code = "refund_request_answered"
+    status = 409
+    message = "商家已就这些卡密的退款申请作出答复（拒绝或部分退款）。重复申请不会重新计时，请在该申请上「申请平台介入」，由平台裁决。"
+
+
+class CaseOpenOnOrder(DomainError):
+    code = "case_open"
+    status = 409
+    message = "该订单已有处理中的售后工单，请在工单中继续沟通。"

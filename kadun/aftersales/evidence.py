@@ -25,14 +25,13 @@ import logging
 import posixpath
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Sum
 
 from kadun.aftersales.errors import EvidenceQuotaExceeded, InvalidEvidence
 from kadun.aftersales.models import RefundEvidence
-from kadun.core import clock
+from kadun.core import clock, staged_files
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 
@@ -79,7 +78,7 @@ def stored_bytes(order_id: int, party: str) -> int:
 
 
 def _staging_name(final_name: str) -> str:
-    return posixpath.join(STAGING, posixpath.basename(final_name))
+    return staged_files.staging_name(final_name, STAGING)
 
 
 def store(request, party: str, images: list[tuple[bytes, str]], *, staged: list[str] | None = None) -> None:
@@ -112,24 +111,12 @@ def store(request, party: str, images: list[tuple[bytes, str]], *, staged: list[
 
 
 def _stage(name: str, data: bytes) -> None:
-    """Write ``data`` under the staging name. The name carries the content's hash, so a file
-    already there (left by an attempt that failed) holds the same bytes unless it was cut short."""
-    if default_storage.exists(name):
-        if default_storage.size(name) == len(data):
-            return
-        default_storage.delete(name)
-    written = default_storage.save(name, ContentFile(data))
-    if written != name:  # written meanwhile by a concurrent attempt with the same bytes
-        default_storage.delete(written)
+    staged_files.stage(name, data)
 
 
 def discard(staged: list[str]) -> None:
     """Delete staged files of a transaction that did not commit."""
-    for name in staged:
-        try:
-            default_storage.delete(name)
-        except OSError:
-            log.warning("could not delete staged evidence %s", name)
+    staged_files.discard(staged)
 
 
 def publish(evidence_id: int) -> None:
@@ -137,17 +124,7 @@ def publish(evidence_id: int) -> None:
     evidence = RefundEvidence.objects.filter(pk=evidence_id).first()
     if evidence is None:
         return  # rolled back after all: nothing to publish
-    final_name, staging_name = evidence.file.name, _staging_name(evidence.file.name)
-    if default_storage.exists(final_name):
-        if default_storage.size(final_name) == evidence.size:
-            default_storage.delete(staging_name)
-            return
-        default_storage.delete(final_name)  # a copy cut short by a crash: write it again
-    with default_storage.open(staging_name, "rb") as staged:
-        written = default_storage.save(final_name, staged)
-    if written != final_name:  # another publisher won the race meanwhile
-        default_storage.delete(written)
-    default_storage.delete(staging_name)
+    staged_files.publish(evidence.file.name, evidence.size, STAGING)
 
 
 def _publish_now(evidence_id: int) -> None:

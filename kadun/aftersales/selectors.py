@@ -4,7 +4,7 @@ from __future__ import annotations
 from kadun.aftersales import engine
 from kadun.aftersales.errors import RequestNotFound
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
-from kadun.aftersales.states import OPEN, RequestStatus
+from kadun.aftersales.states import ANSWERED, OPEN, RequestStatus
 from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
 
 
@@ -61,4 +61,19 @@ def buyer_stats(key: str) -> BuyerRefundStat | None:
     return BuyerRefundStat.objects.filter(buyer_key=key).first()
 
 
+def answered_request(order, key_ids: list[int]) -> RefundRequest | None:
+    """The latest request on these keys (any, for a service order) the merchant rejected or
+    approved only in part: what a new request would restart, and what a case escalates."""
+    answered = RefundRequest.objects.filter(order=order, status__in=ANSWERED).order_by("-id")
+    for request in answered:
+        if not order.is_auto or not key_ids or not request.key_ids or set(key_ids) & set(request.key_ids):
+            return request
+    return None
+
+
 __all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request_access", "merchant_queue", "merchant_answers_of", "buyer_stats"]
+
+
+def holds_order(order_id: int) -> bool:
+    """An open refund request holds its order's money (``orders.services.order_hold``)."""
+    return RefundRequest.objects.filter(order_id=order_id, status__in=OPEN).exists()

@@ -15,8 +15,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from kadun.aftersales import engine, evidence
-from kadun.aftersales.errors import ActionNotAllowed, EvidenceRequired, InvalidRefundInput, RequestAlreadyOpen, RequestClosed, RequestLimitReached
+from kadun.aftersales.errors import (
+    ActionNotAllowed, CaseOpenOnOrder, EscalateInstead, EvidenceRequired, InvalidRefundInput, RequestAlreadyOpen, RequestClosed, RequestLimitReached,
+)
 from kadun.aftersales.models import BuyerRefundStat, RefundEvent, RefundRequest
+from kadun.aftersales.selectors import answered_request
 from kadun.aftersales.states import OPEN, MerchantAction, Outcome, Reason, RequestStatus
 from kadun.core import clock
 from kadun.core.errors import InvalidTransition
@@ -37,7 +40,8 @@ KIND_MERCHANT_RESPONSE = "refund_merchant_response"
 KIND_REPLACEMENT_DUE = "refund_replacement_due"
 MAX_IMAGES = evidence.MAX_IMAGES
 sniff_image = evidence.sniff_image
-_check_images = evidence.check_images
+check_images = evidence.check_images
+_check_images = check_images
 
 
 def _store_evidence(request: RefundRequest, party: str, images: list[tuple[bytes, str]], *, staged: list[str] | None = None) -> None:
@@ -134,6 +138,12 @@ def _check_request_limit(order: Order) -> None:
         raise RequestLimitReached(message=f"该订单已提交过 {limit} 次退款申请，已达上限。如仍有争议，请联系平台客服。")
 
 
+def _refuse_repeat(order: Order, key_ids: list[int]) -> None:
+    request = answered_request(order, key_ids)
+    if request is not None:
+        raise EscalateInstead(request_no=request.request_no)
+
+
 def _require_evidence(facts: engine.Facts, decision: engine.Decision) -> None:
     """A request the frozen rules refuse only for want of evidence is a form error, not a
     permanent "not eligible" record: the engine is asked what it would decide with evidence."""
@@ -176,7 +186,10 @@ def refund_request_create(
             order = _lock_order(order.pk)
             if RefundRequest.objects.filter(order=order, status__in=OPEN).exists():
                 raise RequestAlreadyOpen()
+            if "case" in orders.order_held_by(order.pk):
+                raise CaseOpenOnOrder()
             _check_request_limit(order)
+            _refuse_repeat(order, key_ids)
             facts = _facts(order, reason=reason, key_ids=key_ids, evidence_count=len(images))
             decision = engine.decide(facts)
             _require_evidence(facts, decision)
@@ -398,3 +411,9 @@ def key_verify_for_buyer(*, order: Order, key_id: int):
     if report is None:
         raise InvalidTransition("no_checker", "该商品没有配置验货方式。")
     return report
+
+
+def refund_preview(*, order: Order, reason: str, key_ids: list[int] | None = None) -> engine.Decision:
+    """What the frozen rules would decide on a request now (nothing written): the clauses a
+    case's drafted statement cites."""
+    return engine.decide(_facts(order, reason=reason, key_ids=list(key_ids or []), evidence_count=1))

@@ -35,6 +35,8 @@ class RequestStatus(models.TextChoices):
 
 
 OPEN = (RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT)
+# Answered by the merchant against (part of) the buyer's claim: what 申请平台介入 escalates.
+ANSWERED = (RequestStatus.REJECTED, RequestStatus.PARTIALLY_APPROVED)
 
 
 class MerchantAction(models.TextChoices):

@@ -31,7 +31,7 @@ S = OrderStatus
 KIND_EXPIRE = "order_expire"
 KIND_AUTOCONFIRM = "order_autoconfirm"
 KIND_SETTLE = "order_settle"
-REFUND_PENDING = NotConfirmable("refund_pending", "订单有处理中的退款申请，请等待处理完成或先撤回申请。")
+REFUND_PENDING = NotConfirmable("refund_pending", "订单有处理中的退款申请或售后工单，请等待处理完成或先撤回。")
 
 
 def orders_expire(*, order_ids: list[int]) -> dict[int, str]:
@@ -106,12 +106,15 @@ def order_autoconfirm(*, order_id: int) -> str:
 
 def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
     """Settlement delay over: what each order still has in the merchant's pending income (after
-    any refund taken from it) becomes available."""
+    any refund taken from it) becomes available. An order held by an open case waits ("held";
+    re-armed by ``order_hold`` when the case closes)."""
     from kadun.ledger.selectors import pending_moved_for
 
     outcomes = dict.fromkeys(order_ids, "noop")
     with transaction.atomic():
-        orders = list(locked(order_ids, **SETTLE.where()).only("pk", "shop_id"))
+        orders = list(locked(order_ids, status=S.CONFIRMED, settled_at__isnull=True).only("pk", "shop_id", "refund_hold"))
+        outcomes.update({o.pk: "held" for o in orders if o.refund_hold})
+        orders = [o for o in orders if not o.refund_hold]
         if not orders:
             return outcomes
         ids = [o.pk for o in orders]
@@ -138,12 +141,32 @@ def order_settle(*, order_id: int) -> str:
     return orders_settle(order_ids=[order_id])[order_id]
 
 
+# Who else may hold an order's money besides the caller (an open refund request, an open case):
+# apps register a check here when they are ready; a hold ends only when none of them holds.
+HOLDERS: dict[str, object] = {}
+
+
+def hold_register(name: str, holds) -> None:
+    """``holds(order_id) -> bool``: whether this app still holds the order (read under its lock)."""
+    HOLDERS[name] = holds
+
+
+def order_held_by(order_id: int) -> list[str]:
+    return [name for name, holds in HOLDERS.items() if holds(order_id)]
+
+
 def order_hold(*, order_id: int, held: bool) -> None:
-    """An open refund request holds the order's money: no confirmation while it is open (the
-    caller holds the order's lock). When the hold ends and the inspection window has passed
-    meanwhile, auto-confirm fires at once."""
+    """An open refund request or case holds the order's money: no confirmation and no settlement
+    while it is open (the caller holds the order's lock). Releasing is refused silently while
+    another holder (``HOLDERS``) still holds it. When the hold ends and the inspection window or
+    the settlement delay has passed meanwhile, auto-confirm or settlement fires at once."""
+    if not held and order_held_by(order_id):
+        return
     Order.objects.filter(pk=order_id).update(refund_hold=held)
     if not held:
-        order = Order.objects.only("pk", "status", "delivered_at", "inspection_hours").get(pk=order_id)
+        order = Order.objects.only("pk", "status", "delivered_at", "inspection_hours", "confirmed_at", "settled_at").get(pk=order_id)
         if order.status == S.DELIVERED and order.inspection_ends_at:
             deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=max(order.inspection_ends_at, clock.now()), rearm=True)
+        elif order.status == S.CONFIRMED and order.settled_at is None and order.confirmed_at:
+            settle_at = order.confirmed_at + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
+            deadline_schedule(kind=KIND_SETTLE, subject_id=order.pk, due_at=max(settle_at, clock.now()), rearm=True)

@@ -385,6 +385,8 @@ from kadun.orders.release import (  # noqa: E402,F401
     order_autoconfirm,
     order_confirm,
     order_expire,
+    hold_register,
+    order_held_by,
     order_hold,
     order_settle,
     orders_autoconfirm,

@@ -69,7 +69,7 @@ PAY = Transition("paid", sources=(S.PENDING_PAYMENT,), to=S.PAID)
 EXPIRE = Transition("expired", sources=(S.PENDING_PAYMENT,), to=S.EXPIRED)
 # An open refund request (refund_hold) stops confirmation: escrow is never released under it.
 CONFIRM = Transition("confirmed", sources=(S.DELIVERED,), to=S.CONFIRMED, guard={"refund_hold": False})
-SETTLE = Transition("settled", sources=(S.CONFIRMED,), guard={"settled_at__isnull": True})
+SETTLE = Transition("settled", sources=(S.CONFIRMED,), guard={"settled_at__isnull": True, "refund_hold": False})
 
 # Where a full or partial refund may come from, by who asks.
 REFUND_REQUEST_SOURCES = (S.PAID, S.IN_SERVICE, S.DELIVERED, S.CONFIRMED)  # a buyer's refund request

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kadun.orders",
     "kadun.payments",
     "kadun.aftersales",
+    "kadun.cases",
     "kadun.risk",
     "kadun.web",
     "kadun.backoffice",
@@ -277,6 +278,8 @@ KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_OR
 KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR", 30)
 KADUN_REFUND_REQUESTS_MAX_PER_ORDER = env_int("KADUN_REFUND_REQUESTS_MAX_PER_ORDER", 10)
 KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER", 30 * 1024 * 1024)
+# After-sales cases: stage deadlines, default outcomes and SLA targets (docs/cases.md).
+from kadun.settings.cases import *  # noqa: E402,F401,F403
 
 LOGGING = {
     "version": 1,

@@ -322,14 +322,22 @@ def _party_bytes(order, party):
     return sum(e.size for e in RefundEvidence.objects.filter(request__order=order, party=party))
 
 
+def _two_revealed(order) -> list[CardKey]:
+    keys = list(CardKey.objects.filter(order=order).order_by("id"))
+    for key in keys:
+        key_reveal(order=order, key_id=key.pk, actor="guest")
+    return keys
+
+
 def test_a_merchants_evidence_does_not_use_up_the_buyers_budget(settings):
     settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = 3 * IMAGE
-    order, token = _order()
-    key = _revealed(order)
-    first = _buyer_asks(token, order, key.pk, "a")
+    order, token = _order(quantity=2)
+    first_key, second_key = _two_revealed(order)
+    first = _buyer_asks(token, order, first_key.pk, "a")
     rejected = _merchant_rejects(order, first.json()["request_no"], "m", "n")  # fillers: the order's budget is reached
 
-    again = _buyer_asks(token, order, key.pk, "b", "c")
+    # The other key: a request on the rejected one is the case (申请平台介入), not a new request.
+    again = _buyer_asks(token, order, second_key.pk, "b", "c")
 
     assert first.status_code == 201 and rejected.status_code == 302
     assert again.status_code == 201, again.json()
@@ -352,11 +360,11 @@ def test_a_buyers_evidence_does_not_use_up_the_merchants_budget(settings):
 
 def test_the_merchants_own_budget_is_still_capped(settings):
     settings.KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = 3 * IMAGE
-    order, token = _order()
-    key = _revealed(order)
-    first = _buyer_asks(token, order, key.pk, "a")
+    order, token = _order(quantity=2)
+    first_key, second_key = _two_revealed(order)
+    first = _buyer_asks(token, order, first_key.pk, "a")
     _merchant_rejects(order, first.json()["request_no"], "m", "n", "o")
-    second = _buyer_asks(token, order, key.pk, "b")
+    second = _buyer_asks(token, order, second_key.pk, "b")
 
     refused = _merchant_rejects(order, second.json()["request_no"], "p")
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import buy, make_product, make_shop, make_user, pay
 from kadun.aftersales import services
-from kadun.aftersales.errors import EvidenceRequired, InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
+from kadun.aftersales.errors import EscalateInstead, EvidenceRequired, InvalidEvidence, InvalidRefundInput, RequestAlreadyOpen, RequestClosed
 from kadun.aftersales.models import BuyerRefundStat, RefundRequest
 from kadun.aftersales.states import RequestStatus
 from kadun.backoffice.selectors import platform_check
@@ -273,20 +273,25 @@ def test_merchant_approves_in_full():
     assert order.refund_hold is False
 
 
-def test_partial_refunds_add_up_and_never_exceed_the_payment():
+def test_after_a_partial_refund_a_new_request_on_the_same_keys_is_refused_and_points_to_the_case():
     order, request = _awaiting(reason="not_as_described")  # a dead key gets no partial refund
     services.refund_request_respond(request=request, shop=order.shop, action="partial", amount=600)
     order.refresh_from_db()
     assert order.refunded_amount == 600 and order.status == OrderStatus.DELIVERED
-    second = _request(order, "not_as_described")
-    assert second.amount_requested == 400  # capped at what is left
-    with pytest.raises(InvalidRefundInput) as refused:
-        services.refund_request_respond(request=second, shop=order.shop, action="partial", amount=400)
-    assert refused.value.code == "invalid_amount"
-    services.refund_request_respond(request=second, shop=order.shop, action="approve")
+    with pytest.raises(EscalateInstead) as refused:
+        _request(order, "not_as_described", key_ids=request.key_ids)
+    assert refused.value.detail == {"request_no": request.request_no}
+    assert RefundRequest.objects.filter(order=order).count() == 1
     order.refresh_from_db()
-    assert order.refunded_amount == 1000 and order.status == OrderStatus.REFUNDED
-    assert sum(r.amount for r in Refund.objects.filter(order=order)) == 1000
+    assert order.refunded_amount == 600 and sum(r.amount for r in Refund.objects.filter(order=order)) == 600
+
+
+def test_a_partial_refund_cannot_be_the_whole_remaining_amount():
+    order, request = _awaiting(reason="not_as_described")
+    with pytest.raises(InvalidRefundInput) as refused:
+        services.refund_request_respond(request=request, shop=order.shop, action="partial", amount=1000)
+    assert refused.value.code == "invalid_amount"
+    assert RefundRequest.objects.get(pk=request.pk).status == RequestStatus.AWAITING_MERCHANT
 
 
 def test_merchant_replaces_from_stock():
