@@ -12,7 +12,7 @@ from kadun.aftersales.states import MerchantAction
 from kadun.cases import records, remedies
 from kadun.cases.errors import CaseClosed, CaseNotAllowed, InvalidCaseInput
 from kadun.cases.models import Case, CaseOffer
-from kadun.cases.states import MONEY_KINDS, CaseStatus, OfferStatus, Party, Remedy
+from kadun.cases.states import MONEY_KINDS, CaseStatus, Fault, OfferStatus, Party, Remedy
 from kadun.core import clock
 from kadun.core.money import fen_to_yuan
 
@@ -89,10 +89,10 @@ def _accept(case: Case, offer: CaseOffer, *, status: str, party: str, author=Non
     if CaseOffer.objects.filter(pk=offer.pk, status=OfferStatus.OPEN).update(status=status, answered_at=clock.now()) != 1:
         raise CaseClosed("offer_closed", "该方案已失效或已答复。")
     records.event(case, "offer_accepted", party, note, actor=author, offer=offer.pk)
+    case.fault = Fault.NONE  # agreed between the parties: nobody was found at fault
+    Case.objects.filter(pk=case.pk).update(fault=Fault.NONE)
     remedies.carry_out(case, remedy=offer.remedy, amount=offer.amount, hours=offer.replace_hours, party=Party.MERCHANT,
                        stage=f"offer:{offer.pk}", note=f"售后工单 {case.case_no}：{describe(offer)}（协商一致）")
-    if case.status == S.CLOSED:
-        Case.objects.filter(pk=case.pk).update(fault="merchant" if offer.remedy != Remedy.REJECTED else "none")
 
 
 def offer_accept(*, case: Case, offer_id: int, author=None) -> Case:

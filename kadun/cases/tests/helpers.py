@@ -8,13 +8,13 @@ from kadun.core import clock
 from kadun.deadlines.services import deadlines_sweep_all
 
 
-def delivered_order(*, price: int = 1000, quantity: int = 1, buyer=None, shop=None, delivery: str = "auto"):
+def delivered_order(*, price: int = 1000, quantity: int = 1, buyer=None, shop=None, delivery: str = "auto", keys: int = 5):
     """A paid order: auto keys are delivered at once; a manual service is accepted and delivered."""
     from kadun.orders.services import order_accept, order_deliver
 
     shop = shop or make_shop()
     buyer = buyer if buyer is not None else make_user()
-    product = make_product(shop, keys=5 if delivery == "auto" else 0, price=price, delivery=delivery)
+    product = make_product(shop, keys=keys if delivery == "auto" else 0, price=price, delivery=delivery)
     extra = {} if delivery == "auto" else {"buyer_inputs": {"account": "player-1"}}
     order, _token, _url = buy(product, buyer=buyer or None, quantity=quantity, **extra)
     order = pay(order)
