@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from kadun.aftersales import selectors as refund_reads
-from kadun.cases import attachments, records, sla
+from kadun.cases import attachments, records, remedies, sla
 from kadun.cases.errors import CaseAlreadyOpen, CaseClosed, CaseNotAllowed, InvalidCaseInput, TooEarly
 from kadun.cases.models import Case
 from kadun.cases.states import (
@@ -225,3 +225,15 @@ def case_close_if_order_refunded(case: Case) -> bool:
         records.close(case, frm=case.status, outcome=Outcome.ORDER_REFUNDED, note="订单已全额退款，工单结案")
         return True
     return False
+
+
+def case_replacement_fulfil(*, case: Case, note: str = "") -> Case:
+    """The merchant keeps the replacement promise of a case awaiting it (the caller checked it is
+    the order's merchant): new keys from stock (out_of_stock otherwise), or the service done again
+    (``note`` says how). The case closes as replaced."""
+    with transaction.atomic():
+        case = records.lock(case)
+        if case.status != S.AWAITING_REPLACEMENT:
+            raise CaseClosed()
+        remedies.replacement_fulfil(case, note=note or "")
+    return case
