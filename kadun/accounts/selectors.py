@@ -7,3 +7,10 @@ def api_keys_of(*, user: User):
 
 def user_exists(*, username: str) -> bool:
     return User.objects.filter(username=username).exists()
+
+
+def active_user(*, user_id: int) -> User | None:
+    """The active user with this id, or None (e.g. a staff member a case is handed to)."""
+    if not isinstance(user_id, int) or not 0 < user_id < 2**63:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
