@@ -1,0 +1,409 @@
+"""API shapes for after-sales cases (售后工单). Money is an integer number of 分.
+
+Who sees what:
+- the buyer and the merchant of the order (``CaseOut``, ``MessageOut``): the case, its progress
+  (stepper, who must act, by when, and the default outcome), offers, evidence requests, decisions,
+  appeal rights, the events both sides see and the thread without internal notes. Never an
+  internal note, a staff-only event, the staff's names or the SLA clocks.
+- staff (``StaffCaseOut``): everything, with internal notes, staff-only events (assignments,
+  SLA breaches), who acted, and the SLA clocks.
+
+The builders below (``case_out``, ``staff_case_out``, ``message_out``) are the only way the API
+turns a case into a response: they read through ``cases.selectors`` with the viewer's role.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal, Optional
+
+from ninja import Field, Schema
+
+from kadun.cases.states import CaseKind, CaseStatus, EvidenceRequestStatus, Fault, OfferStatus, Outcome, Priority, Remedy
+
+OfferRemedy = Literal["full_refund", "partial_refund", "replacement"]
+Side = Literal["buyer", "merchant"]
+ATTACHMENT_URL = "/api/cases/attachments/{id}"
+
+
+# Inputs ------------------------------------------------------------------------------------
+
+
+class CaseOpenIn(Schema):
+    """Opening a case, as JSON; as multipart/form-data the same fields are form fields
+    (``key_ids`` repeated or comma-separated) plus ``images`` files."""
+
+    kind: CaseKind = Field(description="inquiry 咨询；refund_dispute 退款纠纷；key_problem 卡密问题；service_dispute 服务纠纷；complaint 投诉商家")
+    statement: str = Field(description="问题说明，5到4000字（可先取 GET .../cases/draft 的草稿再修改）")
+    remedy: Optional[OfferRemedy] = Field(None, description="退款纠纷/卡密问题/服务纠纷的诉求：full_refund（默认）、partial_refund、replacement")
+    amount: Optional[int] = Field(None, description="partial_refund：申请金额（分），大于0且不超过订单可退金额")
+    key_ids: list[int] = Field(default_factory=list, max_length=1000, description="涉及的卡密 id（卡密订单，可选：默认全部）")
+
+
+class EscalateIn(Schema):
+    statement: str = Field(description="申请平台介入的说明，5到4000字")
+
+
+class MessageIn(Schema):
+    body: str = Field("", description="消息内容，最多4000字；带图片时可为空")
+
+
+class OfferIn(Schema):
+    remedy: OfferRemedy = Field(description="只能是下单时冻结的退款规则允许的方案（见工单的 offer_remedies）")
+    amount: Optional[int] = Field(None, description="partial_refund：金额（分），大于0且小于诉求金额")
+    hours: Optional[int] = Field(None, description="replacement：补发时限（小时），不超过下单时规则的补发时限")
+    note: str = Field("", max_length=1000)
+
+
+class OfferRejectIn(Schema):
+    note: str = Field("", max_length=500, description="拒绝理由（可选）")
+
+
+class AppealIn(Schema):
+    statement: str = Field(description="申诉理由，至少10个字")
+
+
+class FulfilIn(Schema):
+    note: str = Field("", max_length=1000, description="手动服务：重新完成服务的说明（必填）；卡密订单从库存补发，可不填")
+
+
+class AssignIn(Schema):
+    assignee_id: Optional[int] = Field(None, description="客服或仲裁员的用户 id；不填为指派给自己")
+
+
+class EvidenceRequestIn(Schema):
+    party: Side = Field(description="向 buyer 买家 / merchant 商家调取证据")
+    text: str = Field(max_length=1000, description="需要提交的证据，至少5个字")
+    hours: Optional[int] = Field(None, description="举证期限（小时，1到168），默认按工单类型的规则")
+
+
+class DecideIn(Schema):
+    remedy: Remedy = Field(description="full_refund / partial_refund / replacement / rejected（咨询与投诉只能 rejected）")
+    fault: Fault = Field(description="责任方：merchant / buyer / none")
+    reasons: str = Field(description="裁决理由，至少10个字")
+    clauses: list[int] = Field(default_factory=list, max_length=50, description="引用的下单时冻结的退款规则条款编号（涉及退款的工单必填）")
+    evidence: list[int] = Field(default_factory=list, max_length=200, description="引用的证据编号（消息的 no：#1、#2 …）")
+    amount: Optional[int] = Field(None, description="partial_refund：金额（分）")
+    hours: Optional[int] = Field(None, description="replacement：补发时限（小时）")
+
+
+class ResolveIn(Schema):
+    note: str = Field(description="处理结果（至少5个字），作为平台消息发给双方")
+
+
+# Outputs -----------------------------------------------------------------------------------
+
+
+class StepOut(Schema):
+    name: str = Field(description="submitted / merchant / platform / decided / done")
+    label: str
+    state: Literal["done", "current", "todo"]
+
+
+class ProgressOut(Schema):
+    steps: list[StepOut]
+    awaiting: str = Field(description="现在等待谁：buyer / merchant / staff / system；已结案为空")
+    deadline_at: Optional[dt.datetime] = Field(description="当前期限")
+    seconds: Optional[int] = Field(description="距期限的秒数（倒计时）")
+    default_outcome: str = Field(description="期限到时的默认结果，如「商家逾期未回复，工单自动转平台介入」")
+    waiting_text: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    content_type: str
+    size: int
+    sha256: str
+    url: str = Field(description="GET 下载（与消息同样的权限）")
+
+
+class MessageOut(Schema):
+    id: int
+    no: Optional[int] = Field(description="证据编号（#n），双方可见的消息按时间编号")
+    case_no: Optional[str] = Field(description="所属工单；工单之前的订单沟通为空")
+    party: str = Field(description="buyer / merchant / staff（平台）")
+    body: str
+    lure: bool = Field(description="疑似引导站外交易：双方都会看到提醒")
+    created_at: dt.datetime
+    attachments: list[AttachmentOut]
+
+
+class StaffMessageOut(MessageOut):
+    internal: bool = Field(description="内部备注：买家和商家永远看不到")
+    author: Optional[str]
+
+
+class EventOut(Schema):
+    kind: str
+    party: str
+    note: str
+    at: dt.datetime
+
+
+class StaffEventOut(EventOut):
+    staff_only: bool
+    actor: Optional[str]
+    data: dict
+
+
+class OfferOut(Schema):
+    id: int
+    remedy: str
+    amount: int = Field(description="分")
+    replace_hours: Optional[int]
+    note: str
+    status: OfferStatus
+    answer_by: dt.datetime = Field(description="买家须在此前答复，逾期视为接受")
+    created_at: dt.datetime
+    answered_at: Optional[dt.datetime]
+
+
+class EvidenceRequestOut(Schema):
+    id: int
+    party: str
+    text: str
+    status: EvidenceRequestStatus
+    due_at: dt.datetime
+    created_at: dt.datetime
+    answered_at: Optional[dt.datetime]
+
+
+class DecisionOut(Schema):
+    id: int
+    appeal: bool = Field(description="申诉复核的终局裁决")
+    remedy: Remedy
+    amount: int = Field(description="分")
+    replace_hours: Optional[int]
+    fault: Fault
+    reasons: str
+    clauses: list[int]
+    evidence: list[int]
+    effective_at: dt.datetime = Field(description="申诉期结束、裁决生效的时间")
+    created_at: dt.datetime
+
+
+class StaffDecisionOut(DecisionOut):
+    arbitrator: str
+
+
+class AppealRightsOut(Schema):
+    buyer: bool
+    merchant: bool
+
+
+class OfferRemedyOut(Schema):
+    remedy: OfferRemedy
+    allowed: bool
+    why: str = Field(description="不允许时引用的条款")
+
+
+class CaseSummaryOut(Schema):
+    case_no: str
+    order_no: str
+    kind: CaseKind
+    status: CaseStatus
+    priority: Priority
+    remedy_claimed: str
+    amount_claimed: int = Field(description="分")
+    amount_refunded: int = Field(description="分，工单已退款的金额")
+    outcome: Optional[Outcome]
+    fault: Optional[Fault]
+    awaiting: str
+    deadline_at: Optional[dt.datetime]
+    opened_at: dt.datetime
+    closed_at: Optional[dt.datetime]
+    refund_request_no: Optional[str] = Field(description="申请平台介入的退款申请")
+
+
+class CaseOut(CaseSummaryOut):
+    role: str = Field(description="您在该订单中的身份：buyer / merchant")
+    statement: str
+    key_ids: list[int]
+    progress: ProgressOut
+    may_ask_platform_at: Optional[dt.datetime] = Field(description="买家可申请平台介入的时间（等待商家回复时：商家回复期限之后）")
+    open_offer_id: Optional[int]
+    offers: list[OfferOut]
+    offer_remedies: list[OfferRemedyOut] = Field(description="商家：按下单时冻结的规则现在可提出的方案；买家为空")
+    evidence_requests: list[EvidenceRequestOut]
+    decisions: list[DecisionOut]
+    appeal_rights: AppealRightsOut
+    events: list[EventOut]
+
+
+class StaffQueueItemOut(CaseSummaryOut):
+    shop: str
+    assignee: Optional[str]
+    platform_since: Optional[dt.datetime]
+    next_due: Optional[dt.datetime] = Field(description="最近的平台服务时限（SLA）")
+
+
+class SlaClockOut(Schema):
+    target: str = Field(description="first_response / resolution / appeal")
+    minutes: int
+    started_at: dt.datetime
+    due_at: Optional[dt.datetime]
+    paused_since: Optional[dt.datetime]
+    remaining_seconds: Optional[int]
+    met_at: Optional[dt.datetime]
+    breached_at: Optional[dt.datetime]
+
+
+class StaffCaseOut(CaseSummaryOut):
+    shop: str
+    statement: str
+    key_ids: list[int]
+    assignee: Optional[str]
+    arbitrator: Optional[str]
+    platform_since: Optional[dt.datetime]
+    merchant_first_response_at: Optional[dt.datetime]
+    staff_first_response_at: Optional[dt.datetime]
+    progress: ProgressOut
+    offers: list[OfferOut]
+    evidence_requests: list[EvidenceRequestOut]
+    decisions: list[StaffDecisionOut]
+    appeal_rights: AppealRightsOut
+    events: list[StaffEventOut] = Field(description="全部事件，含仅平台可见的（指派、SLA 超时）")
+    notes: list[StaffMessageOut] = Field(description="内部备注")
+    sla_clocks: list[SlaClockOut]
+
+
+class SlaRowOut(Schema):
+    target: str
+    kind: str
+    total: int
+    met: int
+    share: Optional[float] = Field(description="达成比例（%）")
+
+
+class SlaReportOut(Schema):
+    days: int
+    rows: list[SlaRowOut]
+
+
+class DraftOut(Schema):
+    kind: CaseKind
+    remedy: str
+    statement: str = Field(description="按订单事实和适用的冻结条款起草的说明，买家修改后提交")
+
+
+# Builders ----------------------------------------------------------------------------------
+
+
+def _name(user) -> Optional[str]:
+    return user.username if user is not None else None
+
+
+def summary_out(case) -> dict:
+    return {
+        "case_no": case.case_no, "order_no": case.order.order_no, "kind": case.kind, "status": case.status,
+        "priority": case.priority, "remedy_claimed": case.remedy_claimed, "amount_claimed": case.amount_claimed,
+        "amount_refunded": case.amount_refunded, "outcome": case.outcome or None, "fault": case.fault or None,
+        "awaiting": case.awaiting, "deadline_at": case.deadline_at, "opened_at": case.opened_at, "closed_at": case.closed_at,
+        "refund_request_no": case.refund_request.request_no if case.refund_request_id else None,
+    }
+
+
+def queue_item_out(case) -> dict:
+    return {**summary_out(case), "shop": case.shop.name, "assignee": _name(case.assignee), "platform_since": case.platform_since,
+            "next_due": getattr(case, "next_due", None)}
+
+
+def _attachments(message) -> list[dict]:
+    return [{"id": a.pk, "content_type": a.content_type, "size": a.size, "sha256": a.sha256, "url": ATTACHMENT_URL.format(id=a.pk)}
+            for a in message.attachments.all()]
+
+
+def message_out(message, *, staff: bool = False) -> dict:
+    out = {
+        "id": message.pk, "no": getattr(message, "no", None), "case_no": message.case.case_no if message.case_id else None,
+        "party": message.party, "body": message.body, "lure": message.lure, "created_at": message.created_at,
+        "attachments": _attachments(message),
+    }
+    if staff:
+        out.update(internal=message.internal, author=_name(message.author))
+    return out
+
+
+def thread_out(order, *, role: str) -> list[dict]:
+    """The order's thread for a viewer: internal notes only for staff (``selectors.thread``)."""
+    from kadun.cases import selectors
+
+    return [message_out(m, staff=role == selectors.STAFF) for m in selectors.thread(order, role=role)]
+
+
+def _offer(o) -> dict:
+    return {"id": o.pk, "remedy": o.remedy, "amount": o.amount, "replace_hours": o.replace_hours, "note": o.note, "status": o.status,
+            "answer_by": o.answer_by, "created_at": o.created_at, "answered_at": o.answered_at}
+
+
+def _evidence_request(r) -> dict:
+    return {"id": r.pk, "party": r.party, "text": r.text, "status": r.status, "due_at": r.due_at, "created_at": r.created_at,
+            "answered_at": r.answered_at}
+
+
+def _decision(d, *, staff: bool) -> dict:
+    out = {"id": d.pk, "appeal": d.appeal, "remedy": d.remedy, "amount": d.amount, "replace_hours": d.replace_hours, "fault": d.fault,
+           "reasons": d.reasons, "clauses": d.clauses, "evidence": d.evidence, "effective_at": d.effective_at, "created_at": d.created_at}
+    if staff:
+        out["arbitrator"] = d.arbitrator.username
+    return out
+
+
+def _offer_remedies(case) -> list[dict]:
+    from kadun.cases import negotiation
+    from kadun.cases.states import MONEY_KINDS
+
+    if case.kind not in MONEY_KINDS:
+        return []
+    out = []
+    for remedy in ("full_refund", "partial_refund", "replacement"):
+        ok, why = negotiation.allowed(case, remedy)
+        out.append({"remedy": remedy, "allowed": ok, "why": "" if ok else why})
+    return out
+
+
+def _shared(case, *, staff: bool) -> dict:
+    from kadun.cases import selectors
+
+    role = selectors.STAFF if staff else selectors.BUYER  # what the two sides see is the same for both
+    rights = selectors.appeal_rights(case)
+    return {
+        **summary_out(case), "statement": case.statement, "key_ids": list(case.key_ids or []), "progress": selectors.progress(case),
+        "offers": [_offer(o) for o in selectors.offers(case)],
+        "evidence_requests": [_evidence_request(r) for r in selectors.evidence_requests(case)],
+        "decisions": [_decision(d, staff=staff) for d in selectors.decisions(case)],
+        "appeal_rights": {"buyer": rights["buyer"], "merchant": rights["merchant"]},
+        "events": [_event(e, staff=staff) for e in selectors.timeline(case, role=role)],
+    }
+
+
+def _event(e, *, staff: bool) -> dict:
+    out = {"kind": e.kind, "party": e.party, "note": e.note, "at": e.at}
+    if staff:
+        out.update(staff_only=e.staff_only, actor=_name(e.actor), data=e.data or {})
+    return out
+
+
+def case_out(case, *, role: str) -> dict:
+    """The case as its buyer or merchant sees it (never internal notes or staff-only events)."""
+    from kadun.cases import selectors
+
+    offer = selectors.open_offer(case)
+    return {
+        **_shared(case, staff=False), "role": role, "may_ask_platform_at": selectors.may_ask_platform_at(case),
+        "open_offer_id": offer.pk if offer else None,
+        "offer_remedies": _offer_remedies(case) if role == selectors.MERCHANT else [],
+    }
+
+
+def staff_case_out(case) -> dict:
+    """The case as staff see it: notes, every event, who acted, the SLA clocks."""
+    from kadun.cases import selectors
+
+    notes = [message_out(m, staff=True) for m in selectors.thread(case.order, role=selectors.STAFF) if m.internal]
+    clocks = [{"target": c.target, "minutes": c.minutes, "started_at": c.started_at, "due_at": c.due_at, "paused_since": c.paused_since,
+               "remaining_seconds": c.remaining_seconds, "met_at": c.met_at, "breached_at": c.breached_at} for c in selectors.sla_clocks(case)]
+    return {
+        **_shared(case, staff=True), "shop": case.shop.name, "assignee": _name(case.assignee), "arbitrator": _name(case.arbitrator),
+        "platform_since": case.platform_since, "merchant_first_response_at": case.merchant_first_response_at,
+        "staff_first_response_at": case.staff_first_response_at, "notes": notes, "sla_clocks": clocks,
+    }
