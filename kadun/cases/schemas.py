@@ -8,8 +8,8 @@ Who sees what:
 - staff (``StaffCaseOut``): everything, with internal notes, staff-only events (assignments,
   SLA breaches), who acted, and the SLA clocks.
 
-The builders below (``case_out``, ``staff_case_out``, ``message_out``) are the only way the API
-turns a case into a response: they read through ``cases.selectors`` with the viewer's role.
+``kadun.cases.api.out`` builds them (``case_out``, ``staff_case_out``, ``message_out``): the only
+way the API turns a case into a response, reading through ``cases.selectors`` with the viewer's role.
 """
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from kadun.cases.states import CaseKind, CaseStatus, EvidenceRequestStatus, Faul
 
 OfferRemedy = Literal["full_refund", "partial_refund", "replacement"]
 Side = Literal["buyer", "merchant"]
-ATTACHMENT_URL = "/api/cases/attachments/{id}"
 
 
 # Inputs ------------------------------------------------------------------------------------
@@ -283,127 +282,3 @@ class DraftOut(Schema):
     kind: CaseKind
     remedy: str
     statement: str = Field(description="按订单事实和适用的冻结条款起草的说明，买家修改后提交")
-
-
-# Builders ----------------------------------------------------------------------------------
-
-
-def _name(user) -> Optional[str]:
-    return user.username if user is not None else None
-
-
-def summary_out(case) -> dict:
-    return {
-        "case_no": case.case_no, "order_no": case.order.order_no, "kind": case.kind, "status": case.status,
-        "priority": case.priority, "remedy_claimed": case.remedy_claimed, "amount_claimed": case.amount_claimed,
-        "amount_refunded": case.amount_refunded, "outcome": case.outcome or None, "fault": case.fault or None,
-        "awaiting": case.awaiting, "deadline_at": case.deadline_at, "opened_at": case.opened_at, "closed_at": case.closed_at,
-        "refund_request_no": case.refund_request.request_no if case.refund_request_id else None,
-    }
-
-
-def queue_item_out(case) -> dict:
-    return {**summary_out(case), "shop": case.shop.name, "assignee": _name(case.assignee), "platform_since": case.platform_since,
-            "next_due": getattr(case, "next_due", None)}
-
-
-def _attachments(message) -> list[dict]:
-    return [{"id": a.pk, "content_type": a.content_type, "size": a.size, "sha256": a.sha256, "url": ATTACHMENT_URL.format(id=a.pk)}
-            for a in message.attachments.all()]
-
-
-def message_out(message, *, staff: bool = False) -> dict:
-    out = {
-        "id": message.pk, "no": getattr(message, "no", None), "case_no": message.case.case_no if message.case_id else None,
-        "party": message.party, "body": message.body, "lure": message.lure, "created_at": message.created_at,
-        "attachments": _attachments(message),
-    }
-    if staff:
-        out.update(internal=message.internal, author=_name(message.author))
-    return out
-
-
-def thread_out(order, *, role: str) -> list[dict]:
-    """The order's thread for a viewer: internal notes only for staff (``selectors.thread``)."""
-    from kadun.cases import selectors
-
-    return [message_out(m, staff=role == selectors.STAFF) for m in selectors.thread(order, role=role)]
-
-
-def _offer(o) -> dict:
-    return {"id": o.pk, "remedy": o.remedy, "amount": o.amount, "replace_hours": o.replace_hours, "note": o.note, "status": o.status,
-            "answer_by": o.answer_by, "created_at": o.created_at, "answered_at": o.answered_at}
-
-
-def _evidence_request(r) -> dict:
-    return {"id": r.pk, "party": r.party, "text": r.text, "status": r.status, "due_at": r.due_at, "created_at": r.created_at,
-            "answered_at": r.answered_at}
-
-
-def _decision(d, *, staff: bool) -> dict:
-    out = {"id": d.pk, "appeal": d.appeal, "remedy": d.remedy, "amount": d.amount, "replace_hours": d.replace_hours, "fault": d.fault,
-           "reasons": d.reasons, "clauses": d.clauses, "evidence": d.evidence, "effective_at": d.effective_at, "created_at": d.created_at}
-    if staff:
-        out["arbitrator"] = d.arbitrator.username
-    return out
-
-
-def _offer_remedies(case) -> list[dict]:
-    from kadun.cases import negotiation
-    from kadun.cases.states import MONEY_KINDS
-
-    if case.kind not in MONEY_KINDS:
-        return []
-    out = []
-    for remedy in ("full_refund", "partial_refund", "replacement"):
-        ok, why = negotiation.allowed(case, remedy)
-        out.append({"remedy": remedy, "allowed": ok, "why": "" if ok else why})
-    return out
-
-
-def _shared(case, *, staff: bool) -> dict:
-    from kadun.cases import selectors
-
-    role = selectors.STAFF if staff else selectors.BUYER  # what the two sides see is the same for both
-    rights = selectors.appeal_rights(case)
-    return {
-        **summary_out(case), "statement": case.statement, "key_ids": list(case.key_ids or []), "progress": selectors.progress(case),
-        "offers": [_offer(o) for o in selectors.offers(case)],
-        "evidence_requests": [_evidence_request(r) for r in selectors.evidence_requests(case)],
-        "decisions": [_decision(d, staff=staff) for d in selectors.decisions(case)],
-        "appeal_rights": {"buyer": rights["buyer"], "merchant": rights["merchant"]},
-        "events": [_event(e, staff=staff) for e in selectors.timeline(case, role=role)],
-    }
-
-
-def _event(e, *, staff: bool) -> dict:
-    out = {"kind": e.kind, "party": e.party, "note": e.note, "at": e.at}
-    if staff:
-        out.update(staff_only=e.staff_only, actor=_name(e.actor), data=e.data or {})
-    return out
-
-
-def case_out(case, *, role: str) -> dict:
-    """The case as its buyer or merchant sees it (never internal notes or staff-only events)."""
-    from kadun.cases import selectors
-
-    offer = selectors.open_offer(case)
-    return {
-        **_shared(case, staff=False), "role": role, "may_ask_platform_at": selectors.may_ask_platform_at(case),
-        "open_offer_id": offer.pk if offer else None,
-        "offer_remedies": _offer_remedies(case) if role == selectors.MERCHANT else [],
-    }
-
-
-def staff_case_out(case) -> dict:
-    """The case as staff see it: notes, every event, who acted, the SLA clocks."""
-    from kadun.cases import selectors
-
-    notes = [message_out(m, staff=True) for m in selectors.thread(case.order, role=selectors.STAFF) if m.internal]
-    clocks = [{"target": c.target, "minutes": c.minutes, "started_at": c.started_at, "due_at": c.due_at, "paused_since": c.paused_since,
-               "remaining_seconds": c.remaining_seconds, "met_at": c.met_at, "breached_at": c.breached_at} for c in selectors.sla_clocks(case)]
-    return {
-        **_shared(case, staff=True), "shop": case.shop.name, "assignee": _name(case.assignee), "arbitrator": _name(case.arbitrator),
-        "platform_since": case.platform_since, "merchant_first_response_at": case.merchant_first_response_at,
-        "staff_first_response_at": case.staff_first_response_at, "notes": notes, "sla_clocks": clocks,
-    }

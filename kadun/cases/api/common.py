@@ -240,7 +240,9 @@ def idempotent(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()[:64]
+        key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
+        if len(key) > 64:
+            raise ValidationError([{"loc": ["header", IDEMPOTENCY_HEADER], "msg": "最长64个字符。", "type": "string_too_long"}])
         if not key:
             return view(request, *args, **kwargs)
         digest = hashlib.sha256(f"{_who(request)}|{request.method}|{request.path}|{key}".encode()).hexdigest()

@@ -26,7 +26,7 @@ STAFF_ONLY: E = (403, "staff_only", "仅平台工作人员")
 OWN_CASE: E = (403, "own_case", "您是该订单的买家或商家，不能以平台身份查看或处理")
 NOT_THE_BUYER: E = (403, "not_the_buyer", "只有买家可以进行此操作")
 CASE_FORBIDDEN: E = (403, "case_forbidden", "当前身份不能进行此操作（如风控角色、或商家在等待商家回复阶段申请介入）")
-INPUT: E = (422, "invalid_input", "输入格式有误（字段类型、取值范围或 JSON 无法解析）")
+INPUT: E = (422, "invalid_input", "输入格式有误（字段类型、取值范围、Idempotency-Key 超过64字符，或 JSON 无法解析）")
 
 # What is asked for -------------------------------------------------------------------------
 ORDER_NOT_FOUND: E = (404, "order_not_found", "订单不存在，或您无权查看")

@@ -13,8 +13,9 @@ from kadun.cases import negotiation, selectors, services
 from kadun.cases.api import errors as e
 from kadun.cases.api.common import Mapped, author, extra, idempotent, merchant_case
 from kadun.cases.api.errors import Errors
+from kadun.cases.api.out import offer_out, summary_out
 from kadun.cases.api.parties import detail
-from kadun.cases.schemas import CaseOut, CaseSummaryOut, FulfilIn, OfferIn, OfferOut, summary_out
+from kadun.cases.schemas import CaseOut, CaseSummaryOut, FulfilIn, OfferIn, OfferOut
 from kadun.core.api_pagination import Pagination
 from kadun.merchants.selectors import shop_of
 
@@ -52,10 +53,7 @@ OFFER = Errors.of(
 def merchant_offer(request, case_no: str, data: OfferIn):
     _shop, case = merchant_case(request, case_no)
     offer = negotiation.offer_make(case=case, remedy=data.remedy, amount=data.amount, hours=data.hours, note=data.note, author=author(request))
-    return Status(201, {
-        "id": offer.pk, "remedy": offer.remedy, "amount": offer.amount, "replace_hours": offer.replace_hours, "note": offer.note,
-        "status": offer.status, "answer_by": offer.answer_by, "created_at": offer.created_at, "answered_at": offer.answered_at,
-    })
+    return Status(201, offer_out(offer))
 
 
 FULFIL = Errors.of(

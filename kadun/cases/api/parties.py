@@ -18,10 +18,10 @@ from kadun.cases.api.common import (
     party, viewer,
 )
 from kadun.cases.api.errors import Errors
+from kadun.cases.api.out import case_out, summary_out, thread_out
 from kadun.cases.errors import CaseNotFound
 from kadun.cases.schemas import (
-    AppealIn, CaseOpenIn, CaseOut, CaseSummaryOut, DraftOut, EscalateIn, MessageIn, MessageOut, OfferRejectIn, case_out, summary_out,
-    thread_out,
+    AppealIn, CaseOpenIn, CaseOut, CaseSummaryOut, DraftOut, EscalateIn, MessageIn, MessageOut, OfferRejectIn,
 )
 from kadun.cases.states import CaseKind
 from kadun.core.api_pagination import Pagination
@@ -222,7 +222,7 @@ def attachment_file(request, attachment_id: int):
 # Acting on a case ----------------------------------------------------------------------------
 
 ASK = Errors.of(e.PARTY_CALLER, e.CASE_NOT_FOUND, e.CASE_FORBIDDEN, (409, "escalation_too_early", "等待商家回复时，商家回复期限之前"),
-                e.CASE_STATE, e.IDEMPOTENCY_BUSY)
+                e.CASE_STATE, e.IDEMPOTENCY_BUSY, e.INPUT)
 
 
 @router.post(
@@ -237,7 +237,7 @@ def case_ask_platform(request, case_no: str):
     return detail(request, case_no)
 
 
-WITHDRAW = Errors.of(e.ORDER_CALLER, e.CASE_NOT_FOUND, e.NOT_THE_BUYER, e.CASE_STATE, e.IDEMPOTENCY_BUSY)
+WITHDRAW = Errors.of(e.ORDER_CALLER, e.CASE_NOT_FOUND, e.NOT_THE_BUYER, e.CASE_STATE, e.IDEMPOTENCY_BUSY, e.INPUT)
 
 
 @router.post("/cases/{case_no}/withdraw", auth=BUYER_AUTH, response={200: CaseOut, **WITHDRAW.responses},
@@ -249,7 +249,7 @@ def case_withdraw(request, case_no: str):
     return detail(request, case_no)
 
 
-ACCEPT = Errors.of(e.ORDER_CALLER, e.CASE_NOT_FOUND, e.NOT_THE_BUYER, e.OFFER_CLOSED, e.REMEDY, e.IDEMPOTENCY_BUSY)
+ACCEPT = Errors.of(e.ORDER_CALLER, e.CASE_NOT_FOUND, e.NOT_THE_BUYER, e.OFFER_CLOSED, e.REMEDY, e.IDEMPOTENCY_BUSY, e.INPUT)
 
 
 @router.post(
@@ -293,7 +293,7 @@ def case_appeal(request, case_no: str, data: AppealIn):
     return detail(request, case_no)
 
 
-WAIVE = Errors.of(e.PARTY_CALLER, e.CASE_NOT_FOUND, e.CASE_FORBIDDEN, e.CASE_STATE, e.REMEDY, e.IDEMPOTENCY_BUSY)
+WAIVE = Errors.of(e.PARTY_CALLER, e.CASE_NOT_FOUND, e.CASE_FORBIDDEN, e.CASE_STATE, e.REMEDY, e.IDEMPOTENCY_BUSY, e.INPUT)
 
 
 @router.post(

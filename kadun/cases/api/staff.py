@@ -20,10 +20,11 @@ from kadun.cases import review, selectors, thread
 from kadun.cases.api import errors as e
 from kadun.cases.api.common import STAFF_AUTH, Mapped, body_with_images, extra, idempotent, staff_case, staff_user
 from kadun.cases.api.errors import Errors
+from kadun.cases.api.out import decision_out, evidence_request_out, message_out, queue_item_out, staff_case_out
 from kadun.cases.errors import CaseNotAllowed, InvalidCaseInput
 from kadun.cases.schemas import (
     AssignIn, DecideIn, EvidenceRequestIn, EvidenceRequestOut, MessageIn, ResolveIn, SlaReportOut, StaffCaseOut, StaffDecisionOut,
-    StaffMessageOut, StaffQueueItemOut, message_out, queue_item_out, staff_case_out,
+    StaffMessageOut, StaffQueueItemOut,
 )
 from kadun.cases.states import CaseKind, Party, Priority
 from kadun.core.api_pagination import Pagination
@@ -129,19 +130,11 @@ def staff_evidence_request(request, case_no: str, data: EvidenceRequestIn):
     user, case = staff_case(request, case_no)
     _support(user)
     asked = review.evidence_request(case=case, staff=user, party=data.party, text=data.text, hours=data.hours)
-    return Status(201, {"id": asked.pk, "party": asked.party, "text": asked.text, "status": asked.status, "due_at": asked.due_at,
-                        "created_at": asked.created_at, "answered_at": asked.answered_at})
+    return Status(201, evidence_request_out(asked))
 
 
 DECIDE = Errors.of(*ACT, e.DECISION_INPUT)
 APPEAL_DECIDE = Errors.of(*ACT, e.DECISION_INPUT, (403, "same_arbitrator", "申诉须由另一位仲裁员复核"))
-
-
-def _decision_out(decision) -> dict:
-    return {"id": decision.pk, "appeal": decision.appeal, "remedy": decision.remedy, "amount": decision.amount,
-            "replace_hours": decision.replace_hours, "fault": decision.fault, "reasons": decision.reasons, "clauses": decision.clauses,
-            "evidence": decision.evidence, "effective_at": decision.effective_at, "created_at": decision.created_at,
-            "arbitrator": decision.arbitrator.username}
 
 
 @router.post(
@@ -157,7 +150,7 @@ def staff_decide(request, case_no: str, data: DecideIn):
     user, case = staff_case(request, case_no)
     decision = review.case_decide(case=case, arbitrator=user, remedy=data.remedy, fault=data.fault, reasons=data.reasons,
                                   clauses=data.clauses, evidence=data.evidence, amount=data.amount, hours=data.hours)
-    return Status(201, _decision_out(decision))
+    return Status(201, decision_out(decision, staff=True))
 
 
 @router.post(
@@ -170,7 +163,7 @@ def staff_appeal_decide(request, case_no: str, data: DecideIn):
     user, case = staff_case(request, case_no)
     decision = review.appeal_decide(case=case, arbitrator=user, remedy=data.remedy, fault=data.fault, reasons=data.reasons,
                                     clauses=data.clauses, evidence=data.evidence, amount=data.amount, hours=data.hours)
-    return Status(201, _decision_out(decision))
+    return Status(201, decision_out(decision, staff=True))
 
 
 RESOLVE = Errors.of(*SUPPORT_ACT, (400, "note_required", "处理结果至少5个字"), (409, "not_resolvable", "涉及退款的工单须由仲裁员裁决，或工单不在平台介入中"))

@@ -1,0 +1,85 @@
+"""The served OpenAPI document (GET /api/openapi.json) against the case API's routers: every
+operation is there, with each of its error statuses listing the codes the endpoint declares; and
+every error code the case services can raise is listed by some endpoint."""
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+from django.test import Client
+
+from kadun.cases.api import merchant, parties, staff
+
+ROUTERS = (parties.router, merchant.router, staff.router)
+CASES_DIR = pathlib.Path(__file__).resolve().parent.parent
+# Codes the services can raise that the API's input schemas refuse first (422 invalid_input):
+# the kind, fault and party are enums in the request body.
+REFUSED_BY_THE_SCHEMA = {"invalid_kind", "invalid_fault", "invalid_party"}
+
+
+@pytest.fixture(scope="module")
+def schema():
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _operations():
+    for router in ROUTERS:
+        for path, view in router.path_operations.items():
+            for operation in view.operations:
+                for method in operation.methods:
+                    yield "/api" + re.sub(r"\{\w+:(\w+)\}", r"{\1}", path), method.lower(), operation
+
+
+OPERATIONS = list(_operations())
+
+
+def test_the_case_api_has_its_endpoints():
+    assert len(OPERATIONS) == 29
+
+
+@pytest.mark.parametrize("path, method, operation", OPERATIONS, ids=[f"{m.upper()} {p}" for p, m, _ in OPERATIONS])
+def test_each_operation_is_served_with_its_error_codes(schema, path, method, operation):
+    served = schema["paths"][path][method]
+    declared = {status: entry["x-error-codes"] for status, entry in operation.openapi_extra["responses"].items() if status >= 400}
+    errors = {int(status): entry for status, entry in served["responses"].items() if int(status) >= 400}
+
+    assert set(errors) == {s for s in operation.response_models if isinstance(s, int) and s >= 400} == set(declared)
+    for status, entry in errors.items():
+        assert entry["x-error-codes"] == declared[status] and entry["x-error-codes"], (status, entry)
+        assert all(f"`{code}`" in entry["description"] for code in entry["x-error-codes"])
+        schema_ref = entry["content"]["application/json"]["schema"]["$ref"]
+        assert schema_ref.endswith("/ValidationErrorOut" if status == 422 else "/ErrorOut")
+    assert served["summary"] and served.get("description", served["summary"])
+
+
+@pytest.mark.parametrize("path, method, operation", OPERATIONS, ids=[f"{m.upper()} {p}" for p, m, _ in OPERATIONS])
+def test_each_operation_says_who_may_call(schema, path, method, operation):
+    codes = {code for entry in schema["paths"][path][method]["responses"].values() for code in entry.get("x-error-codes", [])}
+    if path.startswith("/api/staff/"):
+        assert {"unauthorized", "session_required", "staff_only"} <= codes
+    elif path.startswith("/api/merchant/"):
+        assert {"unauthorized", "not_a_merchant", "api_key_scope"} <= codes
+    else:
+        assert {"invalid_api_key", "api_key_scope", "csrf_failed"} <= codes
+    if method == "post":
+        assert any(p["name"] == "Idempotency-Key" for p in schema["paths"][path][method]["parameters"])
+        assert "invalid_input" in codes  # an Idempotency-Key over 64 characters, at least
+
+
+def test_every_code_the_case_services_raise_is_listed_by_an_endpoint(schema):
+    from kadun.cases import errors
+
+    classes = {name: cls for name, cls in vars(errors).items() if isinstance(cls, type) and cls.__module__ == errors.__name__}
+    raised = set()
+    for source in (p.read_text() for p in CASES_DIR.glob("*.py")):
+        for name, cls in classes.items():
+            raised |= set(re.findall(rf'\b{name}\(\s*"([a-z_]+)"', source))  # raised with a code of its own
+            if re.search(rf'\b{name}\((\)|message=)', source):
+                raised.add(cls.code)  # raised with the class's code
+    listed = {code for path, methods in schema["paths"].items() for op in methods.values()
+              if op["operationId"].startswith("kadun_cases_api_") for entry in op["responses"].values() for code in entry.get("x-error-codes", [])}
+    assert raised - REFUSED_BY_THE_SCHEMA - listed == set()
+    assert raised >= {"case_open", "case_state", "case_forbidden", "escalation_too_early", "same_arbitrator", "statement_required", "offer_closed"}
