@@ -41,6 +41,7 @@ class World:
     api_keys: dict = field(default_factory=dict, repr=False)  # username -> bearer secret
     api_key_ids: dict = field(default_factory=dict)  # username -> ApiKey id
     secrets: list = field(default_factory=list, repr=False)  # plaintext of every card key in the world
+    cases: object = None  # tests.security.cases_world.CaseWorld, when asked for
 
     def bearer(self, user) -> str:
         return self.api_keys[user.username]
@@ -53,7 +54,6 @@ def build_world() -> World:
     from kadun.accounts.services import api_key_create
     from kadun.aftersales.services import refund_request_create
     from kadun.catalog.services import checker_set
-    from kadun.inventory.crypto import decrypt
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
     from kadun.orders.services import order_accept, order_deliver
@@ -115,13 +115,21 @@ def build_world() -> World:
         key, secret = api_key_create(user=user, name="matrix")
         w.api_keys[user.username] = secret
         w.api_key_ids[user.username] = key.pk
-    w.secrets = [decrypt(s) for s in CardKey.objects.values_list("secret", flat=True)]
+    w.secrets = _secrets()
     return w
 
 
+def _secrets() -> list[str]:
+    from kadun.inventory.crypto import decrypt
+    from kadun.inventory.models import CardKey
+
+    return [decrypt(s) for s in CardKey.objects.values_list("secret", flat=True)]
+
+
 @contextlib.contextmanager
-def shared_world(django_db_blocker):
-    """Build the world once, outside the per-test transactions, and roll it all back at the end."""
+def shared_world(django_db_blocker, *, cases: bool = False):
+    """Build the world once, outside the per-test transactions, and roll it all back at the end.
+    ``cases``: with the after-sales cases of ``tests.security.cases_world``."""
     from django.db import transaction
     from django.test import Client, override_settings
 
@@ -141,6 +149,11 @@ def shared_world(django_db_blocker):
         atomic.__enter__()
         try:
             world = build_world()
+            if cases:
+                from tests.security.cases_world import build_cases
+
+                world.cases = build_cases(world)
+                world.secrets = _secrets()
             sandbox.transport = old_transport
             yield world
         finally:

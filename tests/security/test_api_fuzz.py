@@ -76,7 +76,7 @@ OPERATIONS = {f"{op.method.upper()} {op.path}": op for op in (result.ok() for re
 
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    with shared_world(django_db_blocker) as w:
+    with shared_world(django_db_blocker, cases=True) as w:
         yield w
 
 
@@ -135,10 +135,16 @@ def known_path_parameters(world, operation, role: str):
 
         values = {"key_id": list(ApiKey.objects.order_by("id").values_list("id", flat=True))}
     else:
+        cases = world.cases
         values = {
-            "order_no": [o.order_no for o in orders],
+            "order_no": [o.order_no for o in orders] + ([] if role == "guest" else [cases.waiting_order.order_no, cases.bare_order.order_no]),
             "product_id": [world.auto.pk, world.manual.pk, world.product_b.pk],
-            "request_no": [world.refund.request_no],
+            "request_no": [world.refund.request_no, cases.rejected_request.request_no],
+            # The cases (tests/security/cases_world.py): one in each stage an endpoint acts on.
+            "case_no": [c.case_no for c in (cases.waiting, cases.offered, cases.talking, cases.reviewing, cases.inquiry, cases.decided,
+                                            cases.appealed, cases.replacing, cases.guest_case)],
+            "offer_id": [cases.offer_id],
+            "attachment_id": [cases.public_attachment, cases.note_attachment],
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 
