@@ -267,6 +267,8 @@ def order_refund(
         label = "原路退回" if destination == "source" else "退到平台余额"
         if order.status == S.REFUNDED:
             _event(order.pk, "refunded", actor=actor, frm=frm, to=S.REFUNDED, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
+            for listener in REFUNDED_LISTENERS:
+                listener(order.pk, key)
         else:
             _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
         _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：已退款 {fen_to_yuan(amount)} 元（{label}）。{note}")
@@ -385,8 +387,10 @@ from kadun.orders.release import (  # noqa: E402,F401
     order_autoconfirm,
     order_confirm,
     order_expire,
+    REFUNDED_LISTENERS,
     hold_register,
     order_held_by,
+    refunded_listen,
     order_hold,
     order_settle,
     orders_autoconfirm,

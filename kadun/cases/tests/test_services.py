@@ -194,3 +194,21 @@ def test_a_withdrawn_case_releases_the_hold_and_auto_confirm_fires():
     services.case_withdraw(case=Case.objects.get(pk=case.pk), author=order.buyer)
     later(seconds=1)
     assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+def test_a_service_refunded_by_its_deadline_closes_the_open_case():
+    from conftest import buy, make_product, make_user, pay
+    from kadun.orders.services import order_accept
+
+    product = make_product(delivery="manual", price=2000)
+    order, _token, _url = buy(product, buyer=make_user(), buyer_inputs={"account": "player-1"})
+    order = pay(order)
+    order_accept(order=order, shop=product.shop)
+    case = services.case_open(order=Order.objects.get(pk=order.pk), kind="service_dispute", statement="代充一直没有完成，申请退款",
+                              remedy="full_refund")
+    later(hours=25)  # the frozen delivery deadline (24 h) passes: refunded in full by rule
+    order.refresh_from_db()
+    case.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("refunded", 2000)
+    assert (case.status, case.outcome) == (S.CLOSED, Outcome.ORDER_REFUNDED)
+    assert platform_check().problems == []
