@@ -277,6 +277,10 @@ KADUN_REFUND_REQUESTS_PER_ORDER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_OR
 KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR = env_int("KADUN_REFUND_REQUESTS_PER_BUYER_PER_HOUR", 30)
 KADUN_REFUND_REQUESTS_MAX_PER_ORDER = env_int("KADUN_REFUND_REQUESTS_MAX_PER_ORDER", 10)
 KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER", 30 * 1024 * 1024)
+# 脱离平台交易: an author flagged this many times within this many days (this flag included) is
+# a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
+KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)
+KADUN_LURE_REPEAT_DAYS = env_int("KADUN_LURE_REPEAT_DAYS", 30)
 
 LOGGING = {
     "version": 1,
