@@ -212,3 +212,30 @@ def test_a_service_refunded_by_its_deadline_closes_the_open_case():
     assert (order.status, order.refunded_amount) == ("refunded", 2000)
     assert (case.status, case.outcome) == (S.CLOSED, Outcome.ORDER_REFUNDED)
     assert platform_check().problems == []
+
+
+def test_an_off_platform_lure_in_a_message_is_flagged_with_its_author_and_marked():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body="加我vx: kadun_shop88 私下转账更便宜")
+    assert message.lure
+    flag = LureFlag.objects.get()
+    assert (flag.author_id, flag.author_role, flag.where, flag.subject) == (order.shop.owner_id, "merchant", "order_message", f"order:{order.pk}")
+    assert "kadun_shop88" in flag.text
+
+
+def test_an_ordinary_message_is_not_a_lure():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.BUYER, author=order.buyer, body=f"订单号 {order.order_no}，卡密显示已使用，金额10元")
+    assert not message.lure and not LureFlag.objects.exists()
+
+
+def test_a_repeated_lure_in_case_messages_is_a_recorded_violation():
+    order = delivered_order()
+    services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    for text in ("加我QQ 12345678 私聊", "微信 kadun_shop88，线下交易"):
+        thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body=text)
+    assert Breach.objects.filter(shop=order.shop, kind="off_platform_lure").count() == 1
