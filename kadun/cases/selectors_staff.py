@@ -38,6 +38,13 @@ RESULT_LABELS = {"valid": gettext_lazy("有效"), "used": gettext_lazy("已使�
 BAD_RESULTS = ("used", "invalid")
 
 
+def minutes_text(minutes: int) -> str:
+    """「30 分钟」, or whole hours as 「24 小时」."""
+    if minutes >= 60 and minutes % 60 == 0:
+        return _("%(n)s 小时") % {"n": minutes // 60}
+    return _("%(n)s 分钟") % {"n": minutes}
+
+
 def event_label(kind: str) -> str:
     return str(EVENT_LABELS.get(kind, kind))
 
@@ -121,6 +128,7 @@ def clock_rows(case: Case) -> list[dict]:
             state, text = "running", _("计时中")
         left = int((c.due_at - now).total_seconds()) if c.due_at and state == "running" else None
         rows.append({"clock": c, "label": target_label(c.target), "state": state, "text": text, "seconds_left": left,
+                     "minutes_text": minutes_text(c.minutes),
                      "left_text": left_text(left), "urgency": urgency(left)})
     return rows
 
@@ -237,7 +245,8 @@ def configured_targets() -> list[dict]:
         for target in TARGETS:
             normal = sla.target_minutes(SimpleNamespace(kind=kind, priority=Priority.NORMAL), target)
             high = sla.target_minutes(SimpleNamespace(kind=kind, priority=Priority.HIGH), target)
-            row["targets"].append({"target": target, "label": target_label(target), "normal": normal, "high": high})
+            row["targets"].append({"target": target, "label": target_label(target), "normal": normal, "high": high,
+                                   "normal_text": minutes_text(normal), "high_text": minutes_text(high)})
         rows.append(row)
     return rows
 
@@ -249,7 +258,7 @@ def support_hours() -> dict:
 def recent_breaches(limit: int = 50) -> list[SlaClock]:
     rows = list(SlaClock.objects.filter(breached_at__isnull=False).select_related("case").order_by("-breached_at", "-id")[:limit])
     for row in rows:
-        row.label = target_label(row.target)
+        row.label, row.minutes_text = target_label(row.target), minutes_text(row.minutes)
     return rows
 
 

@@ -150,7 +150,7 @@ def test_the_sla_page_shows_the_share_met_over_7_and_30_days(client):
     assert _share(body, "first_response", "all") == ["2 / 3（66.7 %）", "3 / 4（75.0 %）"]
     assert missed.case_no in body.split('id="sla-breaches"')[1]
     targets = body.split('id="sla-targets"')[1].split("</table>")[0]
-    assert "10 分钟（紧急 5 分钟）" in targets and "30 分钟（紧急 15 分钟）" in targets and "1440 分钟（紧急 720 分钟）" in targets
+    assert "10 分钟（紧急 5 分钟）" in targets and "30 分钟（紧急 15 分钟）" in targets and "24 小时（紧急 12 小时）" in targets
     assert "全天 24 小时" in body
 
 

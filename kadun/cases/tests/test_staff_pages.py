@@ -330,3 +330,15 @@ def test_staff_list_refund_requests_and_open_their_evidence(client):
     assert image_url in detail and "面值不对" in detail
     image = c.get(image_url)
     assert image.status_code == 200 and b"".join(image.streaming_content) == PNG
+
+
+def test_the_queue_and_the_case_page_in_english(client):
+    case = dispute()
+    c = login(client, staff("arbitrator"))
+    assert c.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    queue = c.get(QUEUE).content.decode()
+    assert "Case queue" in queue and "Time to breach" in queue and "Key problem" in queue and "left" in queue
+    assert "售后工单队列" not in queue and "距超时" not in queue
+    page = c.get(case_url(case)).content.decode()
+    assert "Burden of proof on" in page and "was never revealed" in page and "Frozen clauses cited" in page
+    assert "举证责任在" not in page
