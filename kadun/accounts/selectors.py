@@ -14,3 +14,11 @@ def active_user(*, user_id: int) -> User | None:
     if not isinstance(user_id, int) or not 0 < user_id < 2**63:
         return None
     return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def staff_users(*, roles: tuple[str, ...]):
+    """Users holding one of these staff roles (admins always), by username: whom a case may be
+    assigned to, say."""
+    from kadun.accounts.states import StaffRole
+
+    return User.objects.filter(staff_role__in=[*roles, StaffRole.ADMIN]).order_by("username")

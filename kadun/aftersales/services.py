@@ -32,6 +32,8 @@ from kadun.notifications.services import message_send
 from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
 from kadun.orders.states import REFUND_REQUEST_SOURCES
+from kadun.risk import selectors as risk_reads
+from kadun.risk import services as risk
 
 if TYPE_CHECKING:
     from kadun.orders.models import Order
@@ -296,6 +298,8 @@ def refund_request_respond(
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.REJECTED, merchant_note=note, resolved_at=now)
             _event(request.pk, "rejected", "merchant", note)
             _stat(order, rejected=1)
+            risk.lure_check(text=note, where="rejection_note", subject=f"order:{order.pk}", author_id=shop.owner_id, author_role="merchant",
+                            shop_id=shop.pk, allow=risk_reads.order_allowances(order))  # 脱离平台交易: flagged for risk staff
         _store_evidence(request, "merchant", checked)
         if action != MerchantAction.PROMISE:
             orders.order_hold(order_id=order.pk, held=False)

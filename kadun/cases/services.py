@@ -90,7 +90,7 @@ def case_open(
     while the case is open."""
     statement = _statement(statement)
     remedy = remedy or (Remedy.FULL_REFUND if kind in MONEY_KINDS else "")
-    _check_open(order, kind, remedy)
+    _check_open(order, kind, remedy)  # early, for a clear answer; checked again under the lock
     if priority not in Priority.values:
         priority = Priority.NORMAL
     checked = attachments.check(images)
@@ -98,6 +98,7 @@ def case_open(
     try:
         with transaction.atomic():
             order = orders.order_lock(order.pk)
+            _check_open(order, kind, remedy)
             key_ids = _keys(order, key_ids or (refund_request.key_ids if refund_request else []))
             now = clock.now()
             to_platform = kind in STARTS_WITH_PLATFORM or refund_request is not None

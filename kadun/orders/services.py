@@ -51,6 +51,8 @@ from kadun.orders.states import (
     sources_of,
 )
 from kadun.payments.registry import on_payment_succeeded
+from kadun.risk import selectors as risk_reads
+from kadun.risk import services as risk
 
 if TYPE_CHECKING:
     from kadun.catalog.models import Product
@@ -267,6 +269,8 @@ def order_refund(
         label = "原路退回" if destination == "source" else "退到平台余额"
         if order.status == S.REFUNDED:
             _event(order.pk, "refunded", actor=actor, frm=frm, to=S.REFUNDED, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
+            for listener in REFUNDED_LISTENERS:
+                listener(order.pk, key)
         else:
             _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
         _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：已退款 {fen_to_yuan(amount)} 元（{label}）。{note}")
@@ -328,6 +332,8 @@ def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
             order.delivery_image.save(f"{order.order_no}-{secrets.token_hex(4)}", image, save=False)
             Order.objects.filter(pk=order.pk).update(delivery_image=order.delivery_image.name)
         _event(order.pk, "delivered", actor=Actor.MERCHANT, frm=S.IN_SERVICE, to=S.DELIVERED, user=shop.owner)
+        risk.lure_check(text=note, where="delivery_note", subject=f"order:{order.pk}", author_id=shop.owner_id, author_role="merchant",
+                        shop_id=shop.pk, allow=risk_reads.order_allowances(order))  # 脱离平台交易: flagged for risk staff
         deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
         _notify_buyer(order, "商家已发货", f"订单 {order.order_no}（{order.title}）商家已完成服务，请验收。")
 
@@ -385,8 +391,10 @@ from kadun.orders.release import (  # noqa: E402,F401
     order_autoconfirm,
     order_confirm,
     order_expire,
+    REFUNDED_LISTENERS,
     hold_register,
     order_held_by,
+    refunded_listen,
     order_hold,
     order_settle,
     orders_autoconfirm,

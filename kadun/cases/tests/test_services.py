@@ -194,3 +194,48 @@ def test_a_withdrawn_case_releases_the_hold_and_auto_confirm_fires():
     services.case_withdraw(case=Case.objects.get(pk=case.pk), author=order.buyer)
     later(seconds=1)
     assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+def test_a_service_refunded_by_its_deadline_closes_the_open_case():
+    from conftest import buy, make_product, make_user, pay
+    from kadun.orders.services import order_accept
+
+    product = make_product(delivery="manual", price=2000)
+    order, _token, _url = buy(product, buyer=make_user(), buyer_inputs={"account": "player-1"})
+    order = pay(order)
+    order_accept(order=order, shop=product.shop)
+    case = services.case_open(order=Order.objects.get(pk=order.pk), kind="service_dispute", statement="代充一直没有完成，申请退款",
+                              remedy="full_refund")
+    later(hours=25)  # the frozen delivery deadline (24 h) passes: refunded in full by rule
+    order.refresh_from_db()
+    case.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("refunded", 2000)
+    assert (case.status, case.outcome) == (S.CLOSED, Outcome.ORDER_REFUNDED)
+    assert platform_check().problems == []
+
+
+def test_an_off_platform_lure_in_a_message_is_flagged_with_its_author_and_marked():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body="加我vx: kadun_shop88 私下转账更便宜")
+    assert message.lure
+    flag = LureFlag.objects.get()
+    assert (flag.author_id, flag.author_role, flag.where, flag.subject) == (order.shop.owner_id, "merchant", "order_message", f"order:{order.pk}")
+    assert "kadun_shop88" in flag.text
+
+
+def test_an_ordinary_message_is_not_a_lure():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.BUYER, author=order.buyer, body=f"订单号 {order.order_no}，卡密显示已使用，金额10元")
+    assert not message.lure and not LureFlag.objects.exists()
+
+
+def test_a_repeated_lure_in_case_messages_is_a_recorded_violation():
+    order = delivered_order()
+    services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    for text in ("加我QQ 12345678 私聊", "微信 kadun_shop88，线下交易"):
+        thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body=text)
+    assert Breach.objects.filter(shop=order.shop, kind="off_platform_lure").count() == 1
