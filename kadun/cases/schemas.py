@@ -214,7 +214,7 @@ class CaseSummaryOut(Schema):
 
 
 class CaseOut(CaseSummaryOut):
-    role: str = Field(description="您在该订单中的身份：buyer / merchant")
+    role: str = Field(description="您在该订单中的身份：buyer / merchant（平台工作人员以网页登录读取时为 staff，看到的与双方相同）")
     statement: str
     key_ids: list[int]
     progress: ProgressOut
