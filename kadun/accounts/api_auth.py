@@ -70,11 +70,16 @@ class Caller:
 
 class ApiKeyAuth(HttpBearer):
     """``Authorization: Bearer kd_...``; with ``scope`` (buyer / merchant), only a key that has
-    it (or, for GET, its ``:read`` variant)."""
+    it (or, for GET, its ``:read`` variant).
 
-    def __init__(self, scope: str | None = None):
+    ``sides`` (buyer and merchant), for an endpoint either side of an order uses (a case, its
+    thread): a key that has one of them for this method, acting only in the roles it has for
+    this method — a key with ``buyer`` and ``merchant:read`` writes as the buyer only."""
+
+    def __init__(self, scope: str | None = None, *, sides: tuple[str, ...] = ()):
         super().__init__()
         self.scope = scope
+        self.sides = sides
 
     def authenticate(self, request, token: str) -> Caller:
         key = api_key_verify((token or "").strip())
@@ -82,7 +87,12 @@ class ApiKeyAuth(HttpBearer):
             raise InvalidApiKey()
         if self.scope and not scopes_allow(key.scopes, self.scope, request.method):
             raise ApiKeyScopeMissing()
-        return Caller(user=key.user, via="api_key", roles=scope_roles(key.scopes))
+        roles = scope_roles(key.scopes)
+        if self.sides:
+            roles = frozenset(side for side in self.sides if scopes_allow(key.scopes, side, request.method))
+            if not roles:
+                raise ApiKeyScopeMissing()
+        return Caller(user=key.user, via="api_key", roles=roles)
 
 
 class SessionAuth(NinjaSessionAuth):
@@ -121,6 +131,7 @@ class AnonymousAuth:
 api_key = ApiKeyAuth()  # any key: public reads
 buyer_key = ApiKeyAuth("buyer")
 merchant_key = ApiKeyAuth("merchant")
+party_key = ApiKeyAuth(sides=("buyer", "merchant"))  # either side of an order (cases)
 session = SessionAuth()
 order_token = OrderTokenAuth()
 anonymous = AnonymousAuth()
@@ -128,6 +139,7 @@ anonymous = AnonymousAuth()
 PUBLIC_AUTH = [api_key, session, anonymous]
 CHECKOUT_AUTH = [buyer_key, session, anonymous]
 ORDER_AUTH = [buyer_key, session, order_token, anonymous]
+PARTY_AUTH = [party_key, session, order_token, anonymous]  # the order's buyer or its merchant
 MERCHANT_AUTH = [merchant_key, session]
 USER_AUTH = MERCHANT_AUTH  # the old name: every endpoint that used it is a merchant one
 # OpenAPI: an empty security requirement marks credentials as optional.
