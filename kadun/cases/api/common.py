@@ -14,12 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from ninja.errors import ValidationError
 from ninja.responses import Status
 
-from kadun.accounts.api_auth import (
-    ApiKeyAuth, Caller, InvalidApiKey, SessionRequired, anonymous, buyer_key, caller_of, order_token, order_token_of, session,
-)
-from kadun.accounts.errors import ApiKeyScopeMissing
-from kadun.accounts.services import api_key_verify
-from kadun.accounts.states import scopes_allow
+from kadun.accounts.api_auth import ORDER_AUTH, SessionRequired, buyer_key, caller_of, order_token_of, session
 from kadun.aftersales import services as aftersales
 from kadun.cases import selectors
 from kadun.cases.errors import CaseNotAllowed, CaseNotFound
@@ -28,21 +23,6 @@ from kadun.merchants.selectors import shop_of
 from kadun.orders.selectors import BUYER, MERCHANT, STAFF, Viewer, order_access
 
 # Authentication -----------------------------------------------------------------------------
-
-
-class PartyKeyAuth(ApiKeyAuth):
-    """A bearer key on an endpoint both sides of an order use (the case, its thread, asking the
-    platform, appeals): the key acts in each role its scopes allow for this method — ``buyer``
-    and ``merchant``, or their ``:read`` variants for GET — and in no other."""
-
-    def authenticate(self, request, token: str) -> Caller:
-        key = api_key_verify((token or "").strip())
-        if key is None:
-            raise InvalidApiKey()
-        roles = frozenset(side for side in (BUYER, MERCHANT) if scopes_allow(key.scopes, side, request.method))
-        if not roles:
-            raise ApiKeyScopeMissing()
-        return Caller(user=key.user, via="api_key", roles=roles)
 
 
 class NoApiKey:
@@ -55,9 +35,7 @@ class NoApiKey:
         return None
 
 
-party_key = PartyKeyAuth()
-BUYER_AUTH = [buyer_key, session, order_token, anonymous]  # the buyer's actions (a guest: X-Order-Token)
-PARTY_AUTH = [party_key, session, order_token, anonymous]  # either side of the order
+BUYER_AUTH = ORDER_AUTH  # the buyer's actions (a guest: X-Order-Token)
 ACCOUNT_AUTH = [buyer_key, session]  # the logged-in buyer's own list
 STAFF_AUTH = [NoApiKey(), session]
 

@@ -9,12 +9,13 @@ from ninja import Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
+from kadun.accounts.api_auth import PARTY_AUTH
 from kadun.aftersales import selectors as refunds
 from kadun.aftersales.errors import RequestNotFound
 from kadun.cases import attachments, draft, negotiation, review, selectors, services, thread
 from kadun.cases.api import errors as e
 from kadun.cases.api.common import (
-    ACCOUNT_AUTH, BUYER_AUTH, PARTY_AUTH, Mapped, author, body_with_images, buyer_only, case_of, extra, idempotent, order_of,
+    ACCOUNT_AUTH, BUYER_AUTH, Mapped, author, body_with_images, buyer_only, case_of, extra, idempotent, order_of,
     party, viewer,
 )
 from kadun.cases.api.errors import Errors

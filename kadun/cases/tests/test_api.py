@@ -159,6 +159,23 @@ def test_a_retried_message_with_the_same_idempotency_key_is_posted_once():
     assert CaseMessage.objects.filter(order=order, body="补充：充值时提示已使用").count() == 1
 
 
+def test_a_read_only_merchant_key_reads_the_case_but_cannot_write_on_it():
+    order, _buyer, _merchant, case = buyer_case()
+    reader = with_key(order.shop.owner, scopes=["merchant:read"])
+    assert reader.get(f"/api/cases/{case['case_no']}").json()["role"] == "merchant"
+    error(post(reader, f"/api/orders/{order.order_no}/messages", {"body": "我只能看"}), 403, "api_key_scope")
+    assert CaseMessage.objects.filter(order=order).count() == 1
+
+
+def test_a_key_writes_only_in_the_roles_it_may_write_in():
+    """A key with ``buyer`` and ``merchant:read`` writes as a buyer only: on its shop's order, not at all."""
+    order, _buyer, _merchant, case = buyer_case()
+    key = with_key(order.shop.owner, scopes=["buyer", "merchant:read"])
+    error(post(key, f"/api/orders/{order.order_no}/messages", {"body": "以买家身份？"}), 404, "order_not_found")
+    error(post(key, f"/api/cases/{case['case_no']}/ask-platform"), 404, "case_not_found")
+    assert CaseMessage.objects.filter(order=order).count() == 1
+
+
 def test_an_image_of_the_thread_is_served_to_both_sides():
     order, buyer, merchant, case = buyer_case()
     buyer.post(f"/api/orders/{order.order_no}/messages", {"body": "截图", "images": [png()]})
