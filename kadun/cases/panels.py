@@ -13,7 +13,7 @@ from kadun.aftersales import selectors as refund_reads
 from kadun.aftersales.states import ANSWERED
 from kadun.cases import draft, negotiation, records, selectors
 from kadun.cases.states import (
-    MONEY_KINDS, OPEN, CaseKind, CaseStatus, EvidenceRequestStatus, Fault, OfferStatus, Outcome, Party, Remedy, label,
+    MONEY_KINDS, OPEN, STARTS_WITH_PLATFORM, CaseKind, CaseStatus, EvidenceRequestStatus, Fault, OfferStatus, Outcome, Party, Remedy, label,
 )
 from kadun.core import clock
 from kadun.orders.selectors import BUYER, MERCHANT
@@ -98,6 +98,8 @@ def progress_box(case) -> dict:
     if case.status != S.CLOSED:
         steps[-1]["label"] = str(_("等待补发")) if case.status == S.AWAITING_REPLACEMENT else (
             str(_("已退款 / 已补发 / 已驳回")) if case.kind in MONEY_KINDS else str(_("已解决")))
+    if case.kind in STARTS_WITH_PLATFORM and steps[1]["state"] == "done":
+        steps[1]["state"] = "skipped"  # an inquiry or a complaint goes to the platform, not the merchant
     outcome_ok = case.outcome in (Outcome.REFUNDED, Outcome.PARTIALLY_REFUNDED, Outcome.REPLACED, Outcome.RESOLVED, Outcome.ORDER_REFUNDED)
     return {
         **progress,

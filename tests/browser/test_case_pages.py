@@ -53,6 +53,8 @@ def _shell(live_kadun, code: str) -> dict:
 
 def _login(context, base: str, username: str):
     page = context.new_page()
+    page.console_errors = []  # CSP violations, a stylesheet or picture that failed to load
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
     page.goto(base + "/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
@@ -71,6 +73,8 @@ def _shot(live_kadun, page, name: str, width: int) -> None:
     page.wait_for_load_state()
     page.screenshot(path=str(_shots_dir(live_kadun) / f"case-{name}-{width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}px"
+    assert page.console_errors == [], (name, page.console_errors)
+    assert page.evaluate("[...document.styleSheets].some(s => (s.href || '').endsWith('/static/kadun/cases.css'))")
 
 
 def test_a_whole_dispute_ends_refunded_on_the_buyers_page(live_kadun, browser):
@@ -211,6 +215,7 @@ def test_case_pages_at_desktop_and_phone_width(live_kadun, browser, scenes, widt
     buyer = _login(context, base, "demo-buyer")
     buyer.goto(base + f"/orders/{scenes['waiting']}/")
     expect(buyer.locator("#case-box .countdown")).to_have_text(re.compile(r"^4\d:\d\d:\d\d$"))
+    expect(buyer.locator("#case-box .countdown")).to_have_attribute("data-countdown-started", "1")  # kadun.js keeps it live
     _shot(live_kadun, buyer, "order-open-case", width)
     buyer.goto(base + f"/orders/{scenes['fresh']}/case/new/")
     _shot(live_kadun, buyer, "open-form", width)
