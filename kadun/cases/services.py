@@ -219,6 +219,20 @@ def case_withdraw(*, case: Case, author=None) -> Case:
     return case
 
 
+def case_replacement_fulfil(*, case: Case, note: str = "", author=None) -> Case:
+    """The merchant keeps the replacement promise of ``awaiting_replacement`` (the caller checked
+    it is the order's merchant): new keys from stock (out_of_stock otherwise, nothing changes),
+    or, for a service, done again as ``note`` says. The case closes as replaced."""
+    from kadun.cases import remedies
+
+    with transaction.atomic():
+        case = records.lock(case)
+        if case.status != S.AWAITING_REPLACEMENT:
+            raise CaseClosed()
+        remedies.replacement_fulfil(case, note=note, actor=author)
+    return case
+
+
 def case_close_if_order_refunded(case: Case) -> bool:
     """An order refunded in full by another path (a service deadline, say) leaves nothing to
     decide on a money case: it closes. Called under the order's lock."""
