@@ -239,3 +239,25 @@ def test_a_repeated_lure_in_case_messages_is_a_recorded_violation():
     for text in ("加我QQ 12345678 私聊", "微信 kadun_shop88，线下交易"):
         thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body=text)
     assert Breach.objects.filter(shop=order.shop, kind="off_platform_lure").count() == 1
+
+
+def test_a_money_case_waits_for_an_open_refund_request():
+    from kadun.cases.errors import CaseAlreadyOpen
+
+    order = delivered_order()
+    key = CardKey.objects.get(order=order)
+    key_reveal(order=order, key_id=key.pk, actor="buyer", user=order.buyer)
+    refund_request_create(order=order, reason="not_as_described", key_ids=[key.pk], statement="与描述不符")
+    with pytest.raises(CaseAlreadyOpen) as refused:
+        services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    assert refused.value.code == "refund_request_open" and not Case.objects.exists()
+
+
+def test_a_refund_request_escalates_once():
+    order = delivered_order()
+    request = _rejected(order)
+    case = services.case_escalate_request(order=order, request_no=request.request_no, statement="商家拒绝无理，申请平台介入")
+    services.case_withdraw(case=case)
+    with pytest.raises(InvalidCaseInput) as refused:
+        services.case_escalate_request(order=order, request_no=request.request_no, statement="再次申请平台介入")
+    assert refused.value.code == "already_escalated" and Case.objects.count() == 1
