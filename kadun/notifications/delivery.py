@@ -78,7 +78,7 @@ def deliver(payload: dict) -> None:
         log.warning("notify delivery #%s (%s) failed, attempt %s: %s", delivery.pk, delivery.kind, attempt, error)
         raise
     if not sent:
-        NotifyDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SKIPPED, attempts=attempt, last_error="渠道已停用或已删除，未发送。")
+        NotifyDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SKIPPED, attempts=attempt, last_error="")
         return
     NotifyDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, attempts=attempt, last_error="", sent_at=now)
     if delivery.channel_id:

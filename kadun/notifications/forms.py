@@ -40,7 +40,8 @@ class TelegramForm(ChannelForm):
     kind = ChannelKind.TELEGRAM
     bot_token = _secret(_("Bot Token"), _("在 Telegram 找 @BotFather 创建机器人后得到，形如 123456789:AAE…"))
     chat_id = forms.CharField(
-        label=_("Chat ID"), max_length=40, help_text=_("接收消息的会话：个人或群组的数字 ID（群组为负数），或频道的 @用户名。先给机器人发一条消息或把它拉进群。"),
+        label=_("Chat ID"), max_length=40,
+        help_text=_("接收消息的会话：个人或群组的数字 ID（群组为负数），或频道的 @用户名。先给机器人发一条消息或把它拉进群。"),
     )
 
 

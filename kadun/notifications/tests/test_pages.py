@@ -130,11 +130,22 @@ def test_the_page_shows_the_unread_count_in_the_navigation_like_every_page():
     assert 'id="unread-count"' in page and ">1<" in page.split('id="unread-count"', 1)[1][:40]
 
 
-def test_english_page():
-    client = _client(make_user())
-    client.cookies["django_language"] = "en"
-    page = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Notification settings" in page and "Delivery log" in page
+def test_the_page_in_english_holds_no_chinese_of_its_own(outside):
+    from kadun.web.tests.test_english_pages import chinese_in
+
+    user = make_user(email="me@example.com")
+    client = _client(user)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    channel_create(user=user, kind="telegram", label="On call", data=CONFIGS["telegram"])
+    channel_create(user=user, kind="webhook", label="Hook", data=webhook_config(outside))
+    outside.answer_status = 500
+    notify(user_id=user.pk, title="New case", event="case_opened")
+    outbox_deliver_all()
+    with_errors = _add(client, "bark", device_key="?")
+    for response in (client.get(PAGE), with_errors):
+        body = response.content.decode()
+        assert '<html lang="en">' in body and "Notification settings" in body
+        assert chinese_in(body) == [], chinese_in(body)
 
 
 def test_webhook_secret_never_echoed_on_error():
