@@ -119,7 +119,7 @@ def _webhook(data: dict) -> tuple[dict, dict, str]:
         raise invalid("secret", _("签名密钥需 16 到 200 个字符；留空则由平台生成。"))
     generated = not secret
     secret = secret or secrets.token_urlsafe(32)
-    return {"origin": target.origin, "generated": generated}, {"url": url, "secret": secret}, f"{target.origin}/…· secret {mask(secret)}"
+    return {"origin": target.origin, "generated": generated}, {"url": url, "secret": secret}, f"{target.origin}/… · secret {mask(secret)}"
 
 
 _CLEAN = {ChannelKind.TELEGRAM: _telegram, ChannelKind.WECOM: _wecom, ChannelKind.BARK: _bark, ChannelKind.WEBHOOK: _webhook}
