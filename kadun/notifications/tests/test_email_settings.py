@@ -14,7 +14,8 @@ def test_nothing_set_prints_to_the_console_and_is_not_configured():
 
 
 def test_a_starttls_url_with_an_encoded_user_and_password():
-    values = email_settings({"KADUN_EMAIL_URL": "smtp+tls://noreply%40ka.example.com:p%40ss%3Aword@smtp.example.com:587", "DEFAULT_FROM_EMAIL": "卡盾 <n@ka.example.com>"})
+    url = "smtp+tls://noreply%40ka.example.com:p%40ss%3Aword@smtp.example.com:587"
+    values = email_settings({"KADUN_EMAIL_URL": url, "DEFAULT_FROM_EMAIL": "卡盾 <n@ka.example.com>"})
     assert values["EMAIL_BACKEND"] == SMTP and values["KADUN_EMAIL_CONFIGURED"] is True
     assert (values["EMAIL_HOST"], values["EMAIL_PORT"], values["EMAIL_HOST_USER"], values["EMAIL_HOST_PASSWORD"]) == (
         "smtp.example.com", 587, "noreply@ka.example.com", "p@ss:word"
