@@ -152,3 +152,21 @@ def test_webhook_secret_never_echoed_on_error():
     client = _client(make_user())
     response = _add(client, "webhook", url="ftp://x.example/hook", secret=WEBHOOK_SECRET)
     assert response.status_code == 400 and WEBHOOK_SECRET not in response.content.decode()
+
+
+def test_the_unread_count_is_on_every_page_a_logged_in_user_opens():
+    """Every full page extends base.html, whose navigation carries the count; a sample of each
+    side's pages shows it."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    pages = [p for p in root.glob("*/templates/**/*.html") if not p.name.startswith("_") and p.name not in ("base.html", "500.html")]
+    fragments = {"merchant_countdown.html"}  # an htmx fragment, not a page
+    assert [str(p) for p in pages if p.name not in fragments and '{% extends "base.html" %}' not in p.read_text()[:200]] == []
+
+    shop = make_shop()
+    notify(user_id=shop.owner.pk, title="新订单待接单")
+    client = _client(shop.owner)
+    for path in ("/", "/orders/mine/", "/account/api-keys/", PAGE, "/merchant/", "/merchant/products/", "/merchant/orders/", "/merchant/refunds/"):
+        body = client.get(path).content.decode()
+        assert 'id="unread-count"' in body, path
