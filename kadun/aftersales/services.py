@@ -28,7 +28,7 @@ from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.merchants.services import breach_record
-from kadun.notifications.services import message_send
+from kadun.notifications.services import notify
 from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
 from kadun.orders.states import REFUND_REQUEST_SOURCES
@@ -222,8 +222,8 @@ def refund_request_create(
             elif decision.outcome == Outcome.ASK_MERCHANT:
                 orders.order_hold(order_id=order.pk, held=True)
                 deadline_schedule(kind=KIND_MERCHANT_RESPONSE, subject_id=request.pk, due_at=request.respond_by)
-                message_send(
-                    user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}",
+                notify(
+                    user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}", event="refund_requested",
                     body=f"{_zh(Reason(reason).label)}。请在 {rules['merchant_response_hours']} 小时内处理，逾期系统将全额退款。",
                     link=reverse("aftersales:merchant_request", args=[request.request_no]),
                 )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from kadun.backoffice.views import staff_only
+from kadun.cases.selectors import case_numbers
 from kadun.core.errors import DomainError
 from kadun.inventory.selectors import quarantined_lines
 from kadun.orders.selectors import order_numbers
@@ -57,7 +58,7 @@ def _subject_id(subject: str, kind: str) -> int | None:
     return int(ident) if named == kind and ident.isdigit() else None
 
 
-def _subject_link(subject: str, orders: dict[int, str]) -> str:
+def _subject_link(subject: str, orders: dict[int, str], cases: dict[int, str] | None = None) -> str:
     """Where staff look at what a flagged text belongs to (an order, a product, a case)."""
     kind, _, ident = subject.partition(":")
     if not ident.isdigit():
@@ -67,8 +68,8 @@ def _subject_link(subject: str, orders: dict[int, str]) -> str:
             return reverse("backoffice:order", args=[orders[int(ident)]])
         if kind == "product":
             return reverse("web:product", args=[int(ident)])
-        if kind == "case":
-            return reverse("backoffice:case", args=[int(ident)])
+        if kind == "case" and cases and int(ident) in cases:
+            return reverse("cases:staff_case", args=[cases[int(ident)]])
     except NoReverseMatch:  # no staff page for it (yet)
         pass
     return ""
@@ -77,8 +78,9 @@ def _subject_link(subject: str, orders: dict[int, str]) -> str:
 def _lure_rows(flags) -> list[dict]:
     flags = list(flags)
     orders = order_numbers({i for i in (_subject_id(f.subject, "order") for f in flags) if i is not None})
+    cases = case_numbers({i for i in (_subject_id(f.subject, "case") for f in flags) if i is not None})
     return [
-        {"flag": f, "link": _subject_link(f.subject, orders), "kinds": [str(LureKind(k).label) for k in f.kinds if k in LureKind.values]}
+        {"flag": f, "link": _subject_link(f.subject, orders, cases), "kinds": [str(LureKind(k).label) for k in f.kinds if k in LureKind.values]}
         for f in flags
     ]
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from kadun.aftersales import selectors as refund_reads
-from kadun.cases import attachments, records, remedies, sla
+from kadun.cases import attachments, records, sla
 from kadun.cases.errors import CaseAlreadyOpen, CaseClosed, CaseNotAllowed, InvalidCaseInput, TooEarly
 from kadun.cases.models import Case
 from kadun.cases.states import (
@@ -46,6 +46,15 @@ def _check_open(order, kind: str, remedy: str) -> None:
         limit = order.confirmed_at + dt.timedelta(days=settings.KADUN_CASE_OPEN_DAYS_AFTER_CONFIRM)
         if clock.now() > limit:
             raise InvalidCaseInput("case_window_over", f"确认收货已超过 {settings.KADUN_CASE_OPEN_DAYS_AFTER_CONFIRM} 天，不能再发起售后工单。")
+
+
+def _check_not_doubled(order, kind: str, refund_request) -> None:
+    """Read under the order's lock: a money case waits for an open refund request to be answered
+    (the merchant is already asked, by its own deadline); a request escalates once."""
+    if kind in MONEY_KINDS and "refund_request" in orders.order_held_by(order.pk):
+        raise CaseAlreadyOpen("refund_request_open", "该订单有处理中的退款申请，请等待商家处理（逾期将按规则退款）或撤回后再发起售后工单。")
+    if refund_request is not None and Case.objects.filter(refund_request=refund_request).exists():
+        raise InvalidCaseInput("already_escalated", "该退款申请已申请过平台介入。")
 
 
 def _statement(text: str) -> str:
@@ -99,6 +108,7 @@ def case_open(
         with transaction.atomic():
             order = orders.order_lock(order.pk)
             _check_open(order, kind, remedy)
+            _check_not_doubled(order, kind, refund_request)
             key_ids = _keys(order, key_ids or (refund_request.key_ids if refund_request else []))
             now = clock.now()
             to_platform = kind in STARTS_WITH_PLATFORM or refund_request is not None
@@ -219,6 +229,20 @@ def case_withdraw(*, case: Case, author=None) -> Case:
     return case
 
 
+def case_replacement_fulfil(*, case: Case, note: str = "", author=None) -> Case:
+    """The merchant keeps the replacement promise of ``awaiting_replacement`` (the caller checked
+    it is the order's merchant): new keys from stock (out_of_stock otherwise, nothing changes),
+    or, for a service, done again as ``note`` says. The case closes as replaced."""
+    from kadun.cases import remedies
+
+    with transaction.atomic():
+        case = records.lock(case)
+        if case.status != S.AWAITING_REPLACEMENT:
+            raise CaseClosed()
+        remedies.replacement_fulfil(case, note=note, actor=author)
+    return case
+
+
 def case_close_if_order_refunded(case: Case) -> bool:
     """An order refunded in full by another path (a service deadline, say) leaves nothing to
     decide on a money case: it closes. Called under the order's lock."""
@@ -226,15 +250,3 @@ def case_close_if_order_refunded(case: Case) -> bool:
         records.close(case, frm=case.status, outcome=Outcome.ORDER_REFUNDED, note="订单已全额退款，工单结案")
         return True
     return False
-
-
-def case_replacement_fulfil(*, case: Case, note: str = "") -> Case:
-    """The merchant keeps the replacement promise of a case awaiting it (the caller checked it is
-    the order's merchant): new keys from stock (out_of_stock otherwise), or the service done again
-    (``note`` says how). The case closes as replaced."""
-    with transaction.atomic():
-        case = records.lock(case)
-        if case.status != S.AWAITING_REPLACEMENT:
-            raise CaseClosed()
-        remedies.replacement_fulfil(case, note=note or "")
-    return case

@@ -25,7 +25,7 @@ from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
-from kadun.notifications.services import message_send, outbox_enqueue
+from kadun.notifications.services import message_send, notify, outbox_enqueue
 from kadun.orders.errors import (
     ContactRequired,
     InvalidImage,
@@ -218,7 +218,7 @@ def order_on_paid(*, order_id: int) -> str:
     hours = (order.policy_snapshot or {}).get("rules", {}).get("delivery_deadline_hours")
     if hours:
         deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))
-    message_send(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]))
+    notify(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]), event="order_to_accept")
     return "paid"
 
 

@@ -145,6 +145,7 @@ def known_path_parameters(world, operation, role: str):
                                             cases.appealed, cases.replacing, cases.guest_case)],
             "offer_id": [cases.offer_id],
             "attachment_id": [cases.public_attachment, cases.note_attachment],
+            "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

@@ -70,5 +70,5 @@ FULFIL = Errors.of(
 @idempotent
 def merchant_fulfil_case(request, case_no: str, data: FulfilIn):
     _shop, case = merchant_case(request, case_no)
-    services.case_replacement_fulfil(case=case, note=data.note)
+    services.case_replacement_fulfil(case=case, note=data.note, author=author(request))
     return detail(request, case_no)

@@ -128,13 +128,13 @@ def test_a_case_and_a_refund_request_opened_at_once_are_never_both_open():
         order = delivered_order()
         key = CardKey.objects.get(order=order)
         key_reveal(order=order, key_id=key.pk, actor="buyer", user=order.buyer)
-        together(
+        results = together(
             lambda o=order: _open(o),
             lambda o=order, k=key.pk: refund_request_create(order=o, reason="not_as_described", key_ids=[k], statement="与描述不符"),
         )
         cases = Case.objects.filter(order=order, status__in=["awaiting_merchant"]).count()
         requests = RefundRequest.objects.filter(order=order, status="awaiting_merchant").count()
-        assert cases + requests == 1
+        assert cases + requests == 1, results
 
 
 def test_accepting_an_offer_as_its_deadline_fires_pays_once():

@@ -239,3 +239,57 @@ def test_a_repeated_lure_in_case_messages_is_a_recorded_violation():
     for text in ("加我QQ 12345678 私聊", "微信 kadun_shop88，线下交易"):
         thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body=text)
     assert Breach.objects.filter(shop=order.shop, kind="off_platform_lure").count() == 1
+
+
+def test_a_money_case_waits_for_an_open_refund_request():
+    from kadun.cases.errors import CaseAlreadyOpen
+
+    order = delivered_order()
+    key = CardKey.objects.get(order=order)
+    key_reveal(order=order, key_id=key.pk, actor="buyer", user=order.buyer)
+    refund_request_create(order=order, reason="not_as_described", key_ids=[key.pk], statement="与描述不符")
+    with pytest.raises(CaseAlreadyOpen) as refused:
+        services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    assert refused.value.code == "refund_request_open" and not Case.objects.exists()
+
+
+def test_a_refund_request_escalates_once():
+    order = delivered_order()
+    request = _rejected(order)
+    case = services.case_escalate_request(order=order, request_no=request.request_no, statement="商家拒绝无理，申请平台介入")
+    services.case_withdraw(case=case)
+    with pytest.raises(InvalidCaseInput) as refused:
+        services.case_escalate_request(order=order, request_no=request.request_no, statement="再次申请平台介入")
+    assert refused.value.code == "already_escalated" and Case.objects.count() == 1
+
+
+def test_the_party_expected_to_act_is_told_by_site_message_and_e_mail():
+    from django.core import mail
+
+    from kadun.notifications.models import Message
+    from kadun.notifications.services import outbox_deliver_all
+
+    order = delivered_order()
+    order.shop.owner.email = "shop@example.com"
+    order.shop.owner.save(update_fields=["email"])
+    case = services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    message = Message.objects.get(user=order.shop.owner, title__contains=case.case_no)
+    assert message.link == f"/merchant/cases/{case.case_no}/" and "24 小时内回复" in message.body
+    outbox_deliver_all()
+    sent = [m for m in mail.outbox if m.to == ["shop@example.com"]]
+    assert len(sent) == 1 and f"/merchant/cases/{case.case_no}/" in sent[0].body
+
+
+def test_a_guest_buyer_with_an_e_mail_contact_is_told_of_an_offer_without_an_access_link():
+    from django.core import mail
+
+    from conftest import buy, make_product, pay
+    from kadun.notifications.services import outbox_deliver_all
+
+    product = make_product(keys=2, price=1000)
+    order = pay(buy(product, contact="guest-buyer@example.com")[0])
+    case = services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    negotiation.offer_make(case=case, remedy="full_refund", author=order.shop.owner)
+    outbox_deliver_all()
+    sent = [m for m in mail.outbox if m.to == ["guest-buyer@example.com"] and case.case_no in m.subject]
+    assert len(sent) == 1 and "/orders/lookup/" in sent[0].body and "token" not in sent[0].body.lower()

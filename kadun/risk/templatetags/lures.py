@@ -1,4 +1,4 @@
-"""脱离平台交易 on pages: ``{% load lures %}{% if text|has_lure %}{% include "risk/lure_warning.html" %}{% endif %}``.
+"""脱离平台交易 on pages: ``{% load lures %}{% if text|has_lure %}{% include "risk/_lure_warning.html" %}{% endif %}``.
 
 Wherever a text one side wrote is shown to the other (a product's title and description, a
 delivery note, a rejection note, a case message), both sides see the warning when it carries an
