@@ -24,17 +24,31 @@ def _everything_they_can_read(client, order, case_no) -> str:
 
 
 def _inbox_and_outbox() -> str:
-    from kadun.notifications.models import Message, OutboxMessage
+    """Everything a notification carries: in-site messages, the delivery log, the outbox (e-mails,
+    channel messages)."""
+    from kadun.notifications.models import Message, NotifyDelivery, OutboxMessage
 
     texts = [f"{m.title}\n{m.body}\n{m.link}" for m in Message.objects.all()]
+    texts += [d.title for d in NotifyDelivery.objects.all()]
     texts += [json.dumps(o.payload, ensure_ascii=False) for o in OutboxMessage.objects.all()]
     return "\n".join(texts)
+
+
+def _reachable(order) -> None:
+    """Both sides with an e-mail address and a channel, so every notification goes out three ways."""
+    from kadun.accounts.models import User
+    from kadun.notifications.services import channel_create
+
+    for user in (order.buyer, order.shop.owner):
+        User.objects.filter(pk=user.pk).update(email=f"u{user.pk}@example.com")
+        channel_create(user=user, kind="bark", label="phone", data={"device_key": f"NotesDevice{user.pk}Key"})
 
 
 @pytest.fixture
 def noted():
     """A case with the platform, a staff note with a picture, then a public staff message."""
     order = delivered_order()
+    _reachable(order)
     buyer, merchant = with_key(order.buyer), with_key(order.shop.owner)
     case_no = post(buyer, f"/api/orders/{order.order_no}/cases", {"kind": "key_problem", "statement": "卡密提示已被使用，无法充值"}).json()["case_no"]
     later(hours=48, seconds=1)
@@ -83,13 +97,16 @@ def test_no_in_site_message_or_email_carries_the_note(noted):
          {"remedy": "full_refund", "fault": "merchant", "reasons": "卡密在首次查看前已被使用，验货记录为证", "clauses": [1]})
     post(merchant, f"/api/cases/{case_no}/waive-appeal")
 
+    from kadun.notifications.models import NotifyDelivery
+
     sent = _inbox_and_outbox()
-    assert "工单" in sent  # the parties were told
+    assert "工单" in sent and {"email", "bark"} <= set(NotifyDelivery.objects.values_list("kind", flat=True))  # the parties were told
     assert NOTE not in sent
 
 
 def test_a_note_stays_with_staff_after_the_case_closes():
     order = delivered_order(delivery="manual")
+    _reachable(order)
     buyer, merchant = with_key(order.buyer), with_key(order.shop.owner)
     post(buyer, f"/api/orders/{order.order_no}/messages", {"body": "验证码是 123456"})
     case_no = post(buyer, f"/api/orders/{order.order_no}/cases", {"kind": "complaint", "statement": "商家一直不回复消息"}).json()["case_no"]
