@@ -1,7 +1,7 @@
 """API shapes for after-sales cases (售后工单). Money is an integer number of 分.
 
 Who sees what:
-- the buyer and the merchant of the order (``CaseOut``, ``MessageOut``): the case, its progress
+- the buyer and the merchant of the order (``CaseOut``, ``CaseMessageOut``): the case, its progress
   (stepper, who must act, by when, and the default outcome), offers, evidence requests, decisions,
   appeal rights, the events both sides see and the thread without internal notes. Never an
   internal note, a staff-only event, the staff's names or the SLA clocks.
@@ -38,44 +38,44 @@ class CaseOpenIn(Schema):
     key_ids: list[int] = Field(default_factory=list, max_length=1000, description="涉及的卡密 id（卡密订单，可选：默认全部）")
 
 
-class EscalateIn(Schema):
+class CaseEscalateIn(Schema):
     statement: str = Field(description="申请平台介入的说明，5到4000字")
 
 
-class MessageIn(Schema):
+class CaseMessageIn(Schema):
     body: str = Field("", description="消息内容，最多4000字；带图片时可为空")
 
 
-class OfferIn(Schema):
+class CaseOfferIn(Schema):
     remedy: OfferRemedy = Field(description="只能是下单时冻结的退款规则允许的方案（见工单的 offer_remedies）")
     amount: Optional[int] = Field(None, description="partial_refund：金额（分），大于0且小于诉求金额")
     hours: Optional[int] = Field(None, description="replacement：补发时限（小时），不超过下单时规则的补发时限")
     note: str = Field("", max_length=1000)
 
 
-class OfferRejectIn(Schema):
+class CaseOfferRejectIn(Schema):
     note: str = Field("", max_length=500, description="拒绝理由（可选）")
 
 
-class AppealIn(Schema):
+class CaseAppealIn(Schema):
     statement: str = Field(description="申诉理由，至少10个字")
 
 
-class FulfilIn(Schema):
+class CaseFulfilIn(Schema):
     note: str = Field("", max_length=1000, description="手动服务：重新完成服务的说明（必填）；卡密订单从库存补发，可不填")
 
 
-class AssignIn(Schema):
+class CaseAssignIn(Schema):
     assignee_id: Optional[int] = Field(None, description="客服或仲裁员的用户 id；不填为指派给自己")
 
 
-class EvidenceRequestIn(Schema):
+class CaseEvidenceRequestIn(Schema):
     party: Side = Field(description="向 buyer 买家 / merchant 商家调取证据")
     text: str = Field(max_length=1000, description="需要提交的证据，至少5个字")
     hours: Optional[int] = Field(None, description="举证期限（小时，1到168），默认按工单类型的规则")
 
 
-class DecideIn(Schema):
+class CaseDecideIn(Schema):
     remedy: Remedy = Field(description="full_refund / partial_refund / replacement / rejected（咨询与投诉只能 rejected）")
     fault: Fault = Field(description="责任方：merchant / buyer / none")
     reasons: str = Field(description="裁决理由，至少10个字")
@@ -85,21 +85,21 @@ class DecideIn(Schema):
     hours: Optional[int] = Field(None, description="replacement：补发时限（小时）")
 
 
-class ResolveIn(Schema):
+class CaseResolveIn(Schema):
     note: str = Field(description="处理结果（至少5个字），作为平台消息发给双方")
 
 
 # Outputs -----------------------------------------------------------------------------------
 
 
-class StepOut(Schema):
+class CaseStepOut(Schema):
     name: str = Field(description="submitted / merchant / platform / decided / done")
     label: str
     state: Literal["done", "current", "todo"]
 
 
-class ProgressOut(Schema):
-    steps: list[StepOut]
+class CaseProgressOut(Schema):
+    steps: list[CaseStepOut]
     awaiting: str = Field(description="现在等待谁：buyer / merchant / staff / system；已结案为空")
     deadline_at: Optional[dt.datetime] = Field(description="当前期限")
     seconds: Optional[int] = Field(description="距期限的秒数（倒计时）")
@@ -107,7 +107,7 @@ class ProgressOut(Schema):
     waiting_text: str
 
 
-class AttachmentOut(Schema):
+class CaseAttachmentOut(Schema):
     id: int
     content_type: str
     size: int
@@ -115,7 +115,7 @@ class AttachmentOut(Schema):
     url: str = Field(description="GET 下载（与消息同样的权限）")
 
 
-class MessageOut(Schema):
+class CaseMessageOut(Schema):
     id: int
     no: Optional[int] = Field(description="证据编号（#n），双方可见的消息按时间编号")
     case_no: Optional[str] = Field(description="所属工单；工单之前的订单沟通为空")
@@ -123,28 +123,28 @@ class MessageOut(Schema):
     body: str
     lure: bool = Field(description="疑似引导站外交易：双方都会看到提醒")
     created_at: dt.datetime
-    attachments: list[AttachmentOut]
+    attachments: list[CaseAttachmentOut]
 
 
-class StaffMessageOut(MessageOut):
+class CaseStaffMessageOut(CaseMessageOut):
     internal: bool = Field(description="内部备注：买家和商家永远看不到")
     author: Optional[str]
 
 
-class EventOut(Schema):
+class CaseEventOut(Schema):
     kind: str
     party: str
     note: str
     at: dt.datetime
 
 
-class StaffEventOut(EventOut):
+class CaseStaffEventOut(CaseEventOut):
     staff_only: bool
     actor: Optional[str]
     data: dict
 
 
-class OfferOut(Schema):
+class CaseOfferOut(Schema):
     id: int
     remedy: str
     amount: int = Field(description="分")
@@ -156,7 +156,7 @@ class OfferOut(Schema):
     answered_at: Optional[dt.datetime]
 
 
-class EvidenceRequestOut(Schema):
+class CaseEvidenceRequestOut(Schema):
     id: int
     party: str
     text: str
@@ -166,7 +166,7 @@ class EvidenceRequestOut(Schema):
     answered_at: Optional[dt.datetime]
 
 
-class DecisionOut(Schema):
+class CaseDecisionOut(Schema):
     id: int
     appeal: bool = Field(description="申诉复核的终局裁决")
     remedy: Remedy
@@ -180,16 +180,16 @@ class DecisionOut(Schema):
     created_at: dt.datetime
 
 
-class StaffDecisionOut(DecisionOut):
+class CaseStaffDecisionOut(CaseDecisionOut):
     arbitrator: str
 
 
-class AppealRightsOut(Schema):
+class CaseAppealRightsOut(Schema):
     buyer: bool
     merchant: bool
 
 
-class OfferRemedyOut(Schema):
+class CaseOfferRemedyOut(Schema):
     remedy: OfferRemedy
     allowed: bool
     why: str = Field(description="不允许时引用的条款")
@@ -217,25 +217,25 @@ class CaseOut(CaseSummaryOut):
     role: str = Field(description="您在该订单中的身份：buyer / merchant（平台工作人员以网页登录读取时为 staff，看到的与双方相同）")
     statement: str
     key_ids: list[int]
-    progress: ProgressOut
+    progress: CaseProgressOut
     may_ask_platform_at: Optional[dt.datetime] = Field(description="买家可申请平台介入的时间（等待商家回复时：商家回复期限之后）")
     open_offer_id: Optional[int]
-    offers: list[OfferOut]
-    offer_remedies: list[OfferRemedyOut] = Field(description="商家：按下单时冻结的规则现在可提出的方案；买家为空")
-    evidence_requests: list[EvidenceRequestOut]
-    decisions: list[DecisionOut]
-    appeal_rights: AppealRightsOut
-    events: list[EventOut]
+    offers: list[CaseOfferOut]
+    offer_remedies: list[CaseOfferRemedyOut] = Field(description="商家：按下单时冻结的规则现在可提出的方案；买家为空")
+    evidence_requests: list[CaseEvidenceRequestOut]
+    decisions: list[CaseDecisionOut]
+    appeal_rights: CaseAppealRightsOut
+    events: list[CaseEventOut]
 
 
-class StaffQueueItemOut(CaseSummaryOut):
+class StaffCaseQueueItemOut(CaseSummaryOut):
     shop: str
     assignee: Optional[str]
     platform_since: Optional[dt.datetime]
     next_due: Optional[dt.datetime] = Field(description="最近的平台服务时限（SLA）")
 
 
-class SlaClockOut(Schema):
+class CaseSlaClockOut(Schema):
     target: str = Field(description="first_response / resolution / appeal")
     minutes: int
     started_at: dt.datetime
@@ -255,17 +255,17 @@ class StaffCaseOut(CaseSummaryOut):
     platform_since: Optional[dt.datetime]
     merchant_first_response_at: Optional[dt.datetime]
     staff_first_response_at: Optional[dt.datetime]
-    progress: ProgressOut
-    offers: list[OfferOut]
-    evidence_requests: list[EvidenceRequestOut]
-    decisions: list[StaffDecisionOut]
-    appeal_rights: AppealRightsOut
-    events: list[StaffEventOut] = Field(description="全部事件，含仅平台可见的（指派、SLA 超时）")
-    notes: list[StaffMessageOut] = Field(description="内部备注")
-    sla_clocks: list[SlaClockOut]
+    progress: CaseProgressOut
+    offers: list[CaseOfferOut]
+    evidence_requests: list[CaseEvidenceRequestOut]
+    decisions: list[CaseStaffDecisionOut]
+    appeal_rights: CaseAppealRightsOut
+    events: list[CaseStaffEventOut] = Field(description="全部事件，含仅平台可见的（指派、SLA 超时）")
+    notes: list[CaseStaffMessageOut] = Field(description="内部备注")
+    sla_clocks: list[CaseSlaClockOut]
 
 
-class SlaRowOut(Schema):
+class CaseSlaRowOut(Schema):
     target: str
     kind: str
     total: int
@@ -273,12 +273,12 @@ class SlaRowOut(Schema):
     share: Optional[float] = Field(description="达成比例（%）")
 
 
-class SlaReportOut(Schema):
+class CaseSlaReportOut(Schema):
     days: int
-    rows: list[SlaRowOut]
+    rows: list[CaseSlaRowOut]
 
 
-class DraftOut(Schema):
+class CaseDraftOut(Schema):
     kind: CaseKind
     remedy: str
     statement: str = Field(description="按订单事实和适用的冻结条款起草的说明，买家修改后提交")

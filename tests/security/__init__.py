@@ -47,7 +47,7 @@ class World:
         return self.api_keys[user.username]
 
 
-def build_world() -> World:
+def build_world(*, cases: bool = False) -> World:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from conftest import buy, make_product, make_shop, make_user, pay
@@ -110,6 +110,10 @@ def build_world() -> World:
     w.guest_order = pay(order)
     w.guest_token = token
     w.guest_key = CardKey.objects.get(order=w.guest_order).pk
+    if cases:  # before the channels below: the cases' notifications are then in-site and outbox rows only, never sent out
+        from tests.security.cases_world import build_cases
+
+        w.cases = build_cases(w)
 
     for user in (w.buyer, w.other_buyer, w.merchant, w.other_merchant, *w.staff.values()):
         key, secret = api_key_create(user=user, name="matrix")
@@ -153,12 +157,7 @@ def shared_world(django_db_blocker, *, cases: bool = False):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            world = build_world()
-            if cases:
-                from tests.security.cases_world import build_cases
-
-                world.cases = build_cases(world)
-                world.secrets = _secrets()
+            world = build_world(cases=cases)
             sandbox.transport = old_transport
             yield world
         finally:

@@ -7,7 +7,7 @@ The rule table (what the pages must do):
 - the buyer's actions (open a case, 申请平台介入, withdraw): the buyer only (303/302 after the
   post); everyone else 404 (the merchant and staff may get 403); the thread: buyer and merchant;
 - the merchant's pages: as the other merchant pages (no login → login, no shop → 开店, another
-  shop's case 404);
+  shop's case 404) — the buyer and staff, who have no shop, are sent to 开店 there;
 - the staff console: staff only (everyone else 404, anonymous 404 or the login page); support,
   arbitrators and admins act, only arbitrators (and admins) decide, risk staff never act.
 
@@ -79,7 +79,8 @@ def BUYER_ONLY(ok) -> dict:
 
 
 MERCHANT_LIST = E(owner=302, other_buyer=302, merchant=200, other_merchant=200, anonymous=302, staff=302)
-MERCHANT_CASE = E(owner=404, other_buyer=404, merchant=200, other_merchant=404, anonymous=302, staff=404)
+# As the other merchant pages (merchants.access.merchant_page): no shop → 开店 (302), another shop's case 404.
+MERCHANT_CASE = E(owner=302, other_buyer=302, merchant=200, other_merchant=404, anonymous=302, staff=302)
 STAFF_PAGE = E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=ANON, staff=200)
 
 

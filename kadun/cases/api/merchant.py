@@ -15,7 +15,7 @@ from kadun.cases.api.common import Mapped, author, extra, idempotent, merchant_c
 from kadun.cases.api.errors import Errors
 from kadun.cases.api.out import offer_out, summary_out
 from kadun.cases.api.parties import detail
-from kadun.cases.schemas import CaseOut, CaseSummaryOut, FulfilIn, OfferIn, OfferOut
+from kadun.cases.schemas import CaseOut, CaseSummaryOut, CaseFulfilIn, CaseOfferIn, CaseOfferOut
 from kadun.core.api_pagination import Pagination
 from kadun.merchants.selectors import shop_of
 
@@ -42,7 +42,7 @@ OFFER = Errors.of(
 
 
 @router.post(
-    "/merchant/cases/{case_no}/offers", auth=MERCHANT_AUTH, response={201: OfferOut, **OFFER.responses},
+    "/merchant/cases/{case_no}/offers", auth=MERCHANT_AUTH, response={201: CaseOfferOut, **OFFER.responses},
     openapi_extra=extra(OFFER, idem=True), summary="商家：提出处理方案",
     description=(
         "等待商家回复或协商中，涉及退款的工单。全额退款、部分退款（小于诉求金额）或在 hours 小时内补发，"
@@ -50,7 +50,7 @@ OFFER = Errors.of(
     ),
 )
 @idempotent
-def merchant_offer(request, case_no: str, data: OfferIn):
+def merchant_offer(request, case_no: str, data: CaseOfferIn):
     _shop, case = merchant_case(request, case_no)
     offer = negotiation.offer_make(case=case, remedy=data.remedy, amount=data.amount, hours=data.hours, note=data.note, author=author(request))
     return Status(201, offer_out(offer))
@@ -68,7 +68,7 @@ FULFIL = Errors.of(
     description="等待商家补发的工单：卡密订单从库存发放新卡密（原卡密作废），手动服务写明重新完成的服务。逾期未补发系统自动全额退款并记违约。",
 )
 @idempotent
-def merchant_fulfil_case(request, case_no: str, data: FulfilIn):
+def merchant_fulfil_case(request, case_no: str, data: CaseFulfilIn):
     _shop, case = merchant_case(request, case_no)
     services.case_replacement_fulfil(case=case, note=data.note, author=author(request))
     return detail(request, case_no)

@@ -22,7 +22,7 @@ from kadun.cases.api.errors import Errors
 from kadun.cases.api.out import case_out, summary_out, thread_out
 from kadun.cases.errors import CaseNotFound
 from kadun.cases.schemas import (
-    AppealIn, CaseOpenIn, CaseOut, CaseSummaryOut, DraftOut, EscalateIn, MessageIn, MessageOut, OfferRejectIn,
+    CaseAppealIn, CaseOpenIn, CaseOut, CaseSummaryOut, CaseDraftOut, CaseEscalateIn, CaseMessageIn, CaseMessageOut, CaseOfferRejectIn,
 )
 from kadun.cases.states import CaseKind
 from kadun.core.api_pagination import Pagination
@@ -89,7 +89,7 @@ DRAFT = Errors.of(e.ORDER_CALLER, e.ORDER_NOT_FOUND, e.REQUEST_NOT_FOUND, e.NOT_
 
 
 @router.get(
-    "/orders/{order_no}/cases/draft", auth=BUYER_AUTH, response={200: DraftOut, **DRAFT.responses},
+    "/orders/{order_no}/cases/draft", auth=BUYER_AUTH, response={200: CaseDraftOut, **DRAFT.responses},
     openapi_extra=extra(DRAFT, optional_auth=True), summary="工单说明草稿",
     description="仅买家。按订单事实和适用的下单时冻结条款起草说明，买家修改后提交。request_no：为该退款申请「申请平台介入」起草。",
 )
@@ -107,12 +107,13 @@ def case_draft(request, order_no: str, kind: CaseKind, remedy: str = "", request
 
 
 ESCALATE = Errors.of(e.ORDER_CALLER, e.REQUEST_NOT_FOUND, e.NOT_THE_BUYER, (400, "not_escalatable", "只有商家已拒绝或部分同意的退款申请可以申请平台介入"),
+                     (400, "already_escalated", "该退款申请已申请过平台介入"),
                      e.OPEN, e.IMAGES, e.IDEMPOTENCY_BUSY, e.INPUT)
 
 
 @router.post(
     "/refund-requests/{request_no}/escalate", auth=BUYER_AUTH, response={201: CaseOut, **ESCALATE.responses},
-    openapi_extra=extra(ESCALATE, body=EscalateIn, idem=True, optional_auth=True), summary="申请平台介入（退款申请）",
+    openapi_extra=extra(ESCALATE, body=CaseEscalateIn, idem=True, optional_auth=True), summary="申请平台介入（退款申请）",
     description=(
         "仅买家，且仅限商家已拒绝或部分同意的退款申请：生成一个直接由平台处理的工单，带上申请的经过、证据和商家的答复。"
         "对这些卡密重复申请退款会被拒绝（409 refund_request_answered），应改用此接口。"
@@ -123,7 +124,7 @@ def case_escalate(request, request_no: str):
     refund_request, role = refunds.request_access(request_no=request_no, viewer=viewer(request))
     request.kadun_sensitive = True
     buyer_only(role)
-    data, images = body_with_images(request, EscalateIn)
+    data, images = body_with_images(request, CaseEscalateIn)
     case = services.case_escalate_request(
         order=refund_request.order, request_no=refund_request.request_no, statement=data.statement, images=images, author=author(request),
     )
@@ -160,7 +161,7 @@ def case_detail(request, case_no: str):
     return case_out(case, role=role)
 
 
-@router.get("/cases/{case_no}/messages", auth=PARTY_AUTH, response={200: list[MessageOut], **READ.responses},
+@router.get("/cases/{case_no}/messages", auth=PARTY_AUTH, response={200: list[CaseMessageOut], **READ.responses},
             openapi_extra=extra(READ, optional_auth=True), summary="工单沟通记录",
             description="订单的全部沟通（工单之前的订单沟通在前），按时间排列，no 为证据编号（#n）。不含平台内部备注。")
 def case_messages(request, case_no: str):
@@ -168,7 +169,7 @@ def case_messages(request, case_no: str):
     return thread_out(case.order, role=seen_as(role))
 
 
-@router.get("/orders/{order_no}/messages", auth=PARTY_AUTH, response={200: list[MessageOut], **LIST.responses},
+@router.get("/orders/{order_no}/messages", auth=PARTY_AUTH, response={200: list[CaseMessageOut], **LIST.responses},
             openapi_extra=extra(LIST, optional_auth=True), summary="订单沟通记录", description="买家与商家的订单沟通（含工单消息），不含平台内部备注。")
 def order_messages(request, order_no: str):
     order, role = order_of(request, order_no)
@@ -179,8 +180,8 @@ POST = Errors.of(e.PARTY_CALLER, e.ORDER_NOT_FOUND, e.CASE_FORBIDDEN, e.MESSAGE,
 
 
 @router.post(
-    "/orders/{order_no}/messages", auth=PARTY_AUTH, response={201: MessageOut, **POST.responses},
-    openapi_extra=extra(POST, body=MessageIn, idem=True, optional_auth=True), summary="发送消息",
+    "/orders/{order_no}/messages", auth=PARTY_AUTH, response={201: CaseMessageOut, **POST.responses},
+    openapi_extra=extra(POST, body=CaseMessageIn, idem=True, optional_auth=True), summary="发送消息",
     description=(
         "订单的买家或商家（身份由订单决定）。没有处理中的工单时是订单沟通（如代充验证码），有工单时进入工单：商家首次回复即进入协商，"
         "一方回复后期限转给另一方；被要求举证的一方发消息即视为已提交。消息一经发送不能修改或删除。JSON，或带图片用 multipart/form-data。"
@@ -190,7 +191,7 @@ POST = Errors.of(e.PARTY_CALLER, e.ORDER_NOT_FOUND, e.CASE_FORBIDDEN, e.MESSAGE,
 def message_post(request, order_no: str):
     order, role = order_of(request, order_no)
     side = party(role)
-    data, images = body_with_images(request, MessageIn)
+    data, images = body_with_images(request, CaseMessageIn)
     message = thread.message_post(order=order, party=side, author=author(request), body=data.body, images=images)
     shown = next(m for m in thread_out(order, role=side) if m["id"] == message.pk)
     return Status(201, shown)
@@ -272,7 +273,7 @@ REJECT = Errors.of(e.ORDER_CALLER, e.CASE_NOT_FOUND, e.NOT_THE_BUYER, e.OFFER_CL
              openapi_extra=extra(REJECT, idem=True, optional_auth=True), summary="拒绝商家方案",
              description="仅买家。商家可在回复期限内提出新方案，逾期自动转平台介入；任一方也可申请平台介入。")
 @idempotent
-def offer_reject(request, case_no: str, offer_id: int, data: OfferRejectIn):
+def offer_reject(request, case_no: str, offer_id: int, data: CaseOfferRejectIn):
     case, _side = _act(request, case_no, buyer=True)
     negotiation.offer_reject(case=case, offer_id=offer_id, author=author(request), note=data.note)
     return detail(request, case_no)
@@ -288,7 +289,7 @@ APPEAL = Errors.of(e.PARTY_CALLER, e.CASE_NOT_FOUND, e.CASE_FORBIDDEN, (403, "ap
     description="裁决未支持己方全部主张的一方，在申诉期内（appeal_rights）。由另一位仲裁员复核，复核结果为终局并立即执行。",
 )
 @idempotent
-def case_appeal(request, case_no: str, data: AppealIn):
+def case_appeal(request, case_no: str, data: CaseAppealIn):
     case, side = _act(request, case_no)
     review.case_appeal(case=case, party=side, statement=data.statement, author=author(request))
     return detail(request, case_no)

@@ -23,8 +23,8 @@ from kadun.cases.api.errors import Errors
 from kadun.cases.api.out import decision_out, evidence_request_out, message_out, queue_item_out, staff_case_out
 from kadun.cases.errors import CaseNotAllowed, InvalidCaseInput
 from kadun.cases.schemas import (
-    AssignIn, DecideIn, EvidenceRequestIn, EvidenceRequestOut, MessageIn, ResolveIn, SlaReportOut, StaffCaseOut, StaffDecisionOut,
-    StaffMessageOut, StaffQueueItemOut,
+    CaseAssignIn, CaseDecideIn, CaseEvidenceRequestIn, CaseEvidenceRequestOut, CaseMessageIn, CaseResolveIn, CaseSlaReportOut,
+    CaseStaffDecisionOut, CaseStaffMessageOut, StaffCaseOut, StaffCaseQueueItemOut,
 )
 from kadun.cases.states import CaseKind, Party, Priority
 from kadun.core.api_pagination import Pagination
@@ -46,7 +46,7 @@ QUEUE = Errors.of(e.STAFF_CALLER, e.INPUT)
 
 
 @router.get(
-    "/staff/cases", auth=STAFF_AUTH, response={200: list[StaffQueueItemOut], **QUEUE.responses}, openapi_extra=extra(QUEUE),
+    "/staff/cases", auth=STAFF_AUTH, response={200: list[StaffCaseQueueItemOut], **QUEUE.responses}, openapi_extra=extra(QUEUE),
     summary="平台：工单队列", description="平台处理中（平台介入、申诉复核）的工单，最接近服务时限（SLA）的在前。mine：指派给我的；breached：已超时的。",
 )
 @paginate(Pagination, page_size=50, max_page_size=100)
@@ -76,7 +76,7 @@ ASSIGN = Errors.of(*SUPPORT_ACT, (400, "invalid_assignee", "只能指派给客�
 @router.post("/staff/cases/{case_no}/assign", auth=STAFF_AUTH, response={200: StaffCaseOut, **ASSIGN.responses},
              openapi_extra=extra(ASSIGN, idem=True), summary="平台：指派工单", description="客服或仲裁员；assignee_id 不填为指派给自己。")
 @idempotent
-def staff_assign(request, case_no: str, data: AssignIn):
+def staff_assign(request, case_no: str, data: CaseAssignIn):
     user, case = staff_case(request, case_no)
     assignee = user if data.assignee_id is None else active_user(user_id=data.assignee_id)
     if assignee is None:
@@ -91,15 +91,15 @@ WRITE = Errors.of(*SUPPORT_ACT, e.MESSAGE)
 def _post(request, case_no: str, *, internal: bool):
     user, case = staff_case(request, case_no)
     _support(user)
-    data, images = body_with_images(request, MessageIn)
+    data, images = body_with_images(request, CaseMessageIn)
     message = thread.message_post(order=case.order, party=Party.STAFF, author=user, body=data.body, images=images, internal=internal)
     shown = next(m for m in selectors.thread(case.order, role=selectors.STAFF) if m.pk == message.pk)
     return Status(201, message_out(shown, staff=True))
 
 
 @router.post(
-    "/staff/cases/{case_no}/notes", auth=STAFF_AUTH, response={201: StaffMessageOut, **WRITE.responses},
-    openapi_extra=extra(WRITE, body=MessageIn, idem=True), summary="平台：内部备注",
+    "/staff/cases/{case_no}/notes", auth=STAFF_AUTH, response={201: CaseStaffMessageOut, **WRITE.responses},
+    openapi_extra=extra(WRITE, body=CaseMessageIn, idem=True), summary="平台：内部备注",
     description="客服或仲裁员。买家和商家永远看不到（接口、页面、站内信都不会出现）。",
 )
 @idempotent
@@ -108,8 +108,8 @@ def staff_note(request, case_no: str):
 
 
 @router.post(
-    "/staff/cases/{case_no}/messages", auth=STAFF_AUTH, response={201: StaffMessageOut, **WRITE.responses},
-    openapi_extra=extra(WRITE, body=MessageIn, idem=True), summary="平台：发消息给双方",
+    "/staff/cases/{case_no}/messages", auth=STAFF_AUTH, response={201: CaseStaffMessageOut, **WRITE.responses},
+    openapi_extra=extra(WRITE, body=CaseMessageIn, idem=True), summary="平台：发消息给双方",
     description="客服或仲裁员。双方都能看到；平台介入期间的首条消息达成首次响应时限。",
 )
 @idempotent
@@ -121,12 +121,12 @@ EVIDENCE = Errors.of(*SUPPORT_ACT, (400, "text_required", "证据要求至少5�
 
 
 @router.post(
-    "/staff/cases/{case_no}/evidence-requests", auth=STAFF_AUTH, response={201: EvidenceRequestOut, **EVIDENCE.responses},
+    "/staff/cases/{case_no}/evidence-requests", auth=STAFF_AUTH, response={201: CaseEvidenceRequestOut, **EVIDENCE.responses},
     openapi_extra=extra(EVIDENCE, idem=True), summary="平台：调取证据",
     description="客服或仲裁员，平台介入或申诉复核中。要求一方在期限内提交证据，期间平台计时暂停；逾期按现有证据裁决。",
 )
 @idempotent
-def staff_evidence_request(request, case_no: str, data: EvidenceRequestIn):
+def staff_evidence_request(request, case_no: str, data: CaseEvidenceRequestIn):
     user, case = staff_case(request, case_no)
     _support(user)
     asked = review.evidence_request(case=case, staff=user, party=data.party, text=data.text, hours=data.hours)
@@ -138,7 +138,7 @@ APPEAL_DECIDE = Errors.of(*ACT, e.DECISION_INPUT, (403, "same_arbitrator", "申�
 
 
 @router.post(
-    "/staff/cases/{case_no}/decide", auth=STAFF_AUTH, response={201: StaffDecisionOut, **DECIDE.responses},
+    "/staff/cases/{case_no}/decide", auth=STAFF_AUTH, response={201: CaseStaffDecisionOut, **DECIDE.responses},
     openapi_extra=extra(DECIDE, idem=True), summary="平台：裁决",
     description=(
         "仅仲裁员（客服 403 decide_forbidden），平台介入中。写明理由，引用下单时冻结的条款（涉及退款的必填）和证据编号。"
@@ -146,7 +146,7 @@ APPEAL_DECIDE = Errors.of(*ACT, e.DECISION_INPUT, (403, "same_arbitrator", "申�
     ),
 )
 @idempotent
-def staff_decide(request, case_no: str, data: DecideIn):
+def staff_decide(request, case_no: str, data: CaseDecideIn):
     user, case = staff_case(request, case_no)
     decision = review.case_decide(case=case, arbitrator=user, remedy=data.remedy, fault=data.fault, reasons=data.reasons,
                                   clauses=data.clauses, evidence=data.evidence, amount=data.amount, hours=data.hours)
@@ -154,12 +154,12 @@ def staff_decide(request, case_no: str, data: DecideIn):
 
 
 @router.post(
-    "/staff/cases/{case_no}/appeal-decision", auth=STAFF_AUTH, response={201: StaffDecisionOut, **APPEAL_DECIDE.responses},
+    "/staff/cases/{case_no}/appeal-decision", auth=STAFF_AUTH, response={201: CaseStaffDecisionOut, **APPEAL_DECIDE.responses},
     openapi_extra=extra(APPEAL_DECIDE, idem=True), summary="平台：申诉复核裁决",
     description="仅仲裁员，且不能是原裁决人（403 same_arbitrator）。终局，立即执行。",
 )
 @idempotent
-def staff_appeal_decide(request, case_no: str, data: DecideIn):
+def staff_appeal_decide(request, case_no: str, data: CaseDecideIn):
     user, case = staff_case(request, case_no)
     decision = review.appeal_decide(case=case, arbitrator=user, remedy=data.remedy, fault=data.fault, reasons=data.reasons,
                                     clauses=data.clauses, evidence=data.evidence, amount=data.amount, hours=data.hours)
@@ -175,7 +175,7 @@ RESOLVE = Errors.of(*SUPPORT_ACT, (400, "note_required", "处理结果至少5个
     description="客服或仲裁员。回复咨询或处理投诉并结案，不涉及退款；处理结果作为平台消息发给双方。",
 )
 @idempotent
-def staff_resolve(request, case_no: str, data: ResolveIn):
+def staff_resolve(request, case_no: str, data: CaseResolveIn):
     user, case = staff_case(request, case_no)
     review.case_resolve(case=case, staff=user, note=data.note)
     return _staff_detail(request, case_no)
@@ -184,7 +184,7 @@ def staff_resolve(request, case_no: str, data: ResolveIn):
 SLA = Errors.of(e.STAFF_CALLER, e.INPUT)
 
 
-@router.get("/staff/sla", auth=STAFF_AUTH, response={200: SlaReportOut, **SLA.responses}, openapi_extra=extra(SLA),
+@router.get("/staff/sla", auth=STAFF_AUTH, response={200: CaseSlaReportOut, **SLA.responses}, openapi_extra=extra(SLA),
             summary="平台：服务时限达成率", description="最近 7 或 30 天开始计时的 SLA 目标，按目标和工单类型统计达成比例。")
 def staff_sla(request, days: int = Query(7, description="7 或 30")):
     staff_user(request)

@@ -80,6 +80,19 @@ def test_the_merchant_cannot_open_a_case_on_its_own_sale():
     assert not Case.objects.filter(order=order).exists()
 
 
+def test_a_money_case_waits_for_an_open_refund_request():
+    from kadun.aftersales.services import refund_request_create
+    from kadun.inventory.services import key_reveal
+
+    order = delivered_order()
+    key_id = CardKey.objects.get(order=order).pk
+    key_reveal(order=order, key_id=key_id, actor="buyer", user=order.buyer, ip="127.0.0.1")
+    refund_request_create(order=order, reason="invalid_key", statement="提示已被使用", key_ids=[key_id], images=[png()])
+    error(post(with_key(order.buyer), f"/api/orders/{order.order_no}/cases", {"kind": "key_problem", "statement": STATEMENT}),
+          409, "refund_request_open")
+    assert not Case.objects.filter(order=order).exists()
+
+
 def test_a_short_statement_is_refused_and_opens_nothing():
     order = delivered_order()
     error(post(with_key(order.buyer), f"/api/orders/{order.order_no}/cases", {"kind": "key_problem", "statement": "坏了"}),

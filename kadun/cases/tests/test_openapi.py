@@ -83,3 +83,20 @@ def test_every_code_the_case_services_raise_is_listed_by_an_endpoint(schema):
               if op["operationId"].startswith("kadun_cases_api_") for entry in op["responses"].values() for code in entry.get("x-error-codes", [])}
     assert raised - REFUSED_BY_THE_SCHEMA - listed == set()
     assert raised >= {"case_open", "case_state", "case_forbidden", "escalation_too_early", "same_arbitrator", "statement_required", "offer_closed"}
+
+
+def test_no_other_schema_of_the_api_shares_a_name_with_a_case_schema(schema):
+    """OpenAPI components are named by class: a case schema named like another app's would
+    replace it in the document (an EventOut once described orders' events as a case's)."""
+    import ninja
+
+    from kadun.cases import schemas
+
+    def every(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from every(sub)
+
+    ours = {name for name, cls in vars(schemas).items() if isinstance(cls, type) and issubclass(cls, ninja.Schema) and cls.__module__ == schemas.__name__}
+    others = {cls.__name__ for cls in every(ninja.Schema) if cls.__module__.startswith("kadun.") and cls.__module__ != schemas.__name__}
+    assert ours & others == set()
