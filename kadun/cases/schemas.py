@@ -18,8 +18,18 @@ from typing import Literal, Optional
 
 from ninja import Field, Schema
 
-from kadun.cases.states import CaseKind, CaseStatus, EvidenceRequestStatus, Fault, OfferStatus, Outcome, Priority, Remedy
+from kadun.cases import states
 
+# The case vocabulary as plain enums of values: an Enum class would become an OpenAPI component
+# named after it, and aftersales has an ``Outcome`` too (components are named by class).
+CaseKind = Literal[tuple(states.CaseKind.values)]  # type: ignore[valid-type]
+CaseStatus = Literal[tuple(states.CaseStatus.values)]  # type: ignore[valid-type]
+EvidenceRequestStatus = Literal[tuple(states.EvidenceRequestStatus.values)]  # type: ignore[valid-type]
+Fault = Literal[tuple(states.Fault.values)]  # type: ignore[valid-type]
+OfferStatus = Literal[tuple(states.OfferStatus.values)]  # type: ignore[valid-type]
+Outcome = Literal[tuple(states.Outcome.values)]  # type: ignore[valid-type]
+Priority = Literal[tuple(states.Priority.values)]  # type: ignore[valid-type]
+Remedy = Literal[tuple(states.Remedy.values)]  # type: ignore[valid-type]
 OfferRemedy = Literal["full_refund", "partial_refund", "replacement"]
 Side = Literal["buyer", "merchant"]
 

@@ -24,7 +24,7 @@ from kadun.cases.errors import CaseNotFound
 from kadun.cases.schemas import (
     CaseAppealIn, CaseOpenIn, CaseOut, CaseSummaryOut, CaseDraftOut, CaseEscalateIn, CaseMessageIn, CaseMessageOut, CaseOfferRejectIn,
 )
-from kadun.cases.states import CaseKind
+from kadun.cases.schemas import CaseKind
 from kadun.core.api_pagination import Pagination
 from kadun.orders.selectors import BUYER, MERCHANT
 

@@ -26,7 +26,8 @@ from kadun.cases.schemas import (
     CaseAssignIn, CaseDecideIn, CaseEvidenceRequestIn, CaseEvidenceRequestOut, CaseMessageIn, CaseResolveIn, CaseSlaReportOut,
     CaseStaffDecisionOut, CaseStaffMessageOut, StaffCaseOut, StaffCaseQueueItemOut,
 )
-from kadun.cases.states import CaseKind, Party, Priority
+from kadun.cases.schemas import CaseKind, Priority
+from kadun.cases.states import Party
 from kadun.core.api_pagination import Pagination
 
 router = Router(tags=["cases: staff"])

@@ -100,3 +100,34 @@ def test_no_other_schema_of_the_api_shares_a_name_with_a_case_schema(schema):
     ours = {name for name, cls in vars(schemas).items() if isinstance(cls, type) and issubclass(cls, ninja.Schema) and cls.__module__ == schemas.__name__}
     others = {cls.__name__ for cls in every(ninja.Schema) if cls.__module__.startswith("kadun.") and cls.__module__ != schemas.__name__}
     assert ours & others == set()
+
+
+def test_the_case_endpoints_refer_only_to_their_own_components(schema):
+    """Every component a case operation points to (through its parameters, body and answers, and
+    on through the components themselves) is a case schema or the shared error shapes — never
+    another app's class that happens to have the same name (aftersales' ``Outcome`` enum, say)."""
+    import ninja
+
+    from kadun.cases import schemas
+
+    ours = {name for name, cls in vars(schemas).items() if isinstance(cls, type) and issubclass(cls, ninja.Schema)}
+    allowed = ours | {f"Paged{name}" for name in ours} | {"ErrorOut", "ValidationErrorOut"}
+    components = schema["components"]["schemas"]
+    seen: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[-1] not in seen:
+                seen.add(ref.rsplit("/", 1)[-1])
+                walk(components[ref.rsplit("/", 1)[-1]])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for path, method, _operation in OPERATIONS:
+        walk(schema["paths"][path][method])
+    assert seen - allowed == set()
+    assert {"CaseOut", "StaffCaseOut", "CaseMessageOut", "ErrorOut"} <= seen
