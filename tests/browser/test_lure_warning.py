@@ -90,8 +90,10 @@ def test_risk_staff_see_the_flags(live_kadun, seeded, screen):
     _login(page, base, "demo-admin")
     page.goto(base + "/staff/risk/")
     page.screenshot(path=str(var / f"lure-staff-{page.viewport_size['width']}.png"), full_page=True)
+    # The live server's database is shared by the browser tests: other tests' messages may be
+    # flagged too; this test's two are the seeded merchant's.
     flags = page.locator("#lure-flag-list [data-lure-flag]")
-    assert flags.count() == 2
+    assert flags.filter(has_text="QQ 2233445566").count() == 1 and flags.filter(has_text="xinghe_888").count() == 1
     text = page.inner_text("#lure-flag-list")
     assert "QQ 2233445566" in text and "xinghe_888" in text and "demo-merchant" in text and "重复发布（已记违规）" in text
     assert page.evaluate(SIDEWAYS)

@@ -19,7 +19,6 @@ SEED = textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.accounts.services import user_create
     from kadun.cases import services, thread
-    from kadun.catalog.models import Product
     from kadun.core import clock
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
@@ -28,8 +27,16 @@ SEED = textwrap.dedent('''
     from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
-    merchant = User.objects.get(username="demo-merchant")
-    card = Product.objects.get(title__contains="网易")
+    # A shop of its own: the browser tests share one live database (another test may have paused
+    # the demo shop's imports, or sold its cards).
+    from kadun.merchants.services import shop_create
+    merchant = User.objects.filter(username="staff-cases-merchant").first() or user_create(username="staff-cases-merchant", password="kadun-demo-2026")
+    # A product of its own: the browser tests share one live database, and others buy the demo cards.
+    from kadun.catalog.services import product_create
+    from kadun.inventory.services import keys_import
+    card = product_create(shop=shop_create(owner=merchant, name="工单控制台测试店"),
+                          data={"title": "测试点卡 工单控制台", "category": "game_card", "delivery": "auto", "price": 1000})
+    keys_import(product=card, lines=[(i + 1, f"STAFF-CASES-{card.pk}-{i:04d}-X7Q") for i in range(10)], source="test")
     for name, role in (("demo-support", "support"), ("demo-arbitrator", "arbitrator")):
         if not User.objects.filter(username=name).exists():
             user_create(username=name, password="kadun-demo-2026", staff_role=role)
@@ -66,7 +73,8 @@ SEED = textwrap.dedent('''
 @pytest.fixture(scope="module")
 def cases(live_kadun):
     result = subprocess.run([sys.executable, "-m", "kadun.cli", "shell", "-c", SEED], env=live_kadun["env"],
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
     late, dispute, urgent = result.stdout.split()[-3:]
     return {"late": late, "dispute": dispute, "urgent": urgent}
 
