@@ -71,6 +71,15 @@ def answered_request(order, key_ids: list[int]) -> RefundRequest | None:
     return None
 
 
+def requests_for_staff(status: str | None = None):
+    """Every refund request, for the staff console (newest first; a status filter), with the
+    order and the shop read with it."""
+    qs = RefundRequest.objects.select_related("order", "shop").order_by("-id")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
 __all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request_access", "merchant_queue", "merchant_answers_of", "buyer_stats"]
 
 

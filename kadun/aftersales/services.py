@@ -28,10 +28,12 @@ from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.merchants.services import breach_record
-from kadun.notifications.services import message_send
+from kadun.notifications.services import notify
 from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
 from kadun.orders.states import REFUND_REQUEST_SOURCES
+from kadun.risk import selectors as risk_reads
+from kadun.risk import services as risk
 
 if TYPE_CHECKING:
     from kadun.orders.models import Order
@@ -220,8 +222,8 @@ def refund_request_create(
             elif decision.outcome == Outcome.ASK_MERCHANT:
                 orders.order_hold(order_id=order.pk, held=True)
                 deadline_schedule(kind=KIND_MERCHANT_RESPONSE, subject_id=request.pk, due_at=request.respond_by)
-                message_send(
-                    user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}",
+                notify(
+                    user_id=order.shop.owner_id, title=f"退款申请待处理：订单 {order.order_no}", event="refund_requested",
                     body=f"{_zh(Reason(reason).label)}。请在 {rules['merchant_response_hours']} 小时内处理，逾期系统将全额退款。",
                     link=reverse("aftersales:merchant_request", args=[request.request_no]),
                 )
@@ -296,6 +298,8 @@ def refund_request_respond(
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.REJECTED, merchant_note=note, resolved_at=now)
             _event(request.pk, "rejected", "merchant", note)
             _stat(order, rejected=1)
+            risk.lure_check(text=note, where="rejection_note", subject=f"order:{order.pk}", author_id=shop.owner_id, author_role="merchant",
+                            shop_id=shop.pk, allow=risk_reads.order_allowances(order))  # 脱离平台交易: flagged for risk staff
         _store_evidence(request, "merchant", checked)
         if action != MerchantAction.PROMISE:
             orders.order_hold(order_id=order.pk, held=False)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("risk/", views_risk.alerts, name="risk"),
     path("risk/<int:alert_id>/", views_risk.alert_detail, name="risk_alert"),
     path("risk/<int:alert_id>/resolve/", views_risk.alert_resolve, name="risk_alert_resolve"),
+    path("risk/lures/<int:flag_id>/review/", views_risk.lure_review, name="risk_lure_review"),
 ]

@@ -5,15 +5,13 @@ same 404 as for a page that does not exist, so the console does not announce its
 """
 from __future__ import annotations
 
-from functools import wraps
-
 from django import forms
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from kadun.backoffice.access import staff_only
 from kadun.backoffice.selectors import platform_check, staff_orders_page
 from kadun.core.pagination import id_param
 from kadun.inventory.selectors import keys_of_order, reveals_of_order
@@ -33,19 +31,6 @@ CHECKED_LABELS = {
     "keys": _("卡密"),
     "reveals": _("查看记录"),
 }
-
-
-def staff_only(view):
-    """404 for anyone without a staff role; never cached, since every page carries buyers' data."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_authenticated and getattr(user, "staff_role", "")):
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapper)
 
 
 class OrderFilterForm(forms.Form):

@@ -13,7 +13,7 @@ from kadun.cases.models import Case, CaseEvent, CaseWait
 from kadun.cases.states import OPEN, CaseStatus, Party
 from kadun.core import clock
 from kadun.deadlines.services import deadline_schedule
-from kadun.notifications.services import message_send
+from kadun.notifications.services import absolute_link, notify, outbox_enqueue
 from kadun.orders import services as orders
 
 S = CaseStatus
@@ -98,15 +98,19 @@ def is_open(case: Case) -> bool:
     return case.status in OPEN
 
 
-def tell(case: Case, party: str, title: str, body: str = "") -> None:
-    """Tell the party now expected to act (in-site message; the guest buyer sees it on the order
-    page through the access link)."""
+def tell(case: Case, party: str, title: str, body: str = "", *, event: str = "case") -> None:
+    """Tell the party now expected to act: 站内信, e-mail and the channels they chose
+    (``notifications.services.notify``, through the outbox after commit). A guest buyer is
+    e-mailed if the contact is an address (no access link in it: they open the order with its
+    number and query password), and sees everything on the order page through the access link."""
     order = case.order
+    title = f"{title}：工单 {case.case_no}"
     if party == Party.MERCHANT:
-        user_id, link = order.shop.owner_id, reverse("cases:merchant_case", args=[case.case_no])
-    elif party == Party.BUYER:
-        user_id, link = order.buyer_id, reverse("cases:case", args=[case.case_no])
-    else:
-        return
-    if user_id:
-        message_send(user_id=user_id, title=f"{title}：工单 {case.case_no}", body=body, link=link)
+        notify(user_id=order.shop.owner_id, title=title, body=body, link=reverse("cases:merchant_case", args=[case.case_no]), event=event)
+    elif party == Party.BUYER and order.buyer_id:
+        notify(user_id=order.buyer_id, title=title, body=body, link=reverse("cases:case", args=[case.case_no]), event=event)
+    elif party == Party.BUYER and "@" in order.contact:
+        outbox_enqueue(topic="email", payload={
+            "to": order.contact, "subject": f"[kadun] {title}",
+            "body": f"{body}\n订单 {order.order_no}：凭订单号和查询密码在「订单查询」页面查看（{absolute_link(reverse('web:lookup'))}）。",
+        })

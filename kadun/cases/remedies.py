@@ -127,7 +127,7 @@ def replace(case: Case, *, hours: int, frm: str) -> None:
     records.tell(case, Party.MERCHANT, "请在期限内补发", f"逾期未补发，系统将自动全额退款并记录违约（{replace_by:%Y-%m-%d %H:%M} UTC 前）。")
 
 
-def replacement_fulfil(case: Case, *, note: str = "") -> None:
+def replacement_fulfil(case: Case, *, note: str = "", actor=None) -> None:
     """The merchant keeps the promise: new keys from stock, or the service done again."""
     order = case.order
     if order.is_auto:
@@ -139,7 +139,7 @@ def replacement_fulfil(case: Case, *, note: str = "") -> None:
         if len(note.strip()) < 2:
             raise InvalidCaseInput("note_required", "请填写重新完成服务的说明。")
         text = f"商家已重新完成服务：{note.strip()[:200]}"
-    records.close(case, frm=S.AWAITING_REPLACEMENT, outcome=Outcome.REPLACED, note=text, party=Party.MERCHANT)
+    records.close(case, frm=S.AWAITING_REPLACEMENT, outcome=Outcome.REPLACED, note=text, party=Party.MERCHANT, actor=actor)
 
 
 def replacement_overdue(wait) -> str:

@@ -235,3 +235,8 @@ def merchant_case_stats(*, shop_id: int, since: dt.datetime | None = None) -> di
         "merchant_fault_rate": round(merchant_fault / decided, 4) if decided else None,
         "answered": len(seconds), "first_response_p90_seconds": p90,
     }
+
+
+def case_numbers(case_ids) -> dict[int, str]:
+    """Case numbers by id (for pages that hold ``case:<id>`` subjects, e.g. risk's lure flags)."""
+    return dict(Case.objects.filter(pk__in=list(case_ids)).values_list("pk", "case_no"))

@@ -48,6 +48,15 @@ def _check_open(order, kind: str, remedy: str) -> None:
             raise InvalidCaseInput("case_window_over", f"确认收货已超过 {settings.KADUN_CASE_OPEN_DAYS_AFTER_CONFIRM} 天，不能再发起售后工单。")
 
 
+def _check_not_doubled(order, kind: str, refund_request) -> None:
+    """Read under the order's lock: a money case waits for an open refund request to be answered
+    (the merchant is already asked, by its own deadline); a request escalates once."""
+    if kind in MONEY_KINDS and "refund_request" in orders.order_held_by(order.pk):
+        raise CaseAlreadyOpen("refund_request_open", "该订单有处理中的退款申请，请等待商家处理（逾期将按规则退款）或撤回后再发起售后工单。")
+    if refund_request is not None and Case.objects.filter(refund_request=refund_request).exists():
+        raise InvalidCaseInput("already_escalated", "该退款申请已申请过平台介入。")
+
+
 def _statement(text: str) -> str:
     text = (text or "").strip()
     if len(text) < 5:
@@ -90,7 +99,7 @@ def case_open(
     while the case is open."""
     statement = _statement(statement)
     remedy = remedy or (Remedy.FULL_REFUND if kind in MONEY_KINDS else "")
-    _check_open(order, kind, remedy)
+    _check_open(order, kind, remedy)  # early, for a clear answer; checked again under the lock
     if priority not in Priority.values:
         priority = Priority.NORMAL
     checked = attachments.check(images)
@@ -98,6 +107,8 @@ def case_open(
     try:
         with transaction.atomic():
             order = orders.order_lock(order.pk)
+            _check_open(order, kind, remedy)
+            _check_not_doubled(order, kind, refund_request)
             key_ids = _keys(order, key_ids or (refund_request.key_ids if refund_request else []))
             now = clock.now()
             to_platform = kind in STARTS_WITH_PLATFORM or refund_request is not None
@@ -215,6 +226,20 @@ def case_withdraw(*, case: Case, author=None) -> Case:
         negotiation.offers_close(case)
         records.close(case, frm=case.status, outcome=Outcome.WITHDRAWN, fault=Fault.NONE, note="买家撤回工单", party=Party.BUYER, actor=author)
         sla.clocks_meet(case, "first_response", "resolution")
+    return case
+
+
+def case_replacement_fulfil(*, case: Case, note: str = "", author=None) -> Case:
+    """The merchant keeps the replacement promise of ``awaiting_replacement`` (the caller checked
+    it is the order's merchant): new keys from stock (out_of_stock otherwise, nothing changes),
+    or, for a service, done again as ``note`` says. The case closes as replaced."""
+    from kadun.cases import remedies
+
+    with transaction.atomic():
+        case = records.lock(case)
+        if case.status != S.AWAITING_REPLACEMENT:
+            raise CaseClosed()
+        remedies.replacement_fulfil(case, note=note, actor=author)
     return case
 
 

@@ -62,7 +62,7 @@ def _write(order, case, *, party, author, body, internal) -> CaseMessage:
 
     lure = bool(body) and not internal and party != Party.STAFF and lures.check(
         text=body, where="case_message" if case else "order_message", subject=f"case:{case.pk}" if case else f"order:{order.pk}",
-        author=author, party=party, shop_id=order.shop_id,
+        author=author, party=party, order=order,
     )
     return CaseMessage.objects.create(
         order=order, case=case, author=author if getattr(author, "pk", None) else None, party=party, internal=internal,

@@ -18,4 +18,5 @@ urlpatterns = [
     path("staff/cases/<str:case_no>/", views_staff.case_page, name="staff_case"),
     path("staff/cases/<str:case_no>/act/", views_staff.case_act, name="staff_case_act"),
     path("staff/refund-requests/", views_staff.refund_requests, name="staff_refund_requests"),
+    path("staff/refund-requests/<str:request_no>/", views_staff.refund_request, name="staff_refund_request"),
 ]

@@ -15,6 +15,7 @@ from kadun.catalog.errors import InvalidProduct, ProductNotFound
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
 from kadun.core import clock
+from kadun.risk import services as risk
 
 if TYPE_CHECKING:
     from kadun.merchants.models import Shop
@@ -109,7 +110,22 @@ def product_create(*, shop: Shop, data: dict) -> Product:
     with transaction.atomic():
         product = Product.objects.create(shop=shop, created_at=now, updated_at=now, checker=checker, **fields)
         RefundPolicy.objects.create(product=product, version=1, rules=rules, created_at=now)
+        _lure_check(product, shop)
     return product
+
+
+def lure_text(product) -> str:
+    """What of a product is checked for off-platform lures (and warned about on its page)."""
+    return f"{product.title}\n{product.description}"
+
+
+def _lure_check(product: Product, shop: Shop) -> None:
+    """脱离平台交易: a title or description inviting buyers off the platform is flagged for risk
+    staff (and, repeated, a breach); the product page warns buyers."""
+    risk.lure_check(
+        text=lure_text(product), where="product_description", subject=f"product:{product.pk}",
+        author_id=shop.owner_id, author_role="merchant", shop_id=shop.pk,
+    )
 
 
 def policy_update(*, shop: Shop, product_id: int, rules: dict) -> RefundPolicy:
@@ -174,7 +190,12 @@ def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:
     if product is None:
         raise ProductNotFound()
     fields = _validate({**_current(product), **data, "delivery": product.delivery})
-    Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), **fields)
+    with transaction.atomic():
+        Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), **fields)
+        before = lure_text(product)
+        product.title, product.description = fields["title"], fields["description"]
+        if lure_text(product) != before:  # unchanged text was checked when written
+            _lure_check(product, shop)
     product.refresh_from_db()
     return product
 

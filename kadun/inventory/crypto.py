@@ -4,22 +4,13 @@ Duplicates are found by a keyed hash (HMAC-SHA256), so the database never holds 
 that could be brute-forced from a list of known codes."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import unicodedata
 
-from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
-
-@functools.lru_cache(maxsize=4)
-def _fernet(keys: tuple[str, ...]) -> MultiFernet:
-    return MultiFernet([Fernet(k) for k in keys])
-
-
-def fernet() -> MultiFernet:
-    return _fernet(tuple(settings.KADUN_CARD_KEYS))
+from kadun.core.sealed import _fernet, fernet  # noqa: F401  (one key mechanism for every secret at rest)
 
 
 def encrypt(secret: str) -> str:

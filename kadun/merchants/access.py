@@ -34,3 +34,11 @@ def count_open_refunds(request, shop) -> None:
     """The nav shows how many refund requests wait for the merchant; counted only when a page
     renders the nav (the template calls it)."""
     request.merchant_open_refunds = lambda: refund_selectors.merchant_queue(shop=shop, open_only=True).count()
+    request.merchant_open_cases = lambda: _open_cases(shop)
+
+
+def _open_cases(shop) -> int:
+    """售后工单 still open on the shop's orders (the nav's count beside 售后工单)."""
+    from kadun.cases import selectors as case_selectors
+
+    return case_selectors.merchant_cases(shop=shop, open_only=True).count()

@@ -90,6 +90,12 @@ def product_list(request, shop):
     return render(request, "merchants/product_list.html", {"shop": shop, "rows": rows})
 
 
+def _warn_lure(request, product) -> None:
+    """脱离平台交易: the merchant is told what buyers will see, and that risk staff will look."""
+    if risk_selectors.lures_in(catalog_services.lure_text(product)):
+        messages.warning(request, _("商品标题或描述疑似包含站外联系方式或站外付款方式，买家会看到风险提示，平台风控将审核；多次发布将记为违规。"))
+
+
 @merchant_page
 @require_http_methods(["GET", "POST"])
 def product_new(request, shop):
@@ -101,6 +107,7 @@ def product_new(request, shop):
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("商品「%(title)s」已创建。") % {"title": product.title})
+            _warn_lure(request, product)
             if product.is_auto:
                 return redirect("merchants:key_import", product_id=product.pk)
             return redirect("merchants:products")
@@ -119,6 +126,7 @@ def product_edit(request, shop, product_id: int):
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("商品「%(title)s」已保存。") % {"title": product.title})
+            _warn_lure(request, product)
             return redirect("merchants:products")
     return render(request, "merchants/product_form.html", {
         "shop": shop, "form": form, "product": product, "delivery_label": Delivery(product.delivery).label,

@@ -211,7 +211,16 @@ def _order_page(request, shop, order, *, deliver_form=None, error: tuple[str, st
         "handle_done": done_text if done_section == HANDLE else "",
         "milestone_done": done_text if done_section == MILESTONES else "",
         "refunds": refunds,
+        "role": MERCHANT,
+        **_case_panel(request, order),
     }, status=status)
+
+
+def _case_panel(request, order) -> dict:
+    """售后工单 on the order: the open case's box and link, or the order chat (cases' template)."""
+    from kadun.cases.panels import order_panel
+
+    return order_panel(request, order, MERCHANT)
 
 
 # Order pages check the order first: whoever is not its merchant (its buyer, staff, another

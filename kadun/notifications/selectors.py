@@ -1,4 +1,4 @@
-from kadun.notifications.models import Message, OutboxMessage
+from kadun.notifications.models import Message, NotifyChannel, NotifyDelivery, NotifyPreference, OutboxMessage
 
 
 def messages_for(*, user):
@@ -16,3 +16,20 @@ def unread_count(*, user) -> int:
     """How many in-site messages the user has not opened, up to 100 (shown as 99+): one query
     that reads at most 100 ids from the user's messages, never a count of them all."""
     return len(Message.objects.filter(user=user, read_at__isnull=True).values_list("pk", flat=True)[: UNREAD_SHOWN_UP_TO + 1])
+
+
+def channels_of(*, user) -> list[NotifyChannel]:
+    """The user's own channels, oldest first; never their secrets (``secret_sealed`` is deferred)."""
+    return list(NotifyChannel.objects.filter(user=user).defer("secret_sealed"))
+
+
+DELIVERIES_SHOWN = 50
+
+
+def deliveries_of(*, user, limit: int = DELIVERIES_SHOWN) -> list[NotifyDelivery]:
+    """The user's latest deliveries (e-mails and channels), newest first."""
+    return list(NotifyDelivery.objects.filter(user=user)[:limit])
+
+
+def email_enabled(*, user) -> bool:
+    return NotifyPreference.objects.filter(user=user).values_list("email_enabled", flat=True).first() is not False

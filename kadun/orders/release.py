@@ -151,6 +151,15 @@ def hold_register(name: str, holds) -> None:
     HOLDERS[name] = holds
 
 
+# Who wants to know when an order is refunded in full (an open case has nothing left to decide):
+# called in the refund's transaction with the order id and the refund's idempotency key.
+REFUNDED_LISTENERS: list = []
+
+
+def refunded_listen(listener) -> None:
+    REFUNDED_LISTENERS.append(listener)
+
+
 def order_held_by(order_id: int) -> list[str]:
     return [name for name, holds in HOLDERS.items() if holds(order_id)]
 

@@ -119,6 +119,11 @@ def orders_for_staff(*, status: str | None = None, q: str | None = None):
     return qs
 
 
+def order_numbers(order_ids) -> dict[int, str]:
+    """Order numbers by id (staff pages link records that name an order by id)."""
+    return dict(Order.objects.filter(pk__in=list(order_ids)).values_list("pk", "order_no"))
+
+
 def service_due_at(order):
     """When a manual service must be delivered by: paid_at + the frozen rules'
     ``delivery_deadline_hours`` — the time order_on_paid gave the ``order_service_due``

@@ -25,7 +25,7 @@ from kadun.deadlines.services import deadline_schedule
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
-from kadun.notifications.services import message_send, outbox_enqueue
+from kadun.notifications.services import message_send, notify, outbox_enqueue
 from kadun.orders.errors import (
     ContactRequired,
     InvalidImage,
@@ -51,6 +51,8 @@ from kadun.orders.states import (
     sources_of,
 )
 from kadun.payments.registry import on_payment_succeeded
+from kadun.risk import selectors as risk_reads
+from kadun.risk import services as risk
 
 if TYPE_CHECKING:
     from kadun.catalog.models import Product
@@ -216,7 +218,7 @@ def order_on_paid(*, order_id: int) -> str:
     hours = (order.policy_snapshot or {}).get("rules", {}).get("delivery_deadline_hours")
     if hours:
         deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))
-    message_send(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]))
+    notify(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]), event="order_to_accept")
     return "paid"
 
 
@@ -267,6 +269,8 @@ def order_refund(
         label = "原路退回" if destination == "source" else "退到平台余额"
         if order.status == S.REFUNDED:
             _event(order.pk, "refunded", actor=actor, frm=frm, to=S.REFUNDED, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
+            for listener in REFUNDED_LISTENERS:
+                listener(order.pk, key)
         else:
             _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
         _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：已退款 {fen_to_yuan(amount)} 元（{label}）。{note}")
@@ -328,6 +332,8 @@ def order_deliver(*, order: Order, shop, note: str, image=None) -> None:
             order.delivery_image.save(f"{order.order_no}-{secrets.token_hex(4)}", image, save=False)
             Order.objects.filter(pk=order.pk).update(delivery_image=order.delivery_image.name)
         _event(order.pk, "delivered", actor=Actor.MERCHANT, frm=S.IN_SERVICE, to=S.DELIVERED, user=shop.owner)
+        risk.lure_check(text=note, where="delivery_note", subject=f"order:{order.pk}", author_id=shop.owner_id, author_role="merchant",
+                        shop_id=shop.pk, allow=risk_reads.order_allowances(order))  # 脱离平台交易: flagged for risk staff
         deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=now + dt.timedelta(hours=order.inspection_hours))
         _notify_buyer(order, "商家已发货", f"订单 {order.order_no}（{order.title}）商家已完成服务，请验收。")
 
@@ -385,8 +391,10 @@ from kadun.orders.release import (  # noqa: E402,F401
     order_autoconfirm,
     order_confirm,
     order_expire,
+    REFUNDED_LISTENERS,
     hold_register,
     order_held_by,
+    refunded_listen,
     order_hold,
     order_settle,
     orders_autoconfirm,

@@ -1,6 +1,6 @@
 from django.db import models
 
-from kadun.risk.states import AlertKind, AlertStatus
+from kadun.risk.states import AlertKind, AlertStatus, AuthorRole, LureWhere
 
 
 class RiskAlert(models.Model):
@@ -29,3 +29,47 @@ class RiskAlert(models.Model):
                 condition=models.Q(status="open") | models.Q(resolved_at__isnull=False), name="risk_resolved_has_time"
             ),
         ]
+
+
+class LureFlag(models.Model):
+    """脱离平台交易: a text someone wrote (a product description, a delivery note, a rejection note,
+    a case message …) that invites the other side off the platform — a WeChat id, a QQ or phone
+    number, a Telegram handle, an outside payment link or phrase (``kadun.risk.lures``). Kept for
+    risk staff with the text and who wrote it; ``violation`` marks a repeat (a recorded breach for
+    a merchant, and an alert)."""
+
+    where = models.CharField(max_length=24, choices=LureWhere.choices)
+    subject = models.CharField(max_length=80, help_text="what the text belongs to: order:<id>, product:<id>, case:<id>")
+    author = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    author_role = models.CharField(max_length=10, choices=AuthorRole.choices)
+    shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, related_name="lure_flags", null=True, blank=True)
+    text = models.TextField(help_text="the text as written, at most 2000 characters")
+    kinds = models.JSONField(default=list)
+    matches = models.JSONField(default=list)
+    violation = models.BooleanField(default=False, help_text="a repeat within the window: a recorded violation")
+    created_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["-id"], condition=models.Q(reviewed_at__isnull=True), name="risk_lure_unreviewed"),
+            models.Index(fields=["author", "created_at"], name="risk_lure_author_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True) | models.Q(reviewed_by__isnull=False), name="risk_lure_reviewed_by_someone"
+            ),
+        ]
+
+
+class LureAuthor(models.Model):
+    """One row per author ever flagged: how many flags in all and when the last was. A new flag
+    updates it first, so two flags of one author at once are counted one after the other (the
+    row's lock), and each repeat is recorded once."""
+
+    author = models.OneToOneField("accounts.User", on_delete=models.PROTECT, related_name="+")
+    flags = models.PositiveIntegerField(default=0)
+    last_flagged_at = models.DateTimeField()

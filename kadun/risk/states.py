@@ -12,3 +12,34 @@ class AlertKind(models.TextChoices):
     # someone guessing keys by importing them, or a supplier selling one batch twice. The shop's
     # imports are paused while the alert is open.
     IMPORT_COLLISIONS = "import_collisions", _("导入卡密与其他店铺重复")
+    # The same author was flagged for an off-platform lure (站外联系方式 / 站外付款) again within
+    # KADUN_LURE_REPEAT_DAYS: one open alert per author (subject ``user:<id>``).
+    OFF_PLATFORM_LURE = "off_platform_lure", _("多次发布站外联系方式或站外交易信息")
+
+
+class LureKind(models.TextChoices):
+    """What kadun.risk.lures finds in a text."""
+
+    WECHAT = "wechat", _("微信")
+    QQ = "qq", _("QQ")
+    PHONE = "phone", _("手机号")
+    TELEGRAM = "telegram", _("Telegram")
+    PAYMENT_LINK = "payment_link", _("站外链接或付款链接")
+    OUTSIDE_PAYMENT = "outside_payment", _("站外交易话术")
+
+
+class LureWhere(models.TextChoices):
+    """Where a flagged text was written."""
+
+    PRODUCT_DESCRIPTION = "product_description", _("商品描述")
+    DELIVERY_NOTE = "delivery_note", _("发货说明")
+    REJECTION_NOTE = "rejection_note", _("拒绝退款理由")
+    CASE_MESSAGE = "case_message", _("工单消息")
+    ORDER_MESSAGE = "order_message", _("订单留言")
+
+
+class AuthorRole(models.TextChoices):
+    BUYER = "buyer", _("买家")
+    MERCHANT = "merchant", _("商家")
+    STAFF = "staff", _("平台人员")
+    GUEST = "guest", _("游客")

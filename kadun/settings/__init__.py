@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from kadun.settings.email import email_settings
 from kadun.settings.network import proxy_ssl_header, trusted_proxies
 from kadun.settings.secrets import load_secrets, var_dir_create
 
@@ -231,8 +232,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
-EMAIL_BACKEND = os.environ.get("KADUN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("KADUN_FROM_EMAIL", "kadun <noreply@kadun.local>")
+# E-mail: KADUN_EMAIL_URL, or EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD /
+# EMAIL_USE_TLS, and DEFAULT_FROM_EMAIL (kadun/settings/email.py); the console without them.
+globals().update(email_settings(os.environ))
 
 # --- kadun's own settings -------------------------------------------------------------
 # Card keys are encrypted with MultiFernet: the first key encrypts, all keys decrypt.
@@ -264,6 +266,16 @@ KADUN_RUN_SWEEPER_IN_PROCESS = env_bool("KADUN_RUN_SWEEPER_IN_PROCESS", False)
 KADUN_MAX_UPLOAD_IMAGE_BYTES = 5 * 1024 * 1024
 # 验货 HTTP checkers may not call private / loopback addresses (SSRF) unless this is set.
 KADUN_CHECKER_ALLOW_PRIVATE = env_bool("KADUN_CHECKER_ALLOW_PRIVATE", False)
+# Notifications (kadun/notifications): the channels' API hosts (a relay may stand in for one),
+# and what a user's webhook URL / Bark server may be. Private addresses and plain http only for
+# development and tests.
+KADUN_TELEGRAM_API_BASE = os.environ.get("KADUN_TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/")
+KADUN_WECOM_API_BASE = os.environ.get("KADUN_WECOM_API_BASE", "https://qyapi.weixin.qq.com").rstrip("/")
+KADUN_BARK_API_BASE = os.environ.get("KADUN_BARK_API_BASE", "https://api.day.app").rstrip("/")
+KADUN_NOTIFY_ALLOW_PRIVATE = env_bool("KADUN_NOTIFY_ALLOW_PRIVATE", False)
+KADUN_NOTIFY_ALLOW_HTTP = env_bool("KADUN_NOTIFY_ALLOW_HTTP", DEBUG)
+KADUN_NOTIFY_CHANNELS_MAX = env_int("KADUN_NOTIFY_CHANNELS_MAX", 10)
+KADUN_NOTIFY_TESTS_PER_HOUR = env_int("KADUN_NOTIFY_TESTS_PER_HOUR", 10)
 # 验货: checks per order per hour (page and API share it); keys longer than this are not checked.
 KADUN_VERIFY_PER_ORDER_PER_HOUR = env_int("KADUN_VERIFY_PER_ORDER_PER_HOUR", 10)
 KADUN_CHECK_MAX_KEY_CHARS = env_int("KADUN_CHECK_MAX_KEY_CHARS", 500)
@@ -280,6 +292,10 @@ KADUN_REFUND_REQUESTS_MAX_PER_ORDER = env_int("KADUN_REFUND_REQUESTS_MAX_PER_ORD
 KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER", 30 * 1024 * 1024)
 # After-sales cases: stage deadlines, default outcomes and SLA targets (docs/cases.md).
 from kadun.settings.cases import *  # noqa: E402,F401,F403
+# 脱离平台交易: an author flagged this many times within this many days (this flag included) is
+# a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
+KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)
+KADUN_LURE_REPEAT_DAYS = env_int("KADUN_LURE_REPEAT_DAYS", 30)
 
 LOGGING = {
     "version": 1,

@@ -176,12 +176,14 @@ def order_open(request, token: str):
 def _order_context(request, order, role, *, revealed: dict[int, str] | None = None):
     from kadun.aftersales import selectors as aftersales
     from kadun.aftersales.states import Reason
+    from kadun.cases.panels import order_panel
 
     payment = payment_reads.payment_of(order)
     refund_requests = list(aftersales.requests_of_order(order))
     card = keys_card_context(order, role, revealed=revealed, refund_requests=refund_requests)
     return {
         **card,
+        **order_panel(request, order, role, refund_requests=refund_requests),  # 售后工单: case box, order chat, 申请平台介入
         "refund_requests": refund_requests,
         "refund_reasons": Reason.choices,
         "policy": order.policy_snapshot,

@@ -28,7 +28,8 @@ def refund_box_context(order, role, keys, refund_requests) -> dict:
     unrevealed = [k for k in keys if k["active"] and not k["first_revealed_at"]]
     return {
         "open_request": open_request,
-        "can_request_refund": role == BUYER and refundable and open_request is None,
+        # Not while a case holds the order either (refund_hold without an open request): the case decides.
+        "can_request_refund": role == BUYER and refundable and open_request is None and not order.refund_hold,
         "unrevealed_keys": unrevealed,
         "instant_refund_amount": min(order.unit_price * len(unrevealed), order.amount - order.refunded_amount),
     }

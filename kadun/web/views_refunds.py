@@ -57,6 +57,7 @@ def _refund_form_error(request, order, exc: DomainError):
     context.update({
         "refund_error": exc.message,
         "refund_error_code": exc.code,
+        "refund_escalate_no": exc.detail.get("request_no", ""),  # refund_request_answered: 申请平台介入 instead
         "refund_values": {
             "reason": request.POST.get("reason", ""),
             "statement": request.POST.get("statement", "")[:2000],

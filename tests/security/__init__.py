@@ -116,6 +116,11 @@ def build_world() -> World:
         w.api_keys[user.username] = secret
         w.api_key_ids[user.username] = key.pk
     w.secrets = [decrypt(s) for s in CardKey.objects.values_list("secret", flat=True)]
+    from kadun.notifications.services import channel_create
+
+    w.channel_ids = [
+        channel_create(user=user, kind="bark", label="matrix", data={"device_key": f"MatrixDevice{user.pk}Key"})[0].pk for user in (w.buyer, w.merchant)
+    ]
     return w
 
 

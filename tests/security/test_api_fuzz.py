@@ -139,6 +139,7 @@ def known_path_parameters(world, operation, role: str):
             "order_no": [o.order_no for o in orders],
             "product_id": [world.auto.pk, world.manual.pk, world.product_b.pk],
             "request_no": [world.refund.request_no],
+            "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

@@ -66,6 +66,11 @@ def _stages():
     review.case_decide(case=Case.objects.get(pk=case.pk), arbitrator=arbitrator, remedy="full_refund", fault="merchant",
                        reasons="卡密首次查看前即无效，验货记录为证", clauses=[1])
     made["decision_effective"] = case
+    case = services.case_open(order=delivered_order(price=800, keys=1), kind="key_problem", statement="卡密无效，申请补发", remedy="replacement")
+    offer = negotiation.offer_make(case=case, remedy="replacement", hours=4, author=case.order.shop.owner)
+    negotiation.offer_accept(case=Case.objects.get(pk=case.pk), offer_id=offer.pk, author=case.order.buyer)  # no stock: promised
+    made["replacement_due"] = case
+    made["sla_breach"] = services.case_open(order=delivered_order(), kind="inquiry", statement="请问这张卡在哪里兑换")
     return made
 
 
@@ -80,9 +85,12 @@ def test_two_sweepers_fire_each_stage_default_outcome_exactly_once():
     assert (fired["offer_silent"].outcome, fired["offer_silent"].amount_refunded) == (Outcome.PARTIALLY_REFUNDED, 500)
     assert CaseEvent.objects.filter(case=made["evidence_missed"], kind="evidence_missed").count() == 1
     assert (fired["decision_effective"].outcome, fired["decision_effective"].amount_refunded) == (Outcome.REFUNDED, 700)
+    assert (fired["replacement_due"].outcome, fired["replacement_due"].amount_refunded) == (Outcome.REFUNDED, 800)
+    assert CaseEvent.objects.filter(case=made["sla_breach"], kind="sla_breach").count() == 2  # first response and resolution
     assert Refund.objects.filter(order=made["offer_silent"].order).count() == 1
+    assert Refund.objects.filter(order=made["replacement_due"].order).count() == 1
     assert Refund.objects.filter(order=made["decision_effective"].order).count() == 1
-    assert CaseEvent.objects.filter(kind="closed").count() == 3
+    assert CaseEvent.objects.filter(kind="closed").count() == 4
     assert platform_check().problems == []
 
 
@@ -120,13 +128,13 @@ def test_a_case_and_a_refund_request_opened_at_once_are_never_both_open():
         order = delivered_order()
         key = CardKey.objects.get(order=order)
         key_reveal(order=order, key_id=key.pk, actor="buyer", user=order.buyer)
-        together(
+        results = together(
             lambda o=order: _open(o),
             lambda o=order, k=key.pk: refund_request_create(order=o, reason="not_as_described", key_ids=[k], statement="与描述不符"),
         )
         cases = Case.objects.filter(order=order, status__in=["awaiting_merchant"]).count()
         requests = RefundRequest.objects.filter(order=order, status="awaiting_merchant").count()
-        assert cases + requests == 1
+        assert cases + requests == 1, results
 
 
 def test_accepting_an_offer_as_its_deadline_fires_pays_once():

@@ -194,3 +194,102 @@ def test_a_withdrawn_case_releases_the_hold_and_auto_confirm_fires():
     services.case_withdraw(case=Case.objects.get(pk=case.pk), author=order.buyer)
     later(seconds=1)
     assert Order.objects.get(pk=order.pk).status == "confirmed"
+
+
+def test_a_service_refunded_by_its_deadline_closes_the_open_case():
+    from conftest import buy, make_product, make_user, pay
+    from kadun.orders.services import order_accept
+
+    product = make_product(delivery="manual", price=2000)
+    order, _token, _url = buy(product, buyer=make_user(), buyer_inputs={"account": "player-1"})
+    order = pay(order)
+    order_accept(order=order, shop=product.shop)
+    case = services.case_open(order=Order.objects.get(pk=order.pk), kind="service_dispute", statement="代充一直没有完成，申请退款",
+                              remedy="full_refund")
+    later(hours=25)  # the frozen delivery deadline (24 h) passes: refunded in full by rule
+    order.refresh_from_db()
+    case.refresh_from_db()
+    assert (order.status, order.refunded_amount) == ("refunded", 2000)
+    assert (case.status, case.outcome) == (S.CLOSED, Outcome.ORDER_REFUNDED)
+    assert platform_check().problems == []
+
+
+def test_an_off_platform_lure_in_a_message_is_flagged_with_its_author_and_marked():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body="加我vx: kadun_shop88 私下转账更便宜")
+    assert message.lure
+    flag = LureFlag.objects.get()
+    assert (flag.author_id, flag.author_role, flag.where, flag.subject) == (order.shop.owner_id, "merchant", "order_message", f"order:{order.pk}")
+    assert "kadun_shop88" in flag.text
+
+
+def test_an_ordinary_message_is_not_a_lure():
+    from kadun.risk.models import LureFlag
+
+    order = delivered_order()
+    message = thread.message_post(order=order, party=Party.BUYER, author=order.buyer, body=f"订单号 {order.order_no}，卡密显示已使用，金额10元")
+    assert not message.lure and not LureFlag.objects.exists()
+
+
+def test_a_repeated_lure_in_case_messages_is_a_recorded_violation():
+    order = delivered_order()
+    services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    for text in ("加我QQ 12345678 私聊", "微信 kadun_shop88，线下交易"):
+        thread.message_post(order=order, party=Party.MERCHANT, author=order.shop.owner, body=text)
+    assert Breach.objects.filter(shop=order.shop, kind="off_platform_lure").count() == 1
+
+
+def test_a_money_case_waits_for_an_open_refund_request():
+    from kadun.cases.errors import CaseAlreadyOpen
+
+    order = delivered_order()
+    key = CardKey.objects.get(order=order)
+    key_reveal(order=order, key_id=key.pk, actor="buyer", user=order.buyer)
+    refund_request_create(order=order, reason="not_as_described", key_ids=[key.pk], statement="与描述不符")
+    with pytest.raises(CaseAlreadyOpen) as refused:
+        services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    assert refused.value.code == "refund_request_open" and not Case.objects.exists()
+
+
+def test_a_refund_request_escalates_once():
+    order = delivered_order()
+    request = _rejected(order)
+    case = services.case_escalate_request(order=order, request_no=request.request_no, statement="商家拒绝无理，申请平台介入")
+    services.case_withdraw(case=case)
+    with pytest.raises(InvalidCaseInput) as refused:
+        services.case_escalate_request(order=order, request_no=request.request_no, statement="再次申请平台介入")
+    assert refused.value.code == "already_escalated" and Case.objects.count() == 1
+
+
+def test_the_party_expected_to_act_is_told_by_site_message_and_e_mail():
+    from django.core import mail
+
+    from kadun.notifications.models import Message
+    from kadun.notifications.services import outbox_deliver_all
+
+    order = delivered_order()
+    order.shop.owner.email = "shop@example.com"
+    order.shop.owner.save(update_fields=["email"])
+    case = services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    message = Message.objects.get(user=order.shop.owner, title__contains=case.case_no)
+    assert message.link == f"/merchant/cases/{case.case_no}/" and "24 小时内回复" in message.body
+    outbox_deliver_all()
+    sent = [m for m in mail.outbox if m.to == ["shop@example.com"]]
+    assert len(sent) == 1 and f"/merchant/cases/{case.case_no}/" in sent[0].body
+
+
+def test_a_guest_buyer_with_an_e_mail_contact_is_told_of_an_offer_without_an_access_link():
+    from django.core import mail
+
+    from conftest import buy, make_product, pay
+    from kadun.notifications.services import outbox_deliver_all
+
+    product = make_product(keys=2, price=1000)
+    order = pay(buy(product, contact="guest-buyer@example.com")[0])
+    case = services.case_open(order=order, kind="refund_dispute", statement="与描述不符，申请全额退款", remedy="full_refund")
+    negotiation.offer_make(case=case, remedy="full_refund", author=order.shop.owner)
+    outbox_deliver_all()
+    sent = [m for m in mail.outbox if m.to == ["guest-buyer@example.com"] and case.case_no in m.subject]
+    assert len(sent) == 1 and "/orders/lookup/" in sent[0].body and "token" not in sent[0].body.lower()

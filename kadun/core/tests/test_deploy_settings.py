@@ -23,7 +23,10 @@ PG_URL = "postgres://kadun@127.0.0.1:5432/kadun"
 
 def clean_env(tmp_path, **extra) -> dict:
     """The caller's environment without any kadun or Django setting, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KADUN_") and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", *SECRET_VALUES)}
+    env = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith(("KADUN_", "EMAIL_")) and k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEFAULT_FROM_EMAIL", *SECRET_VALUES)
+    }
     env.update(DJANGO_SETTINGS_MODULE="kadun.settings", KADUN_VAR_DIR=str(tmp_path / "var"), **extra)
     return env
 
@@ -40,6 +43,8 @@ def production_env(tmp_path, **extra) -> dict:
         KADUN_HSTS_PRELOAD="1",
         KADUN_TRUSTED_PROXIES="127.0.0.1",
         KADUN_PROXY_SSL_HEADER="X-Forwarded-Proto",
+        KADUN_EMAIL_URL="smtp+tls://kadun%40example.com:smtp-password@smtp.example.com:587",
+        DEFAULT_FROM_EMAIL="卡盾 <noreply@ka.example.com>",
     )
     return clean_env(tmp_path, **{**values, **extra})
 
@@ -94,6 +99,14 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
     result = kadun(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_when_no_mail_server_is_configured(tmp_path):
+    env = production_env(tmp_path)
+    del env["KADUN_EMAIL_URL"]
+    result = kadun(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    assert "kadun.W001" in result.stderr
 
 
 def test_check_deploy_fails_with_the_sandbox_on(tmp_path):

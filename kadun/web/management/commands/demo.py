@@ -16,6 +16,9 @@ ACCOUNTS = (
     ("demo-merchant", "商家 merchant", ""),
     ("demo-buyer", "买家 buyer", ""),
     ("demo-admin", "平台管理员 staff admin", "admin"),
+    ("demo-support", "客服 support (售后工单)", "support"),
+    ("demo-arbiter", "仲裁员 arbitrator", "arbitrator"),
+    ("demo-arbiter2", "仲裁员 arbitrator (申诉复核)", "arbitrator"),
 )
 
 
@@ -27,6 +30,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._load()
             self.stdout.write("demo data loaded")
+        with transaction.atomic():  # support and arbitrators, also for a database loaded before they existed
+            for username, _role, staff_role in ACCOUNTS[3:]:
+                if not user_exists(username=username):
+                    user_create(username=username, password=PASSWORD, staff_role=staff_role)
         self.stdout.write("Demo accounts (password for all: %s):" % PASSWORD)
         for username, role, _ in ACCOUNTS:
             self.stdout.write(f"  {username:<15} {role}")
