@@ -46,6 +46,7 @@ queries) and prints p50 / p99, CPU and the SQL query count per page and size.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -336,18 +337,31 @@ def part_sweeper(args, admin_url: str, say) -> None:
             shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def pages_for(db_url: str, templates: dict, big_shop: int, long_case: int | None) -> tuple[list, dict]:
+def pages_for(db_url: str, templates: dict, big_shop: int, long_case: int | None) -> tuple[list, dict, dict]:
     """The pages, with subjects picked from the data: the long-thread case; a case with its
     offer, in the middle of the table, of a logged-in buyer; one of the biggest shop's."""
     from django.urls import reverse
 
+    from kadun.cases.views_cases import CLOSED_PER_PAGE
+    from kadun.cases.views_staff import QUEUE_SIZE
+
     with psycopg.connect(db_url, autocommit=True) as conn:
+        in_queue = conn.execute("SELECT count(*) FROM cases_case WHERE status IN ('platform_review', 'appealed')").fetchone()[0]
+        closed = conn.execute("SELECT count(*) FROM cases_case WHERE shop_id = %s AND status = 'closed'", (big_shop,)).fetchone()[0]
         mid = conn.execute("SELECT (min(id) + max(id)) / 2 FROM cases_case").fetchone()[0]
-        pick = ("SELECT x.case_no, o.buyer_id FROM cases_case x JOIN orders_order o ON o.id = x.order_id "
-                "WHERE x.id >= %s AND x.status = %s AND {} ORDER BY x.id LIMIT 1")
-        typical, buyer = conn.execute(pick.format("o.buyer_id IS NOT NULL AND x.kind NOT IN ('inquiry', 'complaint')"),
-                                      (mid, "platform_review")).fetchone()
-        shop_case, _ = conn.execute(pick.format("x.shop_id = %s"), (mid, "negotiating", big_shop)).fetchone()
+        def pick(status: str, cond: str, *params) -> tuple[str, int]:
+            """The first such case from the middle of the table on, preferably of a logged-in
+            buyer's order with its key (the same shape of subject at every size)."""
+            for extra in ("o.buyer_id IS NOT NULL AND EXISTS (SELECT 1 FROM inventory_cardkey k WHERE k.order_id = o.id)",
+                          "o.buyer_id IS NOT NULL", "true"):
+                row = conn.execute("SELECT x.case_no, o.buyer_id FROM cases_case x JOIN orders_order o ON o.id = x.order_id "
+                                   f"WHERE x.status = %s AND {cond} AND {extra} ORDER BY x.id < %s, x.id LIMIT 1", (status, *params, mid)).fetchone()
+                if row:
+                    return row
+            raise SystemExit(f"no {status} case to measure")
+
+        typical, buyer = pick("platform_review", "x.kind NOT IN ('inquiry', 'complaint')")
+        shop_case, _ = pick("negotiating", "x.shop_id = %s", big_shop)
         owner = conn.execute("SELECT owner_id FROM merchants_shop WHERE id = %s", (big_shop,)).fetchone()[0]
         long_no, long_buyer = conn.execute(
             "SELECT x.case_no, o.buyer_id FROM cases_case x JOIN orders_order o ON o.id = x.order_id WHERE x.id = %s", (long_case or 0,)
@@ -355,18 +369,43 @@ def pages_for(db_url: str, templates: dict, big_shop: int, long_case: int | None
         long_n = conn.execute("SELECT count(*) FROM cases_casemessage m JOIN cases_case x ON x.id = m.case_id WHERE x.case_no = %s",
                               (long_no,)).fetchone()[0]
     queue = reverse("cases:staff_queue")
+    last_queue, last_closed = max(1, -(-in_queue // QUEUE_SIZE)), max(1, -(-closed // CLOSED_PER_PAGE))
     pages = [
         pg.Page("staff queue, page 1", "staff", queue),
         pg.Page("staff queue, kind=key_problem", "staff", queue + "?kind=key_problem"),
         pg.Page("staff queue, breached", "staff", queue + "?breached=1"),
-        pg.Page(f"staff case page, long thread ({long_n})", "staff", reverse("cases:staff_case", args=[long_no])),
+        pg.Page("staff queue, last page", "staff", queue + f"?page={last_queue}"),
+        pg.Page("staff case page, long thread", "staff", reverse("cases:staff_case", args=[long_no])),
         pg.Page("staff case page", "staff", reverse("cases:staff_case", args=[typical])),
         pg.Page("buyer's case page", "buyer", reverse("cases:case", args=[typical])),
         pg.Page("buyer's case page, long thread", "long_buyer", reverse("cases:case", args=[long_no])),
         pg.Page("merchant case list (biggest shop)", "merchant", reverse("cases:merchant_list")),
+        pg.Page("merchant case list, closed, last page", "merchant", reverse("cases:merchant_list") + f"?page={last_closed}"),
         pg.Page("merchant case page", "merchant", reverse("cases:merchant_case", args=[shop_case])),
     ]
-    return pages, {"staff": templates["staff"], "buyer": buyer, "long_buyer": long_buyer, "merchant": owner}
+    facts = {"queue": in_queue, "queue_pages": last_queue, "shop_closed": closed, "closed_pages": last_closed, "long_thread": long_n}
+    return pages, {"staff": templates["staff"], "buyer": buyer, "long_buyer": long_buyer, "merchant": owner}, facts
+
+
+def shapes(pages: list, who: dict) -> dict[str, list[str]]:
+    """Per page, the table each SQL query reads first (to say where a count differs between sizes)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from kadun.accounts.models import User
+
+    out = {}
+    for page in pages:
+        client = Client()
+        if page.who != "anonymous":
+            client.force_login(User.objects.get(pk=who[page.who]))
+        client.get(page.url)
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(page.url)
+        out[page.label] = [(re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', q["sql"]) or re.search(r"(\w+)", q["sql"])).group(1)
+                           for q in ctx.captured_queries]
+    return out
 
 
 def counts(db_url: str) -> dict[str, int]:
@@ -393,6 +432,8 @@ def report_pages(args, info: dict, runs: list, db_url: str) -> None:
               f"{rows.get('platform_review', 0) + rows.get('appealed', 0):,} with the platform ({rows['breached']:,} breached), "
               f"{rows['cases_casemessage']:,} messages, {rows['cases_caseevent']:,} events, {rows['cases_slaclock']:,} SLA clocks, "
               f"{rows['cases_caseoffer']:,} offers; load average when measured {load}")
+        print(f"    staff queue {rows['queue']:,} cases = {rows['queue_pages']} pages; biggest shop {rows['shop_closed']:,} closed cases = "
+              f"{rows['closed_pages']} pages; long thread {rows['long_thread']} messages")
     print()
     print("per page and data size: wall p50 / p99 ms, this process's CPU p50 ms, SQL queries, SQL ms (of the counted request), HTTP status")
     header = f"{'page':<40}" + "".join(f"{f'{size:,} cases':>44}" for size, *_ in runs)
@@ -414,7 +455,11 @@ def report_pages(args, info: dict, runs: list, db_url: str) -> None:
                 print(f"  {size:,} cases, {r.page.label}: {slow} request(s) of {len(r.times)} over {TARGET_MS:.0f} ms, "
                       f"{r.gc_slow} of them during a garbage collection of 10 ms or more (longest {r.gc_max_ms:.0f} ms)")
     grew = [r.page.label for r, s in zip(runs[-1][1], runs[0][1], strict=True) if r.queries != s.queries]
-    print("query counts: " + ("the same at every size" if not grew else "GREW on " + ", ".join(grew)))
+    print("query counts: " + ("the same at every size" if not grew else "differ on " + ", ".join(grew)))
+    for label in grew:
+        a, b = runs[0][4]["shapes"][label], runs[-1][4]["shapes"][label]
+        diff = [line for line in difflib.unified_diff(a, b, lineterm="", n=0) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        print(f"  {label}: {len(a)} → {len(b)} queries; tables read: {' '.join(diff)} (a different subject: its order has other rows)")
     print()
     size, results, *_ = runs[-1]
     print(f"slowest query per page at {size:,} cases (ms)")
@@ -469,11 +514,11 @@ def part_pages(args, admin_url: str, say) -> None:
                 g.finish()
                 seconds = time.perf_counter() - t0
                 connections.close_all()
-                pages, who = pages_for(db_url, templates, g.w.shop_ids[0], made.long_case)
+                pages, who, facts = pages_for(db_url, templates, g.w.shop_ids[0], made.long_case)
                 load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                 say(f"measuring at {size:,} cases (load average {load})")
                 results = pg.measure(pages, who, warmup=args.warmup, requests=args.requests, say=say)
-                runs.append((size, results, load, seconds, counts(db_url)))
+                runs.append((size, results, load, seconds, {**counts(db_url), **facts, "shapes": shapes(pages, who)}))
         report_pages(args, info, runs, db_url)
     finally:
         try:
