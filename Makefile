@@ -64,7 +64,7 @@ bench-cases: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/cases.py --part sweeper --n 20000 --processes 1,2
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/cases.py --part pages --cases 10000,100000
 
-# Every benchmark of docs/performance.md, one after the other (about 25 minutes; PostgreSQL needed).
+# Every benchmark of docs/performance.md, one after the other (about an hour; PostgreSQL needed).
 bench-all: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/flash_sale.py
