@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint test-sqlite test-pg browser-deps bench bench-all clean
+.PHONY: run test lint test-sqlite test-pg browser-deps bench bench-cases bench-all clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,12 @@ test-pg: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
 
-# Every benchmark of docs/performance.md, one after the other (about 25 minutes; PostgreSQL needed).
+# After-sales cases: case deadlines fired per second by the sweeper, and the case pages at 10,000 and 100,000 cases.
+bench-cases: $(VENV)/.installed-test
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/cases.py --part sweeper --n 20000 --processes 1,2
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/cases.py --part pages --cases 10000,100000
+
+# Every benchmark of docs/performance.md, one after the other (about an hour; PostgreSQL needed).
 bench-all: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/purchase.py
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/flash_sale.py
@@ -69,6 +74,7 @@ bench-all: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/notify_latency.py --concurrency 4 --server gunicorn
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/sweeper.py --n 100000 --processes 1,2,4 --raw 1,2
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/pages.py --sizes 100000,1000000
+	$(MAKE) --no-print-directory bench-cases
 
 clean:
 	rm -rf $(VENV) var

@@ -398,6 +398,8 @@ class Generator:
                 "product_id": "o.product_id", "shop_id": "o.shop_id", "batch_id": "NULL", "status": "'sold'", "order_id": "o.id",
                 "fingerprint": "encode(sha256(('bench-sold-' || o.id)::bytea), 'hex')", "sold_at": "o.delivered_at",
                 "first_revealed_at": "NULL", "created_at": "o.created_at - interval '1 day'",
+                # The template key was withdrawn by the template refund: a sold key has no withdrawal.
+                "withdrawn_at": "NULL", "withdrawn_reason": "''",
             })
 
         def events_() -> int:
