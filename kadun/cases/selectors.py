@@ -162,6 +162,13 @@ def merchant_cases(*, shop, open_only: bool = False):
     return qs
 
 
+# What a row of the staff queue page shows (``queue_narrow``): the sort carries narrow rows.
+QUEUE_FIELDS = (
+    "case_no", "kind", "priority", "status", "awaiting", "opened_at", "platform_since", "deadline_at", "order__order_no",
+    "assignee__username", "shop_id", "order_id", "assignee_id",
+)
+
+
 def staff_queue(*, kind: str = "", priority: str = "", status: str = "", assignee_id: int | None = None, mine_of=None, breached: bool = False):
     """Open cases with the platform, the one closest to breaching its SLA first. One query per
     page whatever the table holds (the next due time is a subquery on the SLA clocks)."""
@@ -180,6 +187,11 @@ def staff_queue(*, kind: str = "", priority: str = "", status: str = "", assigne
     if breached:
         qs = qs.filter(sla_clocks__breached_at__isnull=False).distinct()
     return qs.order_by(F("next_due").asc(nulls_last=True), "platform_since", "id")
+
+
+def queue_narrow(qs):
+    """The queue with only the columns its page shows (the API reads whole cases)."""
+    return qs.select_related(None).select_related("order", "assignee").only(*QUEUE_FIELDS)
 
 
 def sla_report(*, days: int) -> list[dict]:

@@ -61,7 +61,7 @@ def queue_page(*, page: int = 1, size: int = 50, **filters) -> tuple[list[Case],
     ``has_breach`` and ``paused``. One query whatever the page or the table holds."""
     breach = SlaClock.objects.filter(case=OuterRef("pk"), breached_at__isnull=False)
     paused = SlaClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True, paused_since__isnull=False)
-    qs = selectors.staff_queue(**filters).annotate(has_breach=Exists(breach), paused=Exists(paused))
+    qs = selectors.queue_narrow(selectors.staff_queue(**filters)).annotate(has_breach=Exists(breach), paused=Exists(paused))
     start = (max(1, page) - 1) * size
     rows = list(qs[start:start + size + 1])
     now = clock.now()

@@ -12,7 +12,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from kadun.cases.errors import CaseNotFound
 from kadun.cases.states import MONEY_KINDS, CaseKind, CaseStatus, Party, Remedy, label
 from kadun.core import clock
 from kadun.core.errors import DomainError
+from kadun.core.pagination import id_param, keyset_page
 from kadun.inventory import selectors as inventory_reads
 from kadun.merchants.access import count_open_refunds, merchant_page
 from kadun.merchants.countdown import remaining_text, urgency
@@ -36,6 +36,8 @@ from kadun.orders.selectors import BUYER, MERCHANT, STAFF, viewer_of
 
 S = CaseStatus
 CLOSED_PER_PAGE = 20
+# What the merchant's case list shows (the order only for its number).
+LIST_FIELDS = ("case_no", "kind", "status", "awaiting", "deadline_at", "outcome", "closed_at", "opened_at", "order__order_no")
 
 
 def _author(request):
@@ -232,11 +234,12 @@ def _merchant_row(case, now) -> dict:
 def merchant_list(request, shop):
     """售后工单: the shop's open cases, the nearest deadline first; then the closed ones."""
     now = clock.now()
-    open_rows = [_merchant_row(c, now) for c in selectors.merchant_cases(shop=shop, open_only=True)[:200]]
-    closed = Paginator(selectors.merchant_cases(shop=shop).filter(status=S.CLOSED), CLOSED_PER_PAGE).get_page(request.GET.get("page"))
+    open_rows = [_merchant_row(c, now) for c in selectors.merchant_cases(shop=shop, open_only=True).only(*LIST_FIELDS)[:200]]
+    # Closed cases by keyset on the id (no COUNT, no OFFSET): a page costs the same at any depth.
+    closed = selectors.merchant_cases(shop=shop).filter(status=S.CLOSED).only(*LIST_FIELDS)
+    page = keyset_page(closed, before=id_param(request, "before"), after=id_param(request, "after"), size=CLOSED_PER_PAGE)
     return render(request, "cases/merchant_list.html", {
-        "shop": shop, "open_rows": open_rows, "closed_page": closed, "closed_rows": [_merchant_row(c, now) for c in closed.object_list],
-        "now": now,
+        "shop": shop, "open_rows": open_rows, "closed_rows": [_merchant_row(c, now) for c in page.items], "now": now, **page.urls({}),
     })
 
 

@@ -228,3 +228,25 @@ def test_the_case_page_in_english():
         assert words in page, words
     for words in ("处理进度", "沟通记录", "商家需在", "撤回工单"):
         assert words not in page, words
+
+
+def test_the_merchants_closed_cases_page_by_keyset():
+    from django.test import Client
+
+    from conftest import make_shop
+    from kadun.cases import services
+    from kadun.cases.tests.helpers import delivered_order
+
+    shop = make_shop()
+    made = []
+    for _ in range(23):
+        case = services.case_open(order=delivered_order(shop=shop), kind="inquiry", statement="请问这张卡在哪里兑换")
+        services.case_withdraw(case=case)
+        made.append(case.case_no)
+    client = Client()
+    client.force_login(shop.owner)
+    first = client.get("/merchant/cases/").content.decode()
+    assert made[-1] in first and made[3] in first and made[2] not in first  # the newest 20
+    older = first.split('href="?before=')[1].split('"')[0]
+    second = client.get(f"/merchant/cases/?before={older}").content.decode()
+    assert all(no in second for no in made[:3]) and made[3] not in second
