@@ -21,18 +21,14 @@ eligible, and one while another is open is 409 ``refund_request_open``.
 """
 from __future__ import annotations
 
-import json
 from typing import Optional
 
-import pydantic
 from ninja import Header, Router
-from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
 from kadun.core.api_pagination import Pagination
 from ninja.responses import Status
 
-from django.conf import settings
 
 from kadun.accounts.api_auth import MERCHANT_AUTH, OPTIONAL_AUTH, ORDER_AUTH, PUBLIC_AUTH, caller_of, order_token_of
 from kadun.aftersales import selectors as refunds
@@ -56,22 +52,13 @@ from kadun.catalog import policies
 from kadun.catalog import selectors as catalog
 from kadun.catalog import services as catalog_services
 from kadun.core.api_errors import errors
-from kadun.core.errors import DomainError, Forbidden, NotFound
+from kadun.core import api_body
+from kadun.core.errors import Forbidden, NotFound
 from kadun.inventory.errors import KeyNotFound
 from kadun.merchants.selectors import shop_of
 from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
 
 router = Router(tags=["refunds"])
-
-# A multipart refund request holds at most five images of at most 5 MB each, plus the fields.
-_MAX_BODY = services.MAX_IMAGES * settings.KADUN_MAX_UPLOAD_IMAGE_BYTES + 1024 * 1024
-
-
-class RequestTooLarge(DomainError):
-    code = "request_too_large"
-    status = 413
-    message = "上传内容过大：最多5张图片，每张不超过 5 MB。"
-
 
 def _not_the_buyer() -> Forbidden:
     return Forbidden("not_the_buyer", "只有买家可以申请或撤回退款。")
@@ -158,38 +145,9 @@ def _current_policy(product) -> dict:
 # The buyer's refund requests ---------------------------------------------------------------
 
 
-def _form_body(request) -> dict:
-    key_ids: list[str] = []
-    for value in request.POST.getlist("key_ids"):
-        key_ids.extend(part.strip() for part in value.split(",") if part.strip())
-    data = {name: request.POST[name] for name in ("reason", "statement", "destination") if name in request.POST}
-    return {**data, "key_ids": key_ids}
-
-
 def _refund_body(request) -> tuple[RefundRequestIn, list]:
     """The request's fields from JSON or a multipart/urlencoded form, and its uploaded images."""
-    content_type = (request.content_type or "").lower()
-    images: list = []
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > _MAX_BODY:
-            raise RequestTooLarge()  # refused before Django reads the upload
-        data = _form_body(request)
-        images = request.FILES.getlist("images")
-    else:
-        try:
-            data = json.loads(request.body or b"null")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ValidationError([{"loc": ["body"], "msg": "请求内容需为 JSON 对象或表单。", "type": "invalid_body"}])
-    try:
-        return RefundRequestIn.model_validate(data), images
-    except pydantic.ValidationError as exc:
-        raise ValidationError([{**e, "loc": ["body", *e["loc"]]} for e in json.loads(exc.json(include_url=False))]) from None
+    return api_body.body_with_images(request, RefundRequestIn, list_fields=("key_ids",))
 
 
 _IMAGE_FIELD = {"type": "array", "items": {"type": "string", "format": "binary"}, "maxItems": services.MAX_IMAGES,

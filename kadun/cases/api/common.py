@@ -7,8 +7,6 @@ import hashlib
 import inspect
 import json
 
-import pydantic
-from django.conf import settings
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from ninja.errors import ValidationError
@@ -18,6 +16,7 @@ from kadun.accounts.api_auth import ORDER_AUTH, SessionRequired, buyer_key, call
 from kadun.aftersales import services as aftersales
 from kadun.cases import selectors
 from kadun.cases.errors import CaseNotAllowed, CaseNotFound
+from kadun.core import api_body
 from kadun.core.errors import DomainError, Forbidden
 from kadun.merchants.selectors import shop_of
 from kadun.orders.selectors import BUYER, MERCHANT, STAFF, Viewer, order_access
@@ -112,53 +111,12 @@ def staff_case(request, case_no: str):
 # Bodies with pictures -------------------------------------------------------------------
 
 
-class RequestTooLarge(DomainError):
-    code = "request_too_large"
-    status = 413
-    message = "上传内容过大：最多5张图片，每张不超过 5 MB。"
-
-
-MAX_BODY = aftersales.MAX_IMAGES * settings.KADUN_MAX_UPLOAD_IMAGE_BYTES + 1024 * 1024
 LIST_FIELDS = ("key_ids", "clauses", "evidence")
-
-
-def _form(request, schema) -> dict:
-    data: dict = {}
-    for name, field in schema.model_fields.items():
-        if name in LIST_FIELDS:
-            values: list[str] = []
-            for value in request.POST.getlist(name):
-                values.extend(part.strip() for part in value.split(",") if part.strip())
-            data[name] = values
-        elif name in request.POST and not (request.POST[name] == "" and field.default is None):
-            data[name] = request.POST[name]  # an empty optional field is left out
-    return data
 
 
 def body_with_images(request, schema):
     """The fields of ``schema`` from JSON or a multipart/urlencoded form, and the uploaded images."""
-    content_type = (request.content_type or "").lower()
-    images: list = []
-    if content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_BODY:
-            raise RequestTooLarge()
-        data = _form(request, schema)
-        images = request.FILES.getlist("images")
-    else:
-        try:
-            data = json.loads(request.body or b"null")
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            raise ValidationError([{"loc": ["body"], "msg": "请求内容需为 JSON 对象或表单。", "type": "invalid_body"}])
-    try:
-        return schema.model_validate(data), images
-    except pydantic.ValidationError as exc:
-        raise ValidationError([{**e, "loc": ["body", *e["loc"]]} for e in json.loads(exc.json(include_url=False))]) from None
+    return api_body.body_with_images(request, schema, list_fields=LIST_FIELDS)
 
 
 def _inline(schema: dict, defs: dict) -> dict:
