@@ -124,26 +124,6 @@ def backlog(conn) -> tuple[int, int]:
     ).fetchone()
 
 
-def start_sweepers(env: dict, var_dir: Path, db_url: str, processes: int, args) -> list:
-    senv = sw.sweeper_env(env, db_url, args.batch)
-    procs = []
-    for i in range(processes):
-        log_path = var_dir / f"case-sweeper-{processes}-{i}.log"
-        log = open(log_path, "w")
-        proc = subprocess.Popen([common.PY, "-m", "kadun.cli", "sweep"], cwd=common.ROOT, env=senv, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        procs.append((proc, log_path))
-    deadline = time.monotonic() + 120
-    while not all("kadun sweeper running" in p[1].read_text() for p in procs):
-        for proc, log_path in procs:
-            if proc.poll() is not None:
-                raise SystemExit(f"sweeper exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise SystemExit("sweepers did not start within 120 s")
-        time.sleep(0.2)
-    return procs
-
-
 def wait_idle(conn, seconds: float = 120) -> None:
     """Until the sweepers have fired whatever was due before the run (template rows) and sent the outbox."""
     end = time.monotonic() + seconds
@@ -162,7 +142,7 @@ def run_sweep(admin_url: str, tmpl: str, env: dict, var_dir: Path, info: dict, p
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{tmpl}"')
     procs = []
     try:
-        procs = start_sweepers(env, var_dir, db_url, processes, args)
+        procs = sw.start_sweepers(env, var_dir, db_url, processes, args, prefix="case-sweeper")
         with psycopg.connect(db_url, autocommit=True) as conn:
             wait_idle(conn)
             monitor = common.CpuMonitor(name)
@@ -368,8 +348,11 @@ def pages_for(db_url: str, templates: dict, big_shop: int, long_case: int | None
         ).fetchone() or (typical, buyer)
         long_n = conn.execute("SELECT count(*) FROM cases_casemessage m JOIN cases_case x ON x.id = m.case_id WHERE x.case_no = %s",
                               (long_no,)).fetchone()[0]
+        # The merchant's oldest page of closed cases, as its keyset link ("older than id ...") reaches it.
+        oldest_before = (conn.execute("SELECT id FROM cases_case WHERE shop_id = %s AND status = 'closed' ORDER BY id OFFSET %s LIMIT 1",
+                                      (big_shop, CLOSED_PER_PAGE)).fetchone() or (1,))[0]
     queue = reverse("cases:staff_queue")
-    last_queue, last_closed = max(1, -(-in_queue // QUEUE_SIZE)), max(1, -(-closed // CLOSED_PER_PAGE))
+    last_queue = max(1, -(-in_queue // QUEUE_SIZE))
     pages = [
         pg.Page("staff queue, page 1", "staff", queue),
         pg.Page("staff queue, kind=key_problem", "staff", queue + "?kind=key_problem"),
@@ -380,10 +363,10 @@ def pages_for(db_url: str, templates: dict, big_shop: int, long_case: int | None
         pg.Page("buyer's case page", "buyer", reverse("cases:case", args=[typical])),
         pg.Page("buyer's case page, long thread", "long_buyer", reverse("cases:case", args=[long_no])),
         pg.Page("merchant case list (biggest shop)", "merchant", reverse("cases:merchant_list")),
-        pg.Page("merchant case list, closed, last page", "merchant", reverse("cases:merchant_list") + f"?page={last_closed}"),
+        pg.Page("merchant case list, closed, oldest page", "merchant", reverse("cases:merchant_list") + f"?before={oldest_before}"),
         pg.Page("merchant case page", "merchant", reverse("cases:merchant_case", args=[shop_case])),
     ]
-    facts = {"queue": in_queue, "queue_pages": last_queue, "shop_closed": closed, "closed_pages": last_closed, "long_thread": long_n}
+    facts = {"queue": in_queue, "queue_pages": last_queue, "shop_closed": closed, "closed_pages": max(1, -(-closed // CLOSED_PER_PAGE)), "long_thread": long_n}
     return pages, {"staff": templates["staff"], "buyer": buyer, "long_buyer": long_buyer, "merchant": owner}, facts
 
 

@@ -99,6 +99,28 @@ def build_template(admin_url: str, name: str, args, say) -> tuple[dict, Path, tu
     return env, var_dir, (first, last), templates
 
 
+def start_sweepers(env: dict, var_dir: Path, db_url: str, processes: int, args, *, prefix: str = "sweeper") -> list:
+    """``processes`` × ``kadun sweep`` on ``db_url``, each logging to var_dir; returns (process, log
+    path) once every one says it is running."""
+    senv = sweeper_env(env, db_url, args.batch)
+    procs = []
+    for i in range(processes):
+        log_path = var_dir / f"{prefix}-{processes}-{i}.log"
+        log = open(log_path, "w")
+        proc = subprocess.Popen([common.PY, "-m", "kadun.cli", "sweep"], cwd=common.ROOT, env=senv, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append((proc, log_path))
+    deadline = time.monotonic() + 120
+    while not all("kadun sweeper running" in p[1].read_text() for p in procs):
+        for proc, log_path in procs:
+            if proc.poll() is not None:
+                raise SystemExit(f"sweeper exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise SystemExit("sweepers did not start within 120 s")
+        time.sleep(0.2)
+    return procs
+
+
 def sweeper_env(env: dict, db_url: str, batch: int | None) -> dict:
     out = {**env, "DATABASE_URL": db_url, "KADUN_LOG_LEVEL": "WARNING"}
     if batch:
@@ -125,20 +147,7 @@ def run_once(admin_url: str, tmpl_name: str, env: dict, var_dir: Path, rng: tupl
     procs: list[tuple[subprocess.Popen, Path]] = []
     try:
         senv = sweeper_env(env, db_url, args.batch)
-        for i in range(processes):
-            log_path = var_dir / f"sweeper-{processes}-{i}.log"
-            log = open(log_path, "w")
-            proc = subprocess.Popen([common.PY, "-m", "kadun.cli", "sweep"], cwd=common.ROOT, env=senv, stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-            procs.append((proc, log_path))
-        deadline = time.monotonic() + 120
-        while not all("kadun sweeper running" in p[1].read_text() for p in procs):
-            for proc, log_path in procs:
-                if proc.poll() is not None:
-                    raise SystemExit(f"sweeper exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise SystemExit("sweepers did not start within 120 s")
-            time.sleep(0.2)
+        procs = start_sweepers(env, var_dir, db_url, processes, args)
         time.sleep(1.5)  # let each finish its first (empty) round
         monitor = common.CpuMonitor(name)
         cpu0 = {p.pid: common.proc_cpu(p.pid) for p, _ in procs}

@@ -37,7 +37,7 @@ from kadun.orders.selectors import BUYER, MERCHANT, STAFF, viewer_of
 S = CaseStatus
 CLOSED_PER_PAGE = 20
 # What the merchant's case list shows (the order only for its number).
-LIST_FIELDS = ("case_no", "kind", "status", "awaiting", "deadline_at", "outcome", "closed_at", "opened_at", "order__order_no")
+LIST_FIELDS = ("case_no", "kind", "status", "awaiting", "deadline_at", "outcome", "closed_at", "opened_at", "order__order_no", "order__title")
 
 
 def _author(request):

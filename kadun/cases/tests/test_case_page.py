@@ -250,3 +250,29 @@ def test_the_merchants_closed_cases_page_by_keyset():
     older = first.split('href="?before=')[1].split('"')[0]
     second = client.get(f"/merchant/cases/?before={older}").content.decode()
     assert all(no in second for no in made[:3]) and made[3] not in second
+
+
+def test_the_merchants_case_list_costs_the_same_queries_for_more_cases():
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import make_shop
+    from kadun.cases import services
+    from kadun.cases.tests.helpers import delivered_order
+
+    shop = make_shop()
+    client = Client()
+    client.force_login(shop.owner)
+
+    def queries_with(n):
+        for _ in range(n):
+            case = services.case_open(order=delivered_order(shop=shop), kind="inquiry", statement="请问这张卡在哪里兑换")
+            services.case_open(order=delivered_order(shop=shop), kind="refund_dispute", statement="与描述不符，申请退款", remedy="full_refund")
+            services.case_withdraw(case=case)
+        client.get("/merchant/cases/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/merchant/cases/").status_code == 200
+        return len(ctx.captured_queries)
+
+    assert queries_with(2) == queries_with(6)
