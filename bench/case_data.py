@@ -443,6 +443,11 @@ class PageCases:
                 "case_id": "p.id", "target": f"'{target}'", "minutes": m, "started_at": start, "due_at": due,
                 "paused_since": "NULL", "remaining_seconds": "NULL", "met_at": met, "breached_at": breached,
             })
+        # Case.sla_due_at, as kadun.cases.sla.due_refresh keeps it: the earliest running clock's due time.
+        self.c.execute(
+            "UPDATE cases_case x SET sla_due_at = (SELECT min(s.due_at) FROM cases_slaclock s WHERE s.case_id = x.id "
+            "AND s.met_at IS NULL AND s.paused_since IS NULL) WHERE x.id > %s", (self.cbase,)
+        )
         return n
 
     def events(self) -> int:

@@ -50,6 +50,9 @@ class Case(models.Model):
     staff_first_response_at = models.DateTimeField(null=True, blank=True)
     sla_paused_since = models.DateTimeField(null=True, blank=True)
     sla_paused_seconds = models.PositiveIntegerField(default=0)
+    # The earliest due time of the case's running SLA clocks (kept by kadun.cases.sla with every
+    # change of a clock): the staff queue's order, read from an index.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
     replace_by = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     fault = models.CharField(max_length=10, choices=Fault.choices, blank=True)
@@ -62,6 +65,8 @@ class Case(models.Model):
             models.Index(fields=["shop", "-id"], name="case_shop_recent"),
             models.Index(fields=["order"], name="case_order"),
             models.Index(fields=["status", "platform_since"], condition=models.Q(status__in=list(OPEN)), name="case_open_queue"),
+            models.Index(fields=["sla_due_at", "platform_since", "id"], condition=models.Q(status__in=["platform_review", "appealed"]),
+                         name="case_staff_queue"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["order"], condition=models.Q(status__in=list(OPEN)), name="one_open_case_per_order"),

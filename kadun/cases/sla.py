@@ -11,6 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import OuterRef, Subquery
 
 from kadun.cases import records
 from kadun.cases.models import Case, CaseEvent, SlaClock
@@ -75,6 +76,12 @@ def target_minutes(case: Case, target: str) -> int:
     return max(1, minutes // 2) if case.priority == Priority.HIGH else minutes
 
 
+def due_refresh(case: Case) -> None:
+    """Keep ``Case.sla_due_at``: the earliest due time of its running (unmet, unpaused) clocks."""
+    running = SlaClock.objects.filter(case=OuterRef("pk"), met_at__isnull=True, paused_since__isnull=True).order_by("due_at").values("due_at")[:1]
+    Case.objects.filter(pk=case.pk).update(sla_due_at=Subquery(running))
+
+
 def clocks_start(case: Case, *targets: str) -> None:
     """Start these targets' clocks (once each) when the case reaches the platform."""
     now = clock.now()
@@ -85,11 +92,13 @@ def clocks_start(case: Case, *targets: str) -> None:
         )
         if created:
             records.schedule(case, kind=KIND_SLA, at=sla.due_at, ref_id=sla.pk)
+    due_refresh(case)
 
 
 def clocks_meet(case: Case, *targets: str) -> None:
     """Staff met these targets now (a first response, a decision)."""
-    SlaClock.objects.filter(case=case, target__in=targets, met_at__isnull=True).update(met_at=clock.now())
+    if SlaClock.objects.filter(case=case, target__in=targets, met_at__isnull=True).update(met_at=clock.now()):
+        due_refresh(case)
 
 
 def clocks_pause(case: Case) -> None:
@@ -98,6 +107,7 @@ def clocks_pause(case: Case) -> None:
     for sla in SlaClock.objects.filter(case=case, met_at__isnull=True, paused_since__isnull=True):
         left = support_seconds(now, sla.due_at) if sla.due_at and sla.breached_at is None else 0
         SlaClock.objects.filter(pk=sla.pk, paused_since__isnull=True).update(paused_since=now, remaining_seconds=int(left))
+    due_refresh(case)
 
 
 def clocks_resume(case: Case) -> None:
@@ -108,6 +118,7 @@ def clocks_resume(case: Case) -> None:
         if SlaClock.objects.filter(pk=sla.pk, paused_since__isnull=False).update(paused_since=None, remaining_seconds=None, due_at=due):
             if sla.breached_at is None:
                 records.schedule(case, kind=KIND_SLA, at=due, ref_id=sla.pk)
+    due_refresh(case)
 
 
 def sla_check(wait) -> str:

@@ -159,3 +159,29 @@ def test_the_sla_page_names_the_support_hours(client, settings):
     client.force_login(staff("support"), backend="django.contrib.auth.backends.ModelBackend")
     body = client.get(reverse("cases:staff_sla")).content.decode()
     assert "每天 09:00-21:00（Asia/Shanghai），时段外不计时" in body
+
+
+def test_the_stored_due_time_follows_the_running_clocks():
+    import datetime as dt
+
+    from kadun.cases import review, services, thread
+    from kadun.cases.models import Case
+    from kadun.cases.tests.helpers import delivered_order, staff
+    from kadun.core import clock
+
+    order = delivered_order()
+    case = services.case_open(order=order, kind="complaint", statement="商家态度恶劣，辱骂买家")
+    opened = Case.objects.get(pk=case.pk).platform_since
+
+    def due_in(expected):  # the wall clock runs on under the test clock's offset: to the second
+        return abs((Case.objects.get(pk=case.pk).sla_due_at - opened) - expected) < dt.timedelta(seconds=2)
+
+    assert due_in(dt.timedelta(minutes=30))  # first response
+    support = staff("support")
+    thread.message_post(order=order, party="staff", author=support, body="您好，平台已介入")
+    assert due_in(dt.timedelta(hours=24))  # resolution
+    review.evidence_request(case=Case.objects.get(pk=case.pk), staff=support, party="merchant", text="请提供聊天记录原文")
+    assert Case.objects.get(pk=case.pk).sla_due_at is None  # paused while the merchant is asked
+    clock.advance(dt.timedelta(hours=2))
+    thread.message_post(order=order, party="merchant", author=order.shop.owner, body="聊天记录截图如下")
+    assert due_in(dt.timedelta(hours=26))  # resumed with the time left
