@@ -265,7 +265,7 @@ from kadun.inventory.services import keys_import
 from kadun.merchants.services import shop_create
 
 spec = json.loads(os.environ["FAULT_SEED"])
-user = user_create(username="fault-merchant", password="Fault-" + secrets.token_urlsafe(12))
+user = user_create(username="fault-merchant", password="Kq9-" + secrets.token_urlsafe(16))  # nothing like the username
 shop = shop_create(owner=user, name="故障测试店铺")
 out = {"shop_id": shop.pk, "products": []}
 for n, keys in enumerate(spec["products"]):
