@@ -16,8 +16,7 @@ forms' field names are in ``FORMS``; adjust them there if the pages name them ot
 
 Every refused write changes nothing (cases, threads, offers, decisions, events, refunds, the
 ledger, the inbox); every accepted one changes something; no internal note's text reaches a page
-anyone but staff see. This module needs the real pages (views_cases, views_staff): on a branch
-where they are still placeholders answering 404, its 2xx/3xx cells fail, by design.
+anyone but staff see.
 """
 from __future__ import annotations
 
