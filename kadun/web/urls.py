@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views, views_api_keys, views_keys, views_refunds
+from kadun.web import views, views_api_keys, views_keys, views_lookup, views_refunds
 
 app_name = "web"
 urlpatterns = [
@@ -8,7 +8,7 @@ urlpatterns = [
     path("p/<int:product_id>/", views.product_page, name="product"),
     path("p/<int:product_id>/buy/", views.checkout, name="checkout"),
     path("o/<str:token>/", views.order_open, name="order_open"),
-    path("orders/lookup/", views.lookup, name="lookup"),
+    path("orders/lookup/", views_lookup.lookup, name="lookup"),
     path("orders/mine/", views.my_orders, name="my_orders"),
     path("orders/<str:order_no>/", views.order_page, name="order"),
     path("orders/<str:order_no>/created/", views.order_created, name="order_created"),

@@ -1,7 +1,6 @@
 """Buyer-facing pages: storefront, product, checkout, order page with reveal, lookup, accounts."""
 from __future__ import annotations
 
-import math
 import secrets
 
 from django.conf import settings
@@ -17,14 +16,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from django_ratelimit.core import get_usage
 
 from kadun.accounts.services import user_create
 from kadun.catalog import selectors as catalog
 from kadun.catalog.states import Category
 from kadun.core.client_ip import client_ip
 from kadun.core.errors import DomainError, RateLimited
-from kadun.core.text import fold
 from kadun.inventory.services import key_reveal
 from kadun.notifications.selectors import messages_for
 from kadun.notifications.services import messages_mark_read
@@ -299,54 +296,6 @@ def delivery_image(request, order_no: str):
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"
     return response
-
-
-LOOKUP_BY_ADDRESS, LOOKUP_BY_NUMBER = "order_lookup_ip", "order_lookup_no"
-
-
-def _lookup_number(group, request) -> str:
-    """Failures are counted per order number as the lookup reads it: folded."""
-    return fold(request.POST.get("order_no", ""))[:64]
-
-
-def _number_failures(request, *, increment: bool = False) -> bool:
-    """Count one more failure for this order number (``increment``); True once the number has
-    reached its limit, from when on the lookup asks for a captcha (never a lock: a stranger
-    can't lock the owner out)."""
-    usage = get_usage(request, group=LOOKUP_BY_NUMBER, key=_lookup_number, rate=settings.KADUN_LOOKUP_RATE, method="POST", increment=increment)
-    return bool(usage) and usage["count"] >= usage["limit"]
-
-
-def _address_limited(request) -> int | None:
-    """Minutes until this address may look up again, or None. Every attempt counts."""
-    usage = get_usage(request, group=LOOKUP_BY_ADDRESS, key="ip", rate=settings.KADUN_LOOKUP_IP_RATE, method="POST", increment=True)
-    if not usage or not usage["should_limit"]:
-        return None
-    return max(1, math.ceil(max(usage["time_left"], 0) / 60))
-
-
-@require_http_methods(["GET", "POST"])
-def lookup(request):
-    """Guests find an order by order number + query password. A wrong number and a wrong
-    password get the same answer. Per address, a hard limit that says how long it lasts; per
-    order number, a captcha after repeated failures. The access link always works."""
-    if request.method == "GET":
-        return render(request, "web/lookup.html", {"form": LookupForm()})
-    minutes = _address_limited(request)
-    if minutes is not None:
-        message = _("此网络地址查询次数过多，请 %(minutes)d 分钟后再试。保存了订单访问链接的，可直接用链接打开订单。") % {"minutes": minutes}
-        return render(request, "web/lookup.html", {"form": LookupForm(), "error": message}, status=429)
-    form = LookupForm(request.POST, captcha=_number_failures(request))
-    if not form.is_valid():
-        return render(request, "web/lookup.html", {"form": form}, status=400)
-    try:
-        order = orders.order_lookup(order_no=form.cleaned_data["order_no"], password=form.cleaned_data["query_password"])
-    except OrderNotFound as exc:
-        if _number_failures(request, increment=True) and "captcha" not in form.fields:
-            form = LookupForm(initial={"order_no": form.cleaned_data["order_no"]}, captcha=True)
-        return render(request, "web/lookup.html", {"form": form, "error": exc.message}, status=404)
-    _grant(request, order)
-    return redirect("web:order", order.order_no)
 
 
 @login_required
