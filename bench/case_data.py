@@ -360,7 +360,6 @@ class PageCases:
             "arbitrator_id": f"CASE WHEN p.path IN ('dc', 'ap', 'cr') THEN {self.staff} END",
             "opened_at": "p.opened", "merchant_first_response_at": at("merchant_first_response"),
             "platform_since": at("escalated"), "staff_first_response_at": when("p.path", {p: first_met for p in PLATFORM}),
-            "sla_paused_since": "NULL", "sla_paused_seconds": "0",
             "replace_by": when("p.path", {"ar": "now() + p.r * interval '24 hours'"}),
             "outcome": when("p.path", outcome, "''"),
             "fault": when("p.path", {"dc": "'merchant'", "ap": "'merchant'", "cr": "'buyer'", "co": "'none'", "cw": "'none'", "cp": "'none'"}, "''"),

@@ -48,8 +48,6 @@ class Case(models.Model):
     merchant_first_response_at = models.DateTimeField(null=True, blank=True)
     platform_since = models.DateTimeField(null=True, blank=True, help_text="when the case reached the platform")
     staff_first_response_at = models.DateTimeField(null=True, blank=True)
-    sla_paused_since = models.DateTimeField(null=True, blank=True)
-    sla_paused_seconds = models.PositiveIntegerField(default=0)
     # The earliest due time of the case's running SLA clocks (kept by kadun.cases.sla with every
     # change of a clock): the staff queue's order, read from an index.
     sla_due_at = models.DateTimeField(null=True, blank=True)

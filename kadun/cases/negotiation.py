@@ -10,7 +10,7 @@ from django.db import transaction
 from kadun.aftersales import engine
 from kadun.aftersales.states import MerchantAction
 from kadun.cases import records, remedies
-from kadun.cases.errors import CaseClosed, CaseNotAllowed, InvalidCaseInput
+from kadun.cases.errors import CaseClosed, InvalidCaseInput
 from kadun.cases.models import Case, CaseOffer
 from kadun.cases.states import MONEY_KINDS, CaseStatus, Fault, OfferStatus, Party, Remedy
 from kadun.core import clock
@@ -126,8 +126,3 @@ def offer_silent(wait) -> str:
         return "noop"
     _accept(case, offer, status=OfferStatus.ACCEPTED_BY_DEFAULT, party=Party.SYSTEM, note=records.DEFAULT_OUTCOMES[records.KIND_OFFER])
     return "done"
-
-
-def merchant_may_offer(case: Case, party: str) -> None:
-    if party != Party.MERCHANT:
-        raise CaseNotAllowed()

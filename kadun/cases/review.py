@@ -11,7 +11,7 @@ from django.db import transaction
 from kadun.cases import records, remedies, sla
 from kadun.cases.errors import CaseClosed, CaseNotAllowed, InvalidCaseInput, SameArbitrator
 from kadun.cases.models import Case, CaseDecision, CaseEvent, CaseMessage, EvidenceRequest
-from kadun.cases.states import MONEY_KINDS, WITH_PLATFORM, CaseStatus, EvidenceRequestStatus, Fault, Outcome, Party, Remedy
+from kadun.cases.states import MONEY_KINDS, WITH_PLATFORM, CaseStatus, EvidenceRequestStatus, Fault, Outcome, Party, Remedy, label
 from kadun.core import clock
 
 S = CaseStatus
@@ -165,11 +165,9 @@ def case_decide(*, case: Case, arbitrator, remedy: str, fault: str, reasons: str
 
 
 def _decided_event(case: Case, decision: CaseDecision, arbitrator) -> None:
-    from kadun.cases.states import Fault as F, Remedy as R, label
-
     records.event(
         case, "appeal_decided" if decision.appeal else "decided", Party.STAFF,
-        f"{label(R, decision.remedy)}；{label(F, decision.fault)}。{decision.reasons[:300]}", actor=arbitrator,
+        f"{label(Remedy, decision.remedy)}；{label(Fault, decision.fault)}。{decision.reasons[:300]}", actor=arbitrator,
         decision=decision.pk, remedy=decision.remedy, amount=decision.amount, fault=decision.fault, clauses=decision.clauses,
     )
 
