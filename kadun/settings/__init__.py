@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "kadun.aftersales",
     "kadun.cases",
     "kadun.risk",
+    "kadun.evidence",
+    "kadun.reputation",
     "kadun.web",
     "kadun.backoffice",
 ]
@@ -292,6 +294,9 @@ KADUN_REFUND_REQUESTS_MAX_PER_ORDER = env_int("KADUN_REFUND_REQUESTS_MAX_PER_ORD
 KADUN_EVIDENCE_MAX_BYTES_PER_ORDER = env_int("KADUN_EVIDENCE_MAX_BYTES_PER_ORDER", 30 * 1024 * 1024)
 # After-sales cases: stage deadlines, default outcomes and SLA targets (docs/cases.md).
 from kadun.settings.cases import *  # noqa: E402,F401,F403
+# The evidence log (docs/evidence.md) and merchant accountability (docs/merchants.md).
+from kadun.settings.evidence import *  # noqa: E402,F401,F403
+from kadun.settings.accountability import *  # noqa: E402,F401,F403
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)
