@@ -11,6 +11,7 @@ urlpatterns = [
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),
     path("pay/", include("kadun.payments.urls")),
+    path("transparency/", include("kadun.evidence.urls")),
     path("api/", api.urls),
     # Anything else under /api/ answers like the API does: JSON {code, message}, not an HTML page.
     re_path(r"^api/", api_not_found),

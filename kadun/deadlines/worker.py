@@ -1,4 +1,5 @@
-"""The one background loop: fire due deadlines and send the outbox."""
+"""The one background loop: fire due deadlines, send the outbox, and keep the evidence log (integrate
+pending entries, sign a tree head when one is due)."""
 from __future__ import annotations
 
 import logging
@@ -9,15 +10,21 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from kadun.deadlines.services import deadlines_sweep
+from kadun.evidence.services import evidence_step
 from kadun.notifications.services import outbox_deliver, wait_for_work
 
 log = logging.getLogger("kadun.worker")
 
 
-def run_once() -> tuple[int, int]:
+def run_once() -> tuple[int, int, int]:
     fired = deadlines_sweep()
     sent = outbox_deliver()
-    return fired, sent
+    try:  # the log's failure must not stop deadlines and the outbox
+        integrated = evidence_step()
+    except Exception:
+        log.exception("evidence step failed")
+        integrated = 0
+    return fired, sent, integrated
 
 
 def run_forever(stop: threading.Event, *, interval: float | None = None) -> None:
@@ -26,8 +33,8 @@ def run_forever(stop: threading.Event, *, interval: float | None = None) -> None
         busy = False
         try:
             close_old_connections()
-            fired, sent = run_once()
-            busy = fired > 0 or sent > 0  # until nothing is due: each sweep takes one kind
+            fired, sent, integrated = run_once()
+            busy = fired > 0 or sent > 0 or integrated > 0  # until nothing is due: each sweep takes one kind
         except Exception:  # keep sweeping; the failure is logged and retried next round
             log.exception("sweep round failed")
             time.sleep(interval)

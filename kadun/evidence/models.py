@@ -49,3 +49,57 @@ class Entry(models.Model):
             "subject": {"type": self.subject_type, "id": self.subject_id},
             "content_hash": self.content_hash,
         }
+
+
+class LogState(models.Model):
+    """The log's one row (pk 1): the integrated tree's size and the sequencer's place in the ids.
+
+    The sequencer locks it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock) so one
+    integrates at a time; appenders never touch it. ``next_id``: every entry id below it is
+    integrated or was taken for a rolled-back id (0 = nothing integrated yet). ``gap_*``: the hole
+    the sequencer is waiting at (first id, first seen, and on PostgreSQL the snapshot's xmax then:
+    the hole is passed once every transaction running at that moment has ended)."""
+
+    tree_size = models.BigIntegerField(default=0)
+    next_id = models.BigIntegerField(default=0)
+    gap_from = models.BigIntegerField(null=True, blank=True)
+    gap_seen_at = models.DateTimeField(null=True, blank=True)
+    gap_xmax = models.BigIntegerField(null=True, blank=True)
+    head_size = models.BigIntegerField(default=-1, help_text="tree_size of the latest signed head (-1: none yet)")
+    head_at = models.DateTimeField(null=True, blank=True)
+
+
+class TreeNode(models.Model):
+    """A perfect subtree's hash: ``key = level << 48 | index`` covers leaves
+    [index·2^level, (index+1)·2^level). Level 0 are the leaf hashes. Written once when the leaf
+    completing it is integrated, so a proof or a root at any size reads O(log n) rows by key."""
+
+    key = models.BigIntegerField(primary_key=True)
+    hash = models.BinaryField(max_length=32)
+
+
+class TreeHead(models.Model):
+    """A signed tree head (STH): the platform's signature over the root of the first ``tree_size``
+    leaves at ``timestamp``; ``tsa_token`` an optional RFC 3161 time-stamp token over the signed
+    message (DER, base64)."""
+
+    tree_size = models.BigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=100)
+    tsa_token = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-timestamp"], name="evidence_head_time")]
+
+
+class SigningKey(models.Model):
+    """A published signing key: the public half of every key that ever signed for the log. The key
+    in ``KADUN_EVIDENCE_SIGNING_KEY`` registers itself when it first signs and retires the one
+    before it; a retired key still verifies what it signed before ``retired_at``, nothing after."""
+
+    key_id = models.CharField(max_length=64, primary_key=True)
+    public_key = models.CharField(max_length=60, help_text="raw 32-byte Ed25519 public key, standard base64")
+    active_from = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)

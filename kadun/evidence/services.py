@@ -55,3 +55,8 @@ def record_fact(fact: Fact) -> Entry:
     entry = _entry(fact)
     entry.save(force_insert=True)
     return entry
+
+
+# The tree (kadun/evidence/sequencer.py, heads.py): the sequencer step and signed tree heads.
+from kadun.evidence.heads import evidence_step, heads_sign  # noqa: E402,F401
+from kadun.evidence.sequencer import entries_integrate  # noqa: E402,F401

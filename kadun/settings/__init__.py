@@ -251,6 +251,9 @@ KADUN_PAYMENT_PROVIDERS = [
 ]
 # Shared secret between kadun and its built-in sandbox gateway.
 KADUN_SANDBOX_SECRET = _secrets["KADUN_SANDBOX_SECRET"]
+# The evidence log's Ed25519 signing key (base64 of the 32-byte private key); retired keys'
+# public halves stay published in evidence.SigningKey (docs/evidence.md).
+KADUN_EVIDENCE_SIGNING_KEY = _secrets["KADUN_EVIDENCE_SIGNING_KEY"]
 KADUN_SANDBOX_APP_ID = os.environ.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
 KADUN_SANDBOX_NOTIFY_URL = os.environ.get("KADUN_SANDBOX_NOTIFY_URL", SITE_URL + "/pay/notify/sandbox/")
 KADUN_NOTIFY_MAX_SKEW_SECONDS = env_int("KADUN_NOTIFY_MAX_SKEW_SECONDS", 300)

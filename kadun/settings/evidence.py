@@ -5,3 +5,20 @@ import os
 
 # The sequencer integrates every committed entry within this many seconds (CT's maximum merge delay).
 KADUN_EVIDENCE_MERGE_DELAY_SECONDS = int(os.environ.get("KADUN_EVIDENCE_MERGE_DELAY_SECONDS", "60"))
+# The log's name, in every signed message (docs/evidence.md, "Heads and keys").
+KADUN_EVIDENCE_LOG_ID = os.environ.get("KADUN_EVIDENCE_LOG_ID", "kadun")
+# A new signed tree head at most this often while entries come in (and sooner when the oldest
+# entry not yet under a head has waited half the merge delay, so the delay is kept).
+KADUN_EVIDENCE_SIGN_INTERVAL_SECONDS = int(os.environ.get("KADUN_EVIDENCE_SIGN_INTERVAL_SECONDS", "60"))
+# The sequencer's step: at most this many entries per transaction.
+KADUN_EVIDENCE_INTEGRATE_BATCH = int(os.environ.get("KADUN_EVIDENCE_INTEGRATE_BATCH", "2000"))
+# A hole in the entry ids (a lower id not yet visible while a higher one is) is waited for at
+# least GRACE seconds; on PostgreSQL until every transaction running when it was seen has ended,
+# at most MAX seconds; then it is taken for a rolled-back id (docs/evidence.md, "The sequencer").
+KADUN_EVIDENCE_GAP_GRACE_SECONDS = float(os.environ.get("KADUN_EVIDENCE_GAP_GRACE_SECONDS", "2"))
+KADUN_EVIDENCE_GAP_MAX_SECONDS = float(os.environ.get("KADUN_EVIDENCE_GAP_MAX_SECONDS", "20"))
+# RFC 3161: a time-stamping authority's URL to stamp each head with (off when empty).
+KADUN_EVIDENCE_TSA_URL = os.environ.get("KADUN_EVIDENCE_TSA_URL", "")
+KADUN_EVIDENCE_TSA_TIMEOUT_SECONDS = float(os.environ.get("KADUN_EVIDENCE_TSA_TIMEOUT_SECONDS", "10"))
+# The public /transparency/ JSON: requests per client address per minute.
+KADUN_TRANSPARENCY_RATE = os.environ.get("KADUN_TRANSPARENCY_RATE", "600/m")

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from base64 import urlsafe_b64encode
+import binascii
+from base64 import b64decode, b64encode, urlsafe_b64encode
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-NAMES = ("SECRET_KEY", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET")
+NAMES = ("SECRET_KEY", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "KADUN_EVIDENCE_SIGNING_KEY")
 
 
 def _fresh() -> dict:
@@ -26,6 +27,8 @@ def _fresh() -> dict:
         "KADUN_CARD_KEYS": urlsafe_b64encode(os.urandom(32)).decode(),
         "KADUN_KEY_HASH_SECRET": secrets.token_urlsafe(32),
         "KADUN_SANDBOX_SECRET": secrets.token_urlsafe(32),
+        # The evidence log's Ed25519 signing key: the 32-byte private key, standard base64.
+        "KADUN_EVIDENCE_SIGNING_KEY": b64encode(os.urandom(32)).decode(),
     }
 
 
@@ -48,6 +51,10 @@ def load_secrets(var_dir: Path, *, from_environment_only: bool = False) -> dict:
         path = var_dir / "secrets.json"
         if path.exists():
             stored = json.loads(path.read_text())
+            missing = {name: value for name, value in _fresh().items() if name not in stored}
+            if missing:  # a secret added since the file was written (the evidence signing key)
+                stored.update(missing)
+                path.write_text(json.dumps(stored))
         else:
             stored = _fresh()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -83,6 +90,15 @@ def check_usable(values: dict) -> None:
                 f"KADUN_CARD_KEYS: key {n} of {len(keys)} is not a Fernet key (32 url-safe base64-encoded bytes; "
                 "make one with `python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`)."
             ) from None
+    try:
+        seed = b64decode(str(values["KADUN_EVIDENCE_SIGNING_KEY"]).strip(), validate=True)
+    except (binascii.Error, ValueError):
+        seed = b""
+    if len(seed) != 32:
+        raise ImproperlyConfigured(
+            "KADUN_EVIDENCE_SIGNING_KEY is not an Ed25519 private key (32 random bytes, standard base64; make one with "
+            "`python -c \"import base64, os; print(base64.b64encode(os.urandom(32)).decode())\"`; docs/evidence.md)."
+        )
     for name, shortest in MIN_LENGTH.items():
         value = str(values[name]).strip()
         if len(value) < shortest or len(set(value)) < MIN_DISTINCT:

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 
 from kadun.deadlines.services import deadlines_sweep_all
 from kadun.deadlines.worker import run_forever
+from kadun.evidence.services import evidence_step
 from kadun.notifications.services import outbox_deliver_all
 
 
@@ -19,7 +20,10 @@ class Command(BaseCommand):
         if once:
             fired = deadlines_sweep_all()
             sent = outbox_deliver_all()
-            self.stdout.write(f"fired {fired} deadline(s), sent {sent} message(s)")
+            integrated = 0
+            while n := evidence_step():
+                integrated += n
+            self.stdout.write(f"fired {fired} deadline(s), sent {sent} message(s), integrated {integrated} evidence entr(ies)")
             return
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
