@@ -68,11 +68,11 @@ def _hole_passable(state: LogState, hole: int, now: dt.datetime) -> bool:
         state.gap_from, state.gap_seen_at, state.gap_xmax = hole, now, (snap[1] if snap else None)
         return False
     age = (now - state.gap_seen_at).total_seconds()
-    if age < settings.KADUN_EVIDENCE_GAP_GRACE_SECONDS:
-        return False
     if age >= settings.KADUN_EVIDENCE_GAP_MAX_SECONDS:
         log.warning("evidence: passing id hole at %s after %.1f s (a transaction still open?)", hole, age)
         return True
+    if age < settings.KADUN_EVIDENCE_GAP_GRACE_SECONDS:
+        return False
     snap = _xmin_xmax()
     return snap is None or state.gap_xmax is None or snap[0] >= state.gap_xmax
 
