@@ -40,7 +40,7 @@ def head_json(head: TreeHead) -> dict:
 
 
 def _due(state: LogState, now: dt.datetime, force: bool) -> bool:
-    if state.tree_size <= state.head_size:
+    if state.tree_size <= max(state.head_size, 0):
         return force and state.head_size < 0  # forced on an empty log: the empty tree's head
     if force or state.head_at is None:
         return True

@@ -64,7 +64,8 @@ def ensure_registered() -> SigningKey:
     if row.retired_at is not None:
         _registered.discard(kid)
         raise SigningKeyRetired()
-    _registered.add(kid)
+    # remembered once the registration is surely committed (a rolled-back one is looked up again)
+    transaction.on_commit(lambda: _registered.add(kid))
     return row
 
 
