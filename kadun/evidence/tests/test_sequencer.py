@@ -6,7 +6,6 @@ import datetime as dt
 import random
 
 import pytest
-from django.db import transaction
 
 from kadun.core import clock
 from kadun.evidence import merkle, selectors, services
@@ -51,7 +50,7 @@ def test_the_limit_caps_one_step():
 def test_a_hole_in_the_ids_is_waited_for_then_passed(settings):
     settings.KADUN_EVIDENCE_GAP_GRACE_SECONDS = 2
     settings.KADUN_EVIDENCE_GAP_MAX_SECONDS = 20
-    a, hole, c = append(0), append(1), append(2)
+    _, hole, c = append(0), append(1), append(2)
     Entry.objects.filter(pk=hole.pk).delete()  # its id was taken by a transaction that rolled back (or is still open)
     assert services.entries_integrate() == 1  # a; then the hole is seen and remembered
     assert LogState.objects.get().gap_from == hole.id
@@ -66,11 +65,12 @@ def test_a_hole_in_the_ids_is_waited_for_then_passed(settings):
 def test_a_hole_is_passed_after_the_longest_wait_whatever_else(settings):
     settings.KADUN_EVIDENCE_GAP_GRACE_SECONDS = 50
     settings.KADUN_EVIDENCE_GAP_MAX_SECONDS = 5
-    a, hole, c = append(0), append(1), append(2)
+    _, hole, c = append(0), append(1), append(2)
     Entry.objects.filter(pk=hole.pk).delete()
     assert services.entries_integrate() == 1
     clock.advance(dt.timedelta(seconds=6))
     assert services.entries_integrate() == 1
+    assert Entry.objects.get(pk=c.pk).leaf_index == 1
 
 
 def test_an_entry_committing_after_its_hole_was_passed_is_integrated_late_not_lost(settings):

@@ -73,7 +73,8 @@ def test_inclusion_proof_verifies_against_the_signed_head(log):
     entries, _ = log
     target = Entry.objects.get(pk=entries[3].pk)
     for size, expect_size in ((None, 12), ("7", 7)):
-        proof = (get(f"/transparency/proof/inclusion/{target.pk}.json", tree_size=size) if size else get(f"/transparency/proof/inclusion/{target.pk}.json")).json()
+        url = f"/transparency/proof/inclusion/{target.pk}.json"
+        proof = (get(url, tree_size=size) if size else get(url)).json()
         head = get(f"/transparency/heads/{expect_size}.json").json()
         assert proof["tree_size"] == expect_size
         assert merkle.verify_inclusion(proof["leaf_index"], proof["tree_size"], bytes.fromhex(target.leaf_hash),
