@@ -60,7 +60,7 @@ def head_due() -> bool:
 def heads_sign(*, force: bool = False) -> dict | None:
     """Sign a head over the integrated tree if one is due (or ``force``); its JSON form, or None."""
     with transaction.atomic():
-        state = state_lock()
+        state = state_lock(wait=force)  # forced (the CLI): wait for a sequencer at work
         if state is None:
             return None  # a sequencer is at work; the next round signs
         now = clock.now()

@@ -40,10 +40,11 @@ def leaf_bytes(entry: Entry) -> bytes:
     return canonical.dumps(entry.leaf_document())
 
 
-def state_lock() -> LogState | None:
-    """The log's row, locked for this transaction; None when another sequencer holds it."""
+def state_lock(*, wait: bool = False) -> LogState | None:
+    """The log's row, locked for this transaction; None when another sequencer holds it (unless
+    ``wait``: then it waits for it)."""
     for _ in range(2):
-        row = LogState.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+        row = LogState.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
         if row is not None:
             return row
         if LogState.objects.filter(pk=1).exists():
