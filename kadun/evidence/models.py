@@ -57,14 +57,14 @@ class LogState(models.Model):
     The sequencer locks it (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock) so one
     integrates at a time; appenders never touch it. ``next_id``: every entry id below it is
     integrated or was taken for a rolled-back id (0 = nothing integrated yet). ``gap_*``: the hole
-    the sequencer is waiting at (first id, first seen, and on PostgreSQL the snapshot's xmax then:
-    the hole is passed once every transaction running at that moment has ended)."""
+    the sequencer is waiting at (first id, first seen, and on PostgreSQL the transactions that were
+    writing in this database then: the hole is passed once all of them have ended)."""
 
     tree_size = models.BigIntegerField(default=0)
     next_id = models.BigIntegerField(default=0)
     gap_from = models.BigIntegerField(null=True, blank=True)
     gap_seen_at = models.DateTimeField(null=True, blank=True)
-    gap_xmax = models.BigIntegerField(null=True, blank=True)
+    gap_xids = models.TextField(blank=True, help_text="comma-separated top-level transaction ids")
     head_size = models.BigIntegerField(default=-1, help_text="tree_size of the latest signed head (-1: none yet)")
     head_at = models.DateTimeField(null=True, blank=True)
 

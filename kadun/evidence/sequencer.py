@@ -11,8 +11,8 @@ fine for proofs, but the leaf order would then depend on timing; integrating 42 
 would lose an entry. So the sequencer walks pending entries in id order from ``next_id`` and
 stops at a hole (an id it cannot see while a higher one is visible), remembering when it first
 saw it. The hole is passed (the id taken for a rolled-back one) when it is at least
-``KADUN_EVIDENCE_GAP_GRACE_SECONDS`` old and — on PostgreSQL — every transaction that was running
-when it was first seen has ended (the snapshot's xmin has passed the xmax recorded then: the
+``KADUN_EVIDENCE_GAP_GRACE_SECONDS`` old and — on PostgreSQL — every transaction that was writing
+in this database when it was first seen has ended (their ids from ``pg_stat_activity``: the
 writer of the missing id was among them, so it has committed or rolled back), or in any case
 after ``KADUN_EVIDENCE_GAP_MAX_SECONDS``, so one stuck transaction cannot hold the whole log past
 its merge delay. An entry whose id was passed and that commits afterwards is not lost: it is
@@ -53,20 +53,30 @@ def state_lock(*, wait: bool = False) -> LogState | None:
     return None
 
 
-def _xmin_xmax() -> tuple[int, int] | None:
+def _writers() -> list[str] | None:
+    """PostgreSQL: the top-level transaction ids writing in this database now (other sessions)."""
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cur:
-        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint, pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-        return cur.fetchone()
+        cur.execute(
+            "SELECT backend_xid::text FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cur.fetchall()]
+
+
+def _any_still_open(xids: list[str]) -> bool:
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_xid::text = ANY(%s))", [xids])
+        return cur.fetchone()[0]
 
 
 def _hole_passable(state: LogState, hole: int, now: dt.datetime) -> bool:
     """May the sequencer take id ``hole`` (and those after it up to the next visible one) for
     rolled back? Records the hole the first time it is seen."""
     if state.gap_from != hole or state.gap_seen_at is None:
-        snap = _xmin_xmax()
-        state.gap_from, state.gap_seen_at, state.gap_xmax = hole, now, (snap[1] if snap else None)
+        writers = _writers()
+        state.gap_from, state.gap_seen_at, state.gap_xids = hole, now, ",".join(writers or [])
         return False
     age = (now - state.gap_seen_at).total_seconds()
     if age >= settings.KADUN_EVIDENCE_GAP_MAX_SECONDS:
@@ -74,8 +84,8 @@ def _hole_passable(state: LogState, hole: int, now: dt.datetime) -> bool:
         return True
     if age < settings.KADUN_EVIDENCE_GAP_GRACE_SECONDS:
         return False
-    snap = _xmin_xmax()
-    return snap is None or state.gap_xmax is None or snap[0] >= state.gap_xmax
+    xids = [x for x in state.gap_xids.split(",") if x]
+    return not (xids and _any_still_open(xids))
 
 
 def _choose(state: LogState, pending: list[Entry], now: dt.datetime) -> list[Entry]:
@@ -89,7 +99,7 @@ def _choose(state: LogState, pending: list[Entry], now: dt.datetime) -> list[Ent
         if entry.id > expected:
             if not _hole_passable(state, expected, now):
                 break
-            state.gap_from = state.gap_seen_at = state.gap_xmax = None
+            state.gap_from, state.gap_seen_at, state.gap_xids = None, None, ""
         chosen.append(entry)
         expected = entry.id + 1
     state.next_id = max(state.next_id, expected)
