@@ -114,6 +114,9 @@ def render(d: Dossier) -> bytes:
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=20)
     pdf.add_font(FONT, "", font_path())
+    # fontTools recomputes the subset's bounding boxes from every outline on save (twice for a CFF
+    # font): most of a dossier's time, for a box PDF viewers never read from the embedded font.
+    pdf.fonts[FONT].ttfont.recalcBBoxes = False
     pdf.set_title(f"投诉材料 {d.order_no}")
     pdf.set_creator("kadun")
     pdf.add_page()
