@@ -30,11 +30,11 @@ def _doc(kind: str, codes: dict) -> dict:
             "x-error-codes": codes}
 
 
-BUNDLE_CODES = {"400": ["invalid_since"], "404": ["order_not_found", "case_not_found"]}
+BUNDLE_CODES = {"400": ["invalid_since"], "404": ["order_not_found", "case_not_found"], "422": ["invalid_input"]}
 DOSSIER_CODES = {"403": ["dossier_not_yet", "dossier_buyer_only"], "404": ["order_not_found"]}
 
 
-@router.get("/orders/{order_no}/evidence-bundle", auth=PARTY_AUTH, response={200: None, **errors(400, 404)},
+@router.get("/orders/{order_no}/evidence-bundle", auth=PARTY_AUTH, response={200: None, **errors(400, 404, 422)},
             openapi_extra=_doc("application/zip", BUNDLE_CODES), summary="订单的存证包",
             description="订单及其售后工单的全部存证、引用的图片、包含证明、签名树头和公钥（zip），可离线校验。"
                         "since=您保存的树头的 tree_size 时附一致性证明。")
@@ -43,7 +43,7 @@ def order_bundle(request, order_no: str, since: Optional[int] = None):
     return bundle_response(order=order, role=role, since=since_of(since))
 
 
-@router.get("/cases/{case_no}/evidence-bundle", auth=PARTY_AUTH, response={200: None, **errors(400, 404)},
+@router.get("/cases/{case_no}/evidence-bundle", auth=PARTY_AUTH, response={200: None, **errors(400, 404, 422)},
             openapi_extra=_doc("application/zip", BUNDLE_CODES), summary="售后工单的存证包",
             description="工单及其订单的全部存证（zip），可离线校验。")
 def case_bundle(request, case_no: str, since: Optional[int] = None):
