@@ -91,13 +91,14 @@ def main() -> None:
     for n in [int(x) for x in args.entries.split(",")]:
         order = _scene(n)
         kit.settle()
-        d50, dmax, (_name, pdf) = _time(lambda: dossier.dossier_pdf(order=order, role="buyer", grounds={"decided"}), args.repeat)
-        b50, bmax, (_name, handle) = _time(lambda: bundle.bundle_file(order=order, role="buyer"), args.repeat)
+        d50, dmax, (_name, pdf) = _time(lambda o=order: dossier.dossier_pdf(order=o, role="buyer", grounds={"decided"}), args.repeat)
+        b50, bmax, (_name, handle) = _time(lambda o=order: bundle.bundle_file(order=o, role="buyer"), args.repeat)
         data = handle.read()
-        v50, _vmax, report = _time(lambda: verify_bundle(data), args.repeat)
+        v50, _vmax, report = _time(lambda d=data: verify_bundle(d), args.repeat)
         assert report.ok, report.problems
         pages = pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page")
-        print(f"{report.entries:>8} {d50:>9.0f} / {dmax:<8.0f} {pages:>6} {len(pdf) / 1024:>7.0f} {b50:>9.0f} / {bmax:<7.0f} {len(data) / 1024:>7.0f} {v50:>14.0f}")
+        print(f"{report.entries:>8} {d50:>9.0f} / {dmax:<8.0f} {pages:>6} {len(pdf) / 1024:>7.0f} "
+              f"{b50:>9.0f} / {bmax:<7.0f} {len(data) / 1024:>7.0f} {v50:>14.0f}")
 
 
 if __name__ == "__main__":

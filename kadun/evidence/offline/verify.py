@@ -377,6 +377,9 @@ def verify_bundle(data, *, against: dict | None = None, consistency: dict | None
     if head_ok:
         check_proofs(entries, leaves, proofs if isinstance(proofs, dict) else {}, head, keys, log_id, report)
     check_attachments(files, manifest, entries, report)
+    for digest in manifest.get("unavailable") or []:
+        report.notes.append((f"被引用的附件 {str(digest)[:16]}… 平台存储中缺失或已不符，未附上",
+                             f"cited attachment {str(digest)[:16]}… is missing from the platform's storage or no longer matches: not included"))
     if against is not None:
         check_against(against, head if head_ok else None, keys, log_id, files, consistency, report)
     return report

@@ -272,3 +272,19 @@ def test_kadun_verify_is_the_same_check(built, tmp_path, capsys):
     with pytest.raises(SystemExit) as done:
         main(["kadun", "verify", str(path)])
     assert done.value.code == 0 and "通过 / PASS" in capsys.readouterr().out
+
+
+def test_a_picture_missing_from_storage_is_left_out_and_named(kit):
+    from django.core.files.storage import default_storage
+
+    from kadun.cases.models import CaseAttachment
+
+    order, _case = evidence_order(kit)
+    attachment = CaseAttachment.objects.get(sha256=SHA_A)
+    default_storage.delete(attachment.file.name)
+    default_storage.delete(f"case-staging/{attachment.file.name.rsplit('/', 1)[-1]}")
+    files = unzip(bundle_bytes(order=order, role="buyer"))
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["unavailable"] == [SHA_A] and f"attachments/{SHA_A}" not in files
+    report = verify_bundle(rezip(files))
+    assert report.ok and any(SHA_A[:16] in zh for zh, _en in report.notes)  # the entries still prove themselves; the picture is named missing
