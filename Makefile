@@ -25,13 +25,14 @@ run: $(VENV)/.installed-run
 	@echo "Open http://127.0.0.1:$(PORT)/  (stop with Ctrl-C)"
 	KADUN_SITE_URL=http://127.0.0.1:$(PORT) $(BIN)/kadun serve --port $(PORT)
 
-# Debian's Chromium for the browser tests; nothing downloads a browser of its own.
+# Debian's Chromium for the browser tests; nothing downloads a browser of its own. Debian's
+# poppler-utils (pdftotext, pdftoppm) for the complaint dossier's tests, which read and render the PDF.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/pdftoppm ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium"; \
-	  else echo "chromium not installed and cannot install it here: browser tests will be skipped"; fi; \
+	    echo "installing Debian chromium and poppler-utils for the browser and dossier tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null) || echo "could not install chromium / poppler-utils"; \
+	  else echo "chromium or poppler-utils not installed and cannot install them here: browser and dossier-rendering tests will be skipped"; fi; \
 	fi
 
 test: $(VENV)/.installed-test browser-deps

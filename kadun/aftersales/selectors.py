@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kadun.aftersales import engine
 from kadun.aftersales.errors import RequestNotFound
-from kadun.aftersales.models import BuyerRefundStat, RefundRequest
+from kadun.aftersales.models import BuyerRefundStat, RefundEvidence, RefundRequest
 from kadun.aftersales.states import ANSWERED, OPEN, RequestStatus
 from kadun.orders.selectors import BUYER, MERCHANT, Viewer, order_access
 
@@ -86,3 +86,12 @@ __all__ = ["BUYER", "MERCHANT", "requests_of_order", "open_request_of", "request
 def holds_order(order_id: int) -> bool:
     """An open refund request holds its order's money (``orders.services.order_hold``)."""
     return RefundRequest.objects.filter(order_id=order_id, status__in=OPEN).exists()
+
+
+def evidence_files(*, order_id: int, hashes) -> list[tuple[str, str, object]]:
+    """The order's refund-request images whose SHA-256 is in ``hashes``: (sha256, content type,
+    a function opening the file), for the evidence bundle (who may see the order sees them all)."""
+    from kadun.aftersales import evidence as evidence_store
+
+    rows = RefundEvidence.objects.filter(request__order_id=order_id, sha256__in=list(hashes)).order_by("id")
+    return [(row.sha256, row.content_type, lambda row=row: evidence_store.open_file(row)) for row in rows]

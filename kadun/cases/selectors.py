@@ -252,3 +252,36 @@ def merchant_case_stats(*, shop_id: int, since: dt.datetime | None = None) -> di
 def case_numbers(case_ids) -> dict[int, str]:
     """Case numbers by id (for pages that hold ``case:<id>`` subjects, e.g. risk's lure flags)."""
     return dict(Case.objects.filter(pk__in=list(case_ids)).values_list("pk", "case_no"))
+
+
+def attachment_files(*, order_id: int, hashes, staff: bool) -> list[tuple[str, str, object]]:
+    """The order's thread pictures whose SHA-256 is in ``hashes``: (sha256, content type, a
+    function opening the file), for the evidence bundle — an internal note's only for staff."""
+    from kadun.cases import attachments as store
+    from kadun.cases.models import CaseAttachment
+
+    rows = CaseAttachment.objects.filter(message__order_id=order_id, sha256__in=list(hashes)).select_related("message").order_by("id")
+    if not staff:
+        rows = rows.filter(message__internal=False)
+    return [(row.sha256, row.content_type, lambda row=row: store.open_file(row)) for row in rows]
+
+
+def dossier_grounds(order) -> set[str]:
+    """Why the buyer may download the complaint dossier of ``order`` (evidence.selectors_downloads):
+    ``decided`` — a case on it has a decision; ``sla_breach`` — the platform missed an SLA target
+    on one; ``merchant_default`` — a deadline went against the merchant (silent, evidence missed,
+    a replacement promise broken)."""
+    grounds: set[str] = set()
+    cases = Case.objects.filter(order=order)
+    if CaseDecision.objects.filter(case__in=cases).exists():
+        grounds.add("decided")
+    if SlaClock.objects.filter(case__in=cases, breached_at__isnull=False).exists():
+        grounds.add("sla_breach")
+    merchant_missed = Q(kind="merchant_silent") | Q(kind="evidence_missed", data__party_asked=Party.MERCHANT)
+    if CaseEvent.objects.filter(merchant_missed, case__in=cases).exists() or cases.filter(fault="merchant", outcome__in=DEFAULTED).exists():
+        grounds.add("merchant_default")
+    return grounds
+
+
+# Outcomes a deadline reaches against the merchant (a replacement promise not kept).
+DEFAULTED = (Outcome.REFUNDED, Outcome.ORDER_REFUNDED)

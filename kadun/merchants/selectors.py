@@ -57,3 +57,11 @@ def breaches_of(*, shop):
     from kadun.merchants.models import Breach
 
     return Breach.objects.filter(shop=shop)
+
+
+def order_has_breach(order_id: int) -> bool:
+    """A broken promise of the merchant on record for this order (a refund request left
+    unanswered, a replacement or a service not delivered in time)."""
+    from kadun.merchants.models import Breach
+
+    return Breach.objects.filter(order_id=order_id).exists()

@@ -22,3 +22,12 @@ KADUN_EVIDENCE_TSA_URL = os.environ.get("KADUN_EVIDENCE_TSA_URL", "")
 KADUN_EVIDENCE_TSA_TIMEOUT_SECONDS = float(os.environ.get("KADUN_EVIDENCE_TSA_TIMEOUT_SECONDS", "10"))
 # The public /transparency/ JSON: requests per client address per minute.
 KADUN_TRANSPARENCY_RATE = os.environ.get("KADUN_TRANSPARENCY_RATE", "600/m")
+
+# Who the platform is, as the complaint dossier (投诉材料) names it. Demo values: set the real ones.
+KADUN_PLATFORM_LEGAL_NAME = os.environ.get("KADUN_PLATFORM_LEGAL_NAME", "卡盾演示平台（示例主体，非真实公司）")
+KADUN_PLATFORM_ADDRESS = os.environ.get("KADUN_PLATFORM_ADDRESS", "（演示）上海市浦东新区示例路 1 号")
+KADUN_PLATFORM_CONTACT = os.environ.get("KADUN_PLATFORM_CONTACT", "support@kadun.example · 400-000-0000（演示）")
+KADUN_PLATFORM_ICP = os.environ.get("KADUN_PLATFORM_ICP", "沪ICP备00000000号（演示）")
+# The dossier's CJK font (a TTF/OTF fpdf2 embeds); empty: Noto Sans SC from the pinned
+# pylopdf-fonts-zh-cn package, installed with kadun.
+KADUN_DOSSIER_FONT = os.environ.get("KADUN_DOSSIER_FONT", "")

@@ -1,0 +1,5 @@
+import sys
+
+from kadun.evidence.offline.cli import main
+
+sys.exit(main())
