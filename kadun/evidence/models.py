@@ -49,3 +49,7 @@ class Entry(models.Model):
             "subject": {"type": self.subject_type, "id": self.subject_id},
             "content_hash": self.content_hash,
         }
+
+
+# Public complaints (曝光) live in their own module; imported here so Django sees the models.
+from kadun.evidence.models_complaints import Complaint, ComplaintAction, ComplaintReply  # noqa: E402,F401
