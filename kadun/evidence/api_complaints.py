@@ -88,7 +88,7 @@ def board(request, shop: Optional[int] = None, category: str = "", outcome: str 
     return {"items": [_page_item(c) | {"id": c.pk} for c in page.items], "older_than": page.older_than, "newer_than": page.newer_than}
 
 
-@router.get("/complaints/{complaint_no}", auth=PARTY_AUTH, response={200: dict, **errors(401, 404)}, summary="曝光详情")
+@router.get("/complaints/{complaint_no}", auth=PARTY_AUTH, response={200: dict, **errors(401, 403, 404)}, summary="曝光详情")
 def detail(request, complaint_no: str):
     complaint, role = reads.complaint_access(complaint_no=complaint_no, viewer=_viewer(request))
     if not complaint.public:
@@ -105,7 +105,8 @@ def publish(request, order_no: str, data: PublishIn):
     return 201, _out(complaint, role)
 
 
-@router.post("/complaints/{complaint_no}/withdraw", auth=ORDER_AUTH, response={200: dict, **errors(401, 403, 404, 409)}, summary="撤回曝光")
+@router.post("/complaints/{complaint_no}/withdraw", auth=ORDER_AUTH, response={200: dict, **errors(401, 403, 404, 409)}, summary="撤回曝光",
+             description="只有订单的买家；撤回记入存证，页面只保留撤回提示。")
 def withdraw(request, complaint_no: str):
     complaint, role = reads.complaint_access(complaint_no=complaint_no, viewer=_viewer(request))
     complaints.complaint_withdraw(complaint=complaint, role=role, author=_user(request))
@@ -130,7 +131,7 @@ def _staff(request):
     return user
 
 
-@router.get("/staff/complaints", auth=STAFF_AUTH, response={200: list[dict], **errors(401, 403)}, summary="平台：待审核的曝光")
+@router.get("/staff/complaints", auth=STAFF_AUTH, response={200: list[dict], **errors(401, 403, 422)}, summary="平台：待审核的曝光")
 def staff_queue(request, after: Optional[int] = None):
     _staff(request)
     return [_out(c, "staff") | {"id": c.pk, "statement_original": c.statement} for c in reads.moderation_queue(after=after)]

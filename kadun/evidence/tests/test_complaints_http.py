@@ -203,3 +203,13 @@ def test_api_a_guest_buyer_publishes_with_the_order_token():
     c = Complaint.objects.get(order_id=order.pk)
     assert c.author_id is None
     complaints.complaint_withdraw(complaint=c, role="buyer")
+
+
+def test_the_case_page_links_the_buyer_to_the_publish_form_and_then_to_the_complaint():
+    order = decided_order()
+    case_no = order.cases.get().case_no
+    buyer = logged_in(order.buyer)
+    assert 'id="complaint-new-link"' in buyer.get(f"/cases/{case_no}/").content.decode()
+    c = publish(order)
+    page = buyer.get(f"/cases/{case_no}/").content.decode()
+    assert f"/complaints/{c.complaint_no}/" in page and 'id="complaint-new-link"' not in page
