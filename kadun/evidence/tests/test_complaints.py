@@ -311,3 +311,31 @@ def test_only_the_buyer_withdraws_and_only_once():
     complaints.complaint_withdraw(complaint=complaint, role="buyer", author=order.buyer)
     with pytest.raises(ComplaintState):
         complaints.complaint_withdraw(complaint=complaint, role="buyer", author=order.buyer)
+
+
+# Races (PostgreSQL) ---------------------------------------------------------------------------
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_two_publications_of_one_order_at_once_make_one_complaint():
+    from conftest import together
+
+    order = decided_order()
+    results = together(lambda: publish(order), lambda: publish(order, "同一订单同时提交的第二条曝光内容"))
+    assert sorted(type(r).__name__ for r in results) == ["Complaint", "ComplaintExists"]
+    assert Complaint.objects.filter(order_id=order.pk).count() == 1
+    assert Entry.objects.filter(kind="complaint.published").count() == 1
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_two_replies_at_once_make_one():
+    from conftest import together
+
+    order = decided_order()
+    complaint = published(order)
+    reply = lambda: complaints.complaint_reply(complaint=complaint, shop=order.shop, author=order.shop.owner, body="我们已核实，卡密售出时有效。")  # noqa: E731
+    results = together(reply, reply)
+    assert sorted(type(r).__name__ for r in results) == ["ComplaintReply", "ReplyExists"]
+    assert Entry.objects.filter(kind="complaint.replied").count() == 1
