@@ -48,15 +48,20 @@ CASE_OUTCOMES = {
     "replaced": PublicOutcome.REPLACED, "rejected": PublicOutcome.REJECTED, "resolved": PublicOutcome.RESOLVED,
     "withdrawn": PublicOutcome.NO_REMEDY, "lapsed": PublicOutcome.NO_REMEDY,
 }
-# The evidence entries each field is built from, by the kinds' prefixes (evhooks names them
-# ``order.*``, ``refund.*``, ``case.*``…): on the order (subject order) and on its cases.
+# The evidence entries each field is built from, by the kinds' prefixes (the names evhooks
+# logs: ``order.placed``, ``order.<event>``, ``refund.request``, ``refund.<event>``,
+# ``case.<event>``, ``case.decision`` …): on the order (subject order) and on its cases.
 CITES = {
-    "category": ("order", ("order.created", "order.paid", "checkout.")),
-    "amount_band": ("order", ("order.created", "order.paid")),
-    "dates": ("both", ("order.created", "order.paid", "refund.", "refund_request.", "case.opened", "case.decided", "case.appeal_decided")),
-    "rules": ("order", ("order.created", "order.paid", "policy.", "checkout.")),
-    "timeline": ("both", ("refund.", "refund_request.", "breach.", "merchant.breach", "case.")),
-    "decision": ("both", ("case.decided", "case.appeal_decided", "case.closed", "order.refunded", "refund.paid", "payment.refund")),
+    "category": ("order", ("order.placed", "order.created", "order.paid")),
+    "amount_band": ("order", ("order.placed", "order.created", "order.paid")),
+    "dates": ("both", ("order.placed", "order.created", "order.paid", "refund.request", "case.opened", "case.decision",
+                       "case.appeal_decision", "case.decided", "case.appeal_decided")),
+    "rules": ("order", ("order.placed", "order.created", "order.paid", "order.confirmation", "refund.request", "policy.")),
+    "timeline": ("both", ("refund.request", "refund.approved", "refund.partially", "refund.rejected", "refund.replaced", "refund.not_eligible",
+                          "refund.breach", "breach.", "merchant.breach", "merchants.breach", *(f"case.{k}" for k in CASE_TIMELINE), "case.decision",
+                          "case.appeal_decision")),
+    "decision": ("both", ("case.decision", "case.appeal_decision", "case.decided", "case.appeal_decided", "case.closed",
+                          "order.refunded", "order.partially_refunded", "refund.paid", "payment.refund")),
 }
 MAX_CITES = 50
 
