@@ -213,3 +213,16 @@ def test_the_case_page_links_the_buyer_to_the_publish_form_and_then_to_the_compl
     c = publish(order)
     page = buyer.get(f"/cases/{case_no}/").content.decode()
     assert f"/complaints/{c.complaint_no}/" in page and 'id="complaint-new-link"' not in page
+
+
+def test_the_shop_include_lists_the_shops_published_complaints_only():
+    from django.template import Context, Template
+
+    from kadun.evidence import selectors_complaints as reads
+
+    order = decided_order()
+    shown = published(order)
+    hidden = publish(decided_order(shop=order.shop))  # pending: not listed
+    assert reads.complaints_for_shop(order.shop_id, 5) == [shown]
+    html = Template("{% load complaints %}{% shop_complaints shop_id 5 %}").render(Context({"shop_id": order.shop_id}))
+    assert shown.complaint_no in html and hidden.complaint_no not in html and f"/complaints/?shop={order.shop_id}" in html
