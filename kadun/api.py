@@ -81,6 +81,7 @@ def _mount() -> None:
     api.add_router("/", "kadun.aftersales.api.router")
     api.add_router("/", "kadun.cases.api.router")
     api.add_router("/", "kadun.evidence.api.router")
+    api.add_router("/", "kadun.evidence.api_complaints.router")
 
 
 _mount()

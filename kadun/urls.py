@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("kadun.cases.urls")),
     path("", include("kadun.evidence.urls_bundles")),
     path("", include("kadun.web.urls")),
+    path("", include("kadun.evidence.urls_complaints")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

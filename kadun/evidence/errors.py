@@ -1,6 +1,5 @@
-<<<<<<< HEAD
 """Errors of the evidence log: stable codes, HTTP statuses, Chinese messages."""
-from kadun.core.errors import DomainError, InvalidInput, NotFound
+from kadun.core.errors import DomainError, Forbidden, InvalidInput, NotFound
 
 
 class EntryNotFound(NotFound):
@@ -27,8 +26,6 @@ class SigningKeyRetired(DomainError):
     code = "signing_key_retired"
     status = 503
     message = "存证签名密钥已停用，请配置新的密钥后重启。"
-=======
-from kadun.core.errors import DomainError, Forbidden
 
 
 class DossierNotYet(Forbidden):
@@ -44,4 +41,3 @@ class DossierBuyerOnly(Forbidden):
 class InvalidSince(DomainError):
     code = "invalid_since"
     message = "since 应为您保存的树头的 tree_size（正整数）。"
->>>>>>> wt-evbundle

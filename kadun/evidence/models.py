@@ -103,3 +103,5 @@ class SigningKey(models.Model):
     public_key = models.CharField(max_length=60, help_text="raw 32-byte Ed25519 public key, standard base64")
     active_from = models.DateTimeField()
     retired_at = models.DateTimeField(null=True, blank=True)
+# Public complaints (曝光) live in their own module; imported here so Django sees the models.
+from kadun.evidence.models_complaints import Complaint, ComplaintAction, ComplaintReply  # noqa: E402,F401

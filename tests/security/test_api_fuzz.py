@@ -146,8 +146,15 @@ def known_path_parameters(world, operation, role: str):
             "offer_id": [cases.offer_id],
             "attachment_id": [cases.public_attachment, cases.note_attachment],
             "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
+            "complaint_no": _complaint_nos(),  # the public complaint board (kadun/evidence)
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
+
+
+def _complaint_nos() -> list[str]:
+    from kadun.evidence.models_complaints import Complaint
+
+    return list(Complaint.objects.order_by("id").values_list("complaint_no", flat=True)) or ["TS000000000000"]
 
 
 def _case_strategy(world, operation, role: str):
