@@ -71,14 +71,18 @@ def _nightly(shop_id: int) -> str:
 
 def deposit_sell_check(shop_id: int):
     """gate.SELL_CHECKS: below the requirement past the grace → new checkouts refused. A shop
-    found short with no mark yet is marked now (this checkout is a sale event)."""
+    found short with no mark yet is marked now (this checkout is a sale event). With the refusal
+    switched off (``KADUN_DEPOSIT_ENFORCE_SELLING``) checkout reads nothing; the nightly check and
+    the money events keep the mark."""
+    if not settings.KADUN_DEPOSIT_ENFORCE_SELLING:
+        return None
     position = deposit_position(shop_id)
     if position.held >= position.required:
         return None
     if position.short_since is None:
         deposit_refresh(shop_id=shop_id)
         return None
-    if settings.KADUN_DEPOSIT_ENFORCE_SELLING and clock.now() >= grace_ends_at(position):
+    if clock.now() >= grace_ends_at(position):
         return DepositShort()
     return None
 
