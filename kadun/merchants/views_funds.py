@@ -25,6 +25,9 @@ from kadun.merchants.selectors_funds import withdrawal_of, withdrawals_for_staff
 from kadun.merchants.states_funds import AccountKind
 
 
+FUNDS_ROLES = ("risk", "admin")
+
+
 def rules_context() -> dict:
     return {"minimum": settings.KADUN_DEPOSIT_MINIMUM, "sales_pct": f"{settings.KADUN_DEPOSIT_SALES_BPS / 100:g}",
             "window": settings.KADUN_DEPOSIT_WINDOW_DAYS, "grace": settings.KADUN_DEPOSIT_GRACE_HOURS,
@@ -101,6 +104,9 @@ def staff_withdrawals(request):
 @staff_only
 @require_POST
 def staff_withdrawal_action(request, withdrawal_id: int, action: str):
+    """Deciding on money is risk's and admin's; other staff see the queue only (404 here)."""
+    if request.user.staff_role not in FUNDS_ROLES:
+        raise Http404
     withdrawal_of(withdrawal_id)  # 404 first
     try:
         if action == "approve":

@@ -251,7 +251,8 @@ def withdrawal_payout_result(*, payout_no: str, succeeded: bool, gateway_no: str
         raise BadNotification("amount_mismatch", "转账通知金额与提现单不符。")
     if providers.payout_provider(w.provider).manual:
         raise BadNotification("provider_mismatch", "转账通知的渠道与提现单不符。")
-    return _apply_result(w, succeeded=succeeded, gateway_no=gateway_no, reason=reason)
+    with transaction.atomic():
+        return _apply_result(w, succeeded=succeeded, gateway_no=gateway_no, reason=reason)
 
 
 def withdrawal_manual_confirm(*, withdrawal_id: int, staff, reference: str, succeeded: bool = True, reason: str = "") -> str:
