@@ -110,3 +110,12 @@ def payout_account_verified(account: PayoutAccount) -> bool:
 
 def payout_account_secret(account: PayoutAccount) -> dict:
     return sealed.unseal(account.sealed)
+
+
+def payout_accounts_rotate() -> int:
+    """Re-seal every payout account under the first key of KADUN_CARD_KEYS (``kadun rotate-keys``)."""
+    done = 0
+    for account in PayoutAccount.objects.only("id", "sealed").iterator():
+        PayoutAccount.objects.filter(pk=account.pk, sealed=account.sealed).update(sealed=sealed.reseal(account.sealed))
+        done += 1
+    return done
