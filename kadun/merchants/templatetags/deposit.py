@@ -11,3 +11,11 @@ register = template.Library()
 @register.inclusion_tag("merchants/_deposit_notice.html")
 def deposit_notice(shop_id):
     return {"notice": notice_of(int(shop_id)) if shop_id else None}
+
+
+@register.inclusion_tag("merchants/_shop_deposit.html")
+def shop_deposit(shop_id):
+    """The shop's public page: deposit held against required (``{% shop_deposit shop.pk %}``)."""
+    from kadun.merchants.selectors_deposit import deposit_position
+
+    return {"position": deposit_position(int(shop_id))}

@@ -239,3 +239,12 @@ def test_nightly_check_marks_a_shop_that_became_short(shop):
     clock.advance(dt.timedelta(days=1))
     deadlines_sweep_all()
     assert deposit_position(shop.pk).short_since is not None
+
+
+def test_the_shop_page_include_shows_held_against_required(shop):
+    from django.template import Context, Template
+
+    render = Template("{% load deposit %}{% shop_deposit shop_id %}").render
+    assert "¥0.00" in render(Context({"shop_id": shop.pk})) and "¥750.00" in render(Context({"shop_id": shop.pk}))
+    credit(codes.merchant_deposit(shop.pk), 75_000)
+    assert "已足额缴纳" in render(Context({"shop_id": shop.pk}))
