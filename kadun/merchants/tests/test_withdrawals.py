@@ -233,3 +233,18 @@ def test_manual_payout_confirmed_by_staff_with_the_reference(monkeypatch):
     assert w.status == "succeeded" and w.reference == "0xabc123"
     assert balance_of(codes.external("manual")) == 49_700 and in_flight(shop) == 0
     assert_books_clean()
+
+
+def test_a_payout_the_gateway_never_received_is_sent_again_once(ready_shop):
+    from kadun.deadlines.services import deadlines_sweep_all
+
+    shop, account = ready_shop
+    w = _sent_not_notified(shop, account)
+    SandboxPayout.objects.all().delete()  # the request was lost before the gateway booked it
+    clock.advance(dt.timedelta(minutes=31))
+    deadlines_sweep_all()  # asks: unknown → sends it again
+    outbox_deliver_all()
+    w.refresh_from_db()
+    assert w.status == "succeeded" and SandboxPayout.objects.count() == 1
+    assert balance_of(codes.external("sandbox")) == w.net
+    assert_books_clean()
