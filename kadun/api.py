@@ -76,6 +76,7 @@ def _mount() -> None:
     api.add_router("/products", catalog_router)
     api.add_router("/orders", orders_router)
     api.add_router("/merchant", merchant_router)
+    api.add_router("/merchant/funds", "kadun.merchants.api_funds.router")
     api.add_router("/account", "kadun.web.api.router")
     api.add_router("/account", "kadun.notifications.api.router")
     api.add_router("/", "kadun.aftersales.api.router")

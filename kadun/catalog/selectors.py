@@ -85,3 +85,8 @@ def policy_text(product) -> dict:
 
 def policies_of(product):
     return RefundPolicy.objects.filter(product=product).order_by("-version")
+
+
+def products_of_shop_kinds(*, shop_id: int) -> list[tuple[str, str]]:
+    """(category, delivery) pairs of the shop's active products (the deposit's category term)."""
+    return list(Product.objects.filter(shop_id=shop_id, is_active=True).values_list("category", "delivery").distinct())

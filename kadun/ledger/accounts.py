@@ -13,6 +13,8 @@ KINDS = {
     "insurance_pool": True,   # 售后保险 pool
     "advance": False,         # 先行赔付: platform pays buyers before recovering from merchants
     "debt": False,            # what a merchant owes the platform after 先行赔付 (negative = owed)
+    "payout_in_flight": True,  # a withdrawal on its way to the merchant's payout account
+    "fines": False,           # fines paid by merchants (罚款)
 }
 
 
@@ -44,7 +46,12 @@ def merchant_debt(shop_id: int) -> str:
     return f"merchant:{shop_id}:debt"
 
 
+def merchant_payout_in_flight(shop_id: int) -> str:
+    return f"merchant:{shop_id}:payout_in_flight"
+
+
 PLATFORM_FEES = "platform:fees"
+PLATFORM_FINES = "platform:fines"
 PLATFORM_INSURANCE_POOL = "platform:insurance_pool"
 PLATFORM_ADVANCE = "platform:advance"
 

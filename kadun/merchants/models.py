@@ -27,3 +27,4 @@ class Breach(models.Model):
 
     class Meta:
         ordering = ["-at"]
+from kadun.merchants.models_funds import DepositState, PayoutAccount, Withdrawal, WithdrawalEvent  # noqa: E402,F401

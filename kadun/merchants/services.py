@@ -34,3 +34,4 @@ def breach_record(*, shop_id: int, kind: str, order_id: int | None = None, note:
     from kadun.merchants.models import Breach
 
     Breach.objects.create(shop_id=shop_id, kind=kind, order_id=order_id, note=note[:200], at=clock.now())
+from kadun.merchants.payout_accounts import payout_accounts_rotate  # noqa: E402,F401  (kadun rotate-keys)

@@ -106,8 +106,10 @@ def order_autoconfirm(*, order_id: int) -> str:
 
 def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
     """Settlement delay over: what each order still has in the merchant's pending income (after
-    any refund taken from it) becomes available. An order held by an open case waits ("held";
+    any refund taken from it) pays the shop's debt first (先行赔付 the platform advanced), and the
+    rest becomes available — one entry per order. An order held by an open case waits ("held";
     re-armed by ``order_hold`` when the case closes)."""
+    from kadun.ledger.merchant_funds import debts_lock
     from kadun.ledger.selectors import pending_moved_for
 
     outcomes = dict.fromkeys(order_ids, "noop")
@@ -121,16 +123,21 @@ def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
         if apply_many(Order, SETTLE, pks=ids, settled_at=clock.now()) != len(ids):
             raise RuntimeError("orders changed under their locks")
         moved = pending_moved_for(ref_type="order", ref_ids=ids)
+        owed = debts_lock(shop_ids=[o.shop_id for o in orders])  # 先行赔付 debt: recovered first
         entries, events = [], []
         for o in orders:
             pending = codes.merchant_pending(o.shop_id)
-            amount = moved.get((o.pk, pending)) or 0
+            amount = max(moved.get((o.pk, pending)) or 0, 0)
+            recovered = min(amount, owed.get(o.shop_id, 0))
+            if recovered:
+                owed[o.shop_id] -= recovered
             if amount > 0:
                 entries.append({
                     "kind": "settle", "idempotency_key": f"settle:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
-                    "lines": [(pending, -amount), (codes.merchant_available(o.shop_id), amount)],
+                    "lines": [(pending, -amount), (codes.merchant_debt(o.shop_id), recovered), (codes.merchant_available(o.shop_id), amount - recovered)],
                 })
-            events.append((o.pk, SETTLE.name, "", "", f"结算期结束，{fen_to_yuan(max(amount, 0))} 元转入商家可用余额"))
+            note = f"结算期结束，{fen_to_yuan(amount - recovered)} 元转入商家可用余额"
+            events.append((o.pk, SETTLE.name, "", "", note + (f"，{fen_to_yuan(recovered)} 元抵扣商家欠款" if recovered else "")))
         ledger.entries_post(entries)
         events_write(events)
     outcomes.update(dict.fromkeys(ids, "done"))

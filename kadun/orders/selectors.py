@@ -181,3 +181,15 @@ def order_invariants(report) -> None:
             report.problems.append(f"order #{order_id}: {n} keys delivered for quantity {qty}")
         if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED) and n:
             report.problems.append(f"order #{order_id} ({status}) holds {n} keys")
+
+
+def shop_sales(*, shop_id: int, since) -> dict:
+    """A shop's sales since ``since`` (paid orders, less what was refunded): total, largest order
+    (分), and when it last sold anything at all (the deposit requirement and its release)."""
+    from django.db.models import ExpressionWrapper, F, Max, Sum
+    from django.db.models import BigIntegerField
+
+    net = ExpressionWrapper(F("amount") - F("refunded_amount"), output_field=BigIntegerField())
+    row = Order.objects.filter(shop_id=shop_id, paid_at__gte=since).aggregate(total=Sum(net), largest=Max(net))
+    last = Order.objects.filter(shop_id=shop_id, paid_at__isnull=False).aggregate(at=Max("paid_at"))["at"]
+    return {"total": row["total"] or 0, "largest": row["largest"] or 0, "last_sale_at": last}

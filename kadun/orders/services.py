@@ -129,6 +129,10 @@ def order_create(
     product = catalog.product_for_checkout(product_id)
     if product is None:
         raise ProductNotFound()
+    from kadun.merchants.gate import selling_refusal  # the gate (issue 11); onboard wires the same call
+
+    if (refusal := selling_refusal(product.shop_id)) is not None:
+        raise refusal
     try:
         quantity = int(quantity)
     except (TypeError, ValueError):

@@ -6,7 +6,10 @@ from kadun.payments.states import PaymentStatus, RefundStatus, SandboxTradeStatu
 class Payment(models.Model):
     """Our side of one payment of an order at a provider."""
 
-    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="payment")
+    # What is paid for: an order (escrow), or a shop's deposit top-up (保证金, no order).
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="payment", null=True, blank=True)
+    purpose = models.CharField(max_length=12, default="order", help_text="order / deposit")
+    deposit_shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     provider = models.CharField(max_length=20)
     out_trade_no = models.CharField(max_length=32, unique=True)
     amount = models.PositiveBigIntegerField()
@@ -16,6 +19,15 @@ class Payment(models.Model):
     pay_url = models.CharField(max_length=500, blank=True, help_text="where the buyer pays (gateway page)")
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(purpose="order", order__isnull=False, deposit_shop__isnull=True)
+                           | models.Q(purpose="deposit", order__isnull=True, deposit_shop__isnull=False)),
+                name="payment_purpose_subject",
+            ),
+        ]
 
 
 class Refund(models.Model):
@@ -71,4 +83,19 @@ class SandboxRefund(models.Model):
     refund_no = models.CharField(max_length=32, unique=True)
     out_trade_no = models.CharField(max_length=32)
     amount = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+
+
+class SandboxPayout(models.Model):
+    """A payout as the sandbox gateway books it: unique per payout_no, so a repeated request pays
+    once. Like SandboxTrade it plays the outside world: kadun learns the result only from the
+    signed notification (or by asking, ``query_payout``)."""
+
+    payout_no = models.CharField(max_length=32, unique=True)
+    gateway_no = models.CharField(max_length=40, unique=True)
+    amount = models.PositiveBigIntegerField()
+    account_kind = models.CharField(max_length=12)
+    account_tail = models.CharField(max_length=8, help_text="last digits only: the gateway's log, not the account")
+    status = models.CharField(max_length=12, default="succeeded", help_text="succeeded / failed")
+    reason = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField()

@@ -26,3 +26,37 @@ def payment_succeeded(*, order_id: int) -> str:
     if not _handlers:
         raise ImproperlyConfigured("no handler for a succeeded payment (kadun.orders registers it when ready)")
     return _handlers[0](order_id=order_id)
+
+
+# Merchant funds (docs/merchants.md). payments moves a deposit top-up into the shop's deposit and
+# takes deposit for a refund; the shop's deposit position (short since when) is merchants'
+# business, told here in the same transaction. A payout's result, verified from the gateway's
+# notification, is handed to the one handler merchants registers (the withdrawal's state and its
+# ledger entry are merchants').
+_deposit_listeners: list[Callable[..., None]] = []
+_payout_handlers: list[Callable[..., str]] = []
+
+
+def on_deposit_changed(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn(*, shop_id)``; registering the same function again changes nothing."""
+    if fn not in _deposit_listeners:
+        _deposit_listeners.append(fn)
+    return fn
+
+
+def deposit_changed(*, shop_id: int) -> None:
+    for fn in _deposit_listeners:
+        fn(shop_id=shop_id)
+
+
+def on_payout_result(fn: Callable[..., str]) -> Callable[..., str]:
+    """Register ``fn(*, payout_no, succeeded, gateway_no, reason, amount) -> outcome`` (one). It
+    raises BadNotification for a result that does not match our payout (unknown, other amount)."""
+    _payout_handlers[:] = [fn]
+    return fn
+
+
+def payout_result(*, payout_no: str, succeeded: bool, gateway_no: str, reason: str = "", amount: int | None = None) -> str:
+    if not _payout_handlers:
+        raise ImproperlyConfigured("no handler for a payout result (kadun.merchants registers it when ready)")
+    return _payout_handlers[0](payout_no=payout_no, succeeded=succeeded, gateway_no=gateway_no, reason=reason, amount=amount)

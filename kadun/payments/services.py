@@ -6,6 +6,7 @@ import secrets
 
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 
 from kadun.core import clock
 from kadun.ledger import accounts as codes
@@ -15,7 +16,7 @@ from kadun.notifications.services import outbox_enqueue
 from kadun.payments import providers
 from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
-from kadun.payments.registry import payment_succeeded
+from kadun.payments.registry import deposit_changed, payment_succeeded
 from kadun.payments.states import PaymentStatus, RefundStatus
 
 log = logging.getLogger("kadun.payments")
@@ -44,7 +45,8 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
     note = impl.verify_notification(params)
     with transaction.atomic():
         # Of the order only its shop is needed here (the order's handler reads it under a lock).
-        payment = Payment.objects.annotate(shop_id=F("order__shop_id")).filter(provider=impl.name, out_trade_no=note.out_trade_no).first()
+        payment = (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")))
+                   .filter(provider=impl.name, out_trade_no=note.out_trade_no).first())
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
         if note.amount != payment.amount:
@@ -61,6 +63,8 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
         )
         if not claimed:
             return "duplicate"
+        if payment.purpose == PURPOSE_DEPOSIT:
+            return _deposit_paid(payment, provider=impl.name, gateway_trade_no=note.gateway_trade_no)
         ledger.entry_post(
             kind="payment",
             idempotency_key=f"payment:{payment.pk}",
@@ -70,6 +74,33 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
             memo=f"{impl.name} {note.gateway_trade_no}",
         )
         return payment_succeeded(order_id=payment.order_id)
+
+
+PURPOSE_DEPOSIT = "deposit"
+
+
+def payment_create_deposit(*, shop_id: int, amount: int, provider: str | None = None, return_url: str) -> tuple[Payment, str]:
+    """A top-up of the shop's deposit (保证金) paid at a gateway, through the same signed,
+    asynchronous notification as an order's payment. Returns (payment, pay_url); the deposit
+    moves only when the notification arrives (``external → merchant:<id>:deposit``)."""
+    impl = providers.get(provider or providers.default())
+    if impl.name == providers.WALLET:
+        raise BadNotification("deposit_needs_gateway", "保证金只能通过在线支付或可用余额充值。", status=400)
+    payment = Payment(purpose=PURPOSE_DEPOSIT, deposit_shop_id=shop_id, provider=impl.name, out_trade_no=_number("D"),
+                      amount=int(amount), created_at=clock.now())
+    payment.pay_url = impl.create_payment(payment=payment, subject="店铺保证金充值", merchant_no=str(shop_id), return_url=return_url)
+    payment.save(force_insert=True)
+    return payment, payment.pay_url
+
+
+def _deposit_paid(payment: Payment, *, provider: str, gateway_trade_no: str) -> str:
+    ledger.entry_post(
+        kind="deposit_topup", idempotency_key=f"payment:{payment.pk}",
+        lines=[(codes.external(provider), -payment.amount), (codes.merchant_deposit(payment.deposit_shop_id), payment.amount)],
+        ref_type="payment", ref_id=payment.pk, memo=f"保证金充值 {provider} {gateway_trade_no}",
+    )
+    deposit_changed(shop_id=payment.deposit_shop_id)
+    return "deposit"
 
 
 DESTINATIONS = ("source", "wallet")
@@ -84,8 +115,10 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
 
     - from the order's escrow while the money is still held;
     - after release, from the platform fee share and the merchant: the order's pending income
-      first, then the shop's available balance; what the merchant cannot cover is paid by the
-      platform advance account (先行赔付) and booked as the merchant's debt.
+      first, then the shop's available balance, then its deposit (保证金); what the merchant
+      cannot cover is paid by the platform advance account (先行赔付) and booked as the
+      merchant's debt. A deposit taken is announced (``registry.deposit_changed``) in the same
+      transaction, so the shop's deposit position is brought up to date.
 
     The money goes to where the buyer paid from (``source``: the provider's refund call is sent
     through the outbox after commit) or to the buyer's wallet. ``key`` makes it idempotent: the
@@ -122,11 +155,13 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
         pending_left = sum_for_ref(code=codes.merchant_pending(order.shop_id), ref_type="order", ref_id=order.pk)
         from_pending = min(merchant_part, max(pending_left, 0), balance_of(codes.merchant_pending(order.shop_id)))
         from_available = min(merchant_part - from_pending, balance_of(codes.merchant_available(order.shop_id)))
-        shortfall = merchant_part - from_pending - from_available
+        from_deposit = min(merchant_part - from_pending - from_available, balance_of(codes.merchant_deposit(order.shop_id)))
+        shortfall = merchant_part - from_pending - from_available - from_deposit
         lines += [
             (codes.PLATFORM_FEES, -fee_back),
             (codes.merchant_pending(order.shop_id), -from_pending),
             (codes.merchant_available(order.shop_id), -from_available),
+            (codes.merchant_deposit(order.shop_id), -from_deposit),
             (codes.PLATFORM_ADVANCE, -shortfall),
         ]
     to_wallet = destination == "wallet" or payment.provider == "wallet"  # a wallet payment's source is the wallet
@@ -139,6 +174,8 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
         completed_at=clock.now() if to_wallet else None,
     )
     ledger.entry_post(kind="refund", idempotency_key=idem, lines=lines, ref_type="order", ref_id=order.pk, memo=reason)
+    if rest and from_deposit:
+        deposit_changed(shop_id=order.shop_id)
     if shortfall:
         # 先行赔付: the platform advanced what the merchant could not cover; the merchant owes it.
         ledger.entry_post(

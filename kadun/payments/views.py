@@ -55,3 +55,23 @@ def sandbox_pay(request, out_trade_no: str):
             return redirect(trade.return_url)
         return redirect("payments:sandbox_pay", out_trade_no)
     return render(request, "payments/sandbox_pay.html", {"trade": trade})
+
+
+@csrf_exempt
+@require_POST
+def payout_notify(request, provider: str):
+    """Payout gateways POST a withdrawal's result here (提现). ``success`` only after our
+    transaction committed; a refused notification gets ``fail`` and a 400 and changes nothing."""
+    from kadun.payments.payouts import payout_notification_handle
+
+    if not providers.is_enabled(provider):
+        return HttpResponse("fail:unknown_provider", status=404, content_type="text/plain")
+    params = {k: v for k, v in request.POST.items()}
+    payout_no = params.get("payout_no", "?")[:32]
+    try:
+        outcome = payout_notification_handle(provider=provider, params=params)
+    except (BadNotification, UnknownProvider) as exc:
+        log.warning("refused %r payout notification for %r: %s", provider[:32], payout_no, exc.code)
+        return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+    log.info("%r payout notification for %r: %s", provider[:32], payout_no, outcome)
+    return HttpResponse("success", content_type="text/plain")

@@ -232,6 +232,13 @@ CASES = [
     Case("page staff order", "page", "GET", lambda w: reverse("backoffice:order", args=[w.auto_order.order_no]), STAFF_PAGE),
     Case("page staff order (guest's)", "page", "GET", lambda w: reverse("backoffice:order", args=[w.guest_order.order_no]), STAFF_PAGE, owner="guest"),
     Case("page staff ledger check", "page", "GET", lambda w: reverse("backoffice:ledger_check"), STAFF_PAGE),
+    # --- funds (保证金, 提现): each shop its own; the staff console's review pages ------------------
+    Case("api merchant funds", "api", "GET", lambda w: _api("/merchant/funds"), E(**{**API_MERCHANT, "other_merchant": 200})),
+    Case("api merchant withdrawals", "api", "GET", lambda w: _api("/merchant/funds/withdrawals"), E(**{**API_MERCHANT, "other_merchant": 200})),
+    Case("api merchant payout accounts", "api", "GET", lambda w: _api("/merchant/funds/payout-accounts"), E(**{**API_MERCHANT, "other_merchant": 200})),
+    Case("page merchant funds", "page", "GET", lambda w: reverse("merchants:funds"), E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200})),
+    Case("page staff withdrawals", "page", "GET", lambda w: reverse("merchants:staff_withdrawals"), STAFF_PAGE),
+    Case("page staff deposits", "page", "GET", lambda w: reverse("merchants:staff_deposits"), STAFF_PAGE),
 ]
 
 

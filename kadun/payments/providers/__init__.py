@@ -62,3 +62,30 @@ def default() -> str:
         if name != WALLET:
             return name
     raise NoPaymentProvider()
+
+
+# --- payout providers (提现) -----------------------------------------------------------------
+
+_PAYOUTS: dict = {}
+MANUAL = "manual"
+
+
+def register_payout(provider):
+    _PAYOUTS[provider.name] = provider
+    return provider
+
+
+def payout_provider(name: str):
+    """A registered payout provider. The sandbox pays out only where the sandbox is enabled (it
+    moves no real money); elsewhere its account kinds fall back to ``manual``."""
+    if name == "sandbox" and not is_enabled("sandbox"):
+        name = MANUAL
+    try:
+        return _PAYOUTS[name]
+    except KeyError:
+        raise UnknownProvider() from None
+
+
+def payout_provider_for(account_kind: str):
+    """The provider that pays this kind of account (``KADUN_PAYOUT_PROVIDERS``; manual if unlisted)."""
+    return payout_provider(settings.KADUN_PAYOUT_PROVIDERS.get(account_kind, MANUAL))

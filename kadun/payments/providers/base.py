@@ -1,4 +1,5 @@
-"""The payment-provider interface: create a payment, verify a notification, query, refund."""
+"""The payment-provider interface: create a payment, verify a notification, query, refund; and the
+payout-provider interface (提现): pay out, verify a result notification, query."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,3 +36,54 @@ class Provider(Protocol):
 
     def refund(self, *, refund) -> str:
         """Refund at the gateway; return the gateway's refund number. Idempotent on refund_no."""
+
+
+# --- payouts (提现): money from kadun to a merchant's payout account -----------------------------
+
+
+@dataclass(frozen=True)
+class PayoutRequest:
+    """What a payout provider is asked to pay. ``payout_no`` (the withdrawal's number) makes the
+    request idempotent at the gateway: asking twice pays once."""
+
+    payout_no: str
+    amount: int  # 分, what reaches the payee (the fee is already taken)
+    currency: str
+    account_kind: str  # alipay / bank / usdt_trc20
+    account_no: str
+    holder_name: str
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class VerifiedPayout:
+    """A payout result notification whose signature and freshness the provider has verified."""
+
+    payout_no: str
+    gateway_no: str
+    amount: int
+    succeeded: bool
+    reason: str = ""
+
+
+class PayoutProvider(Protocol):
+    """A payout gateway: Alipay 转账到支付宝账户, WeChat 商家转账到零钱, a bank, or ``manual``
+    (staff pay by hand — bank transfer, USDT — and confirm with the transfer's reference).
+
+    ``asynchronous`` providers answer ``payout`` with an acceptance and tell the result later
+    through a signed notification (``/pay/payout-notify/<name>/``); the sweeper asks ``query_payout``
+    when it never comes. ``manual`` has neither: staff enter the result."""
+
+    name: str
+    label: str
+    manual: bool
+
+    def payout(self, *, request: PayoutRequest) -> str:
+        """Ask the gateway to pay; return its acceptance number. Idempotent on ``payout_no``."""
+
+    def verify_payout_notification(self, params: dict[str, str]) -> VerifiedPayout:
+        """Check signature, timestamp and app id; raise BadNotification with a code otherwise."""
+
+    def query_payout(self, *, payout_no: str) -> tuple[str, str]:
+        """The gateway's (status, gateway_no): status 'succeeded', 'failed', 'pending' or 'unknown'
+        (never received: the caller may send it again, which is safe by ``payout_no``)."""

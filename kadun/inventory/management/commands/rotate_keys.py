@@ -3,6 +3,7 @@ from tqdm import tqdm
 
 from kadun.inventory.models import CardKey
 from kadun.inventory.services import keys_rotate
+from kadun.merchants.services import payout_accounts_rotate
 from kadun.notifications.services import channels_rotate
 
 
@@ -18,3 +19,4 @@ class Command(BaseCommand):
         self.stdout.write(f"re-encrypted {done} card key(s)")
         # Notification channels' bot tokens and webhook secrets are sealed under the same keys.
         self.stdout.write(f"re-encrypted {channels_rotate()} notification channel(s)")
+        self.stdout.write(f"re-encrypted {payout_accounts_rotate()} payout account(s)")
