@@ -252,3 +252,8 @@ def merchant_case_stats(*, shop_id: int, since: dt.datetime | None = None) -> di
 def case_numbers(case_ids) -> dict[int, str]:
     """Case numbers by id (for pages that hold ``case:<id>`` subjects, e.g. risk's lure flags)."""
     return dict(Case.objects.filter(pk__in=list(case_ids)).values_list("pk", "case_no"))
+
+
+def shops_with_cases(*, shop_ids, since: dt.datetime) -> set[int]:
+    """Which of these shops had a case opened since ``since`` (so governance reads only theirs)."""
+    return set(Case.objects.filter(shop_id__in=list(shop_ids), opened_at__gte=since).values_list("shop_id", flat=True).distinct())

@@ -27,3 +27,4 @@ class Breach(models.Model):
 
     class Meta:
         ordering = ["-at"]
+from kadun.merchants.models_penalties import Penalty, PenaltyAppeal, PenaltyEvent  # noqa: E402,F401

@@ -1,0 +1,162 @@
+"""信用分 writes: mark a shop for recompute on an event (cheap, in the event's transaction), the
+recompute itself (one shop, a chunk, every shop), the nightly run, and score contests.
+
+Incremental: ``score_refresh(shop_id=…)`` ensures one pending ``credit_refresh`` deadline for the
+shop, due KADUN_CREDIT_REFRESH_DELAY_SECONDS later (an INSERT … ON CONFLICT DO NOTHING that never
+moves a pending one), so a burst of events costs one recompute, run by the sweeper. The nightly
+``credit_nightly`` deadline recomputes every shop in chunks and re-arms itself."""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+
+from kadun.core import clock
+from kadun.reputation import score as formula
+from kadun.reputation.errors import ContestNotOpen, NotCreditStaff, ReasonRequired, UnknownComponent
+from kadun.reputation.models import ScoreContest, ScoreHistory, ShopScore
+
+KIND_REFRESH = "credit_refresh"
+KIND_NIGHTLY = "credit_nightly"
+
+
+def score_refresh(*, shop_id: int) -> None:
+    """An event changed what the shop's score reads: recompute it soon (once for a burst)."""
+    scores_refresh(shop_ids=[shop_id])
+
+
+def scores_refresh(*, shop_ids) -> None:
+    """``score_refresh`` for many shops (the sweeper's batch confirmations), in two statements."""
+    from kadun.deadlines.services import deadlines_ensure
+
+    due = clock.now() + dt.timedelta(seconds=settings.KADUN_CREDIT_REFRESH_DELAY_SECONDS)
+    deadlines_ensure(kind=KIND_REFRESH, subject_ids=shop_ids, due_at=due)
+
+
+def score_refresh_order(*, order_id: int) -> None:
+    from kadun.orders import selectors as orders
+
+    shop_id = orders.shop_id_of_order(order_id)
+    if shop_id is not None:
+        score_refresh(shop_id=shop_id)
+
+
+def figures_of(shop_ids: list[int], *, now: dt.datetime) -> dict[int, formula.Figures]:
+    """The formula's figures for a chunk of shops: orders, breaches, warnings, shop age in a few
+    grouped queries; case figures from ``cases.selectors.merchant_case_stats`` for the shops
+    that had cases in the window."""
+    from kadun.cases import selectors as cases
+    from kadun.merchants import selectors_penalties as merchants
+    from kadun.orders import selectors as orders
+
+    since = now - dt.timedelta(days=settings.KADUN_CREDIT_WINDOW_DAYS)
+    opened = merchants.shops_opened(shop_ids)
+    order_figs = orders.credit_order_figures(shop_ids=shop_ids, since=since)
+    breaches = merchants.breaches_by_shop(shop_ids, since=since)
+    overdue = merchants.services_overdue_by_shop(shop_ids, since=since)
+    warnings = merchants.warnings_by_shop(shop_ids, days=settings.KADUN_CREDIT_WARNING_DAYS)
+    with_cases = cases.shops_with_cases(shop_ids=shop_ids, since=since)
+    out = {}
+    for sid in shop_ids:
+        if sid not in opened:
+            continue
+        o = order_figs[sid]
+        stats = cases.merchant_case_stats(shop_id=sid, since=since) if sid in with_cases else {}
+        out[sid] = formula.Figures(
+            days_open=max(0, (now - opened[sid]).days), orders=o["orders"], confirmed=o["confirmed"],
+            services_due=o["delivered"] + overdue.get(sid, 0), services_on_time=o["on_time"],
+            seller_fault=stats.get("merchant_fault", 0), escalated=stats.get("escalated", 0),
+            response_p90_seconds=stats.get("first_response_p90_seconds"),
+            ratings=tuple(review_ratings(sid, since=since)), warnings=warnings.get(sid, 0), breaches=breaches.get(sid, 0),
+        )
+    return out
+
+
+def review_ratings(shop_id: int, *, since: dt.datetime) -> list[int]:
+    """Buyers' star ratings of the shop in the window. Reviews come with issue #12: until then
+    none, and the Bayesian rating is its prior."""
+    return []
+
+
+def scores_recompute(*, shop_ids: list[int], reason: str = "event") -> dict[int, int]:
+    """Recompute these shops' scores; write ShopScore, and a ScoreHistory row where the score
+    (or the provisional mark) changed. Returns the scores."""
+    now = clock.now()
+    figures = figures_of(shop_ids, now=now)
+    current = {row[0]: row[1:] for row in ShopScore.objects.filter(shop_id__in=list(figures)).values_list("shop_id", "score", "provisional")}
+    new_rows, changed_rows, history, scores = [], [], [], {}
+    for sid, fig in figures.items():
+        value, provisional, breakdown = formula.score_of(fig)
+        scores[sid] = value
+        row = ShopScore(shop_id=sid, score=value, provisional=provisional, components=breakdown, computed_at=now)
+        (changed_rows if sid in current else new_rows).append(row)
+        if current.get(sid) != (value, provisional):
+            history.append(ScoreHistory(shop_id=sid, score=value, provisional=provisional, components=breakdown, reason=reason, at=now))
+    with transaction.atomic():
+        ShopScore.objects.bulk_create(new_rows, update_conflicts=True, unique_fields=["shop"],
+                                      update_fields=["score", "provisional", "components", "computed_at"])
+        ShopScore.objects.bulk_create(changed_rows, update_conflicts=True, unique_fields=["shop"],
+                                      update_fields=["score", "provisional", "components", "computed_at"])
+        ScoreHistory.objects.bulk_create(history)
+    return scores
+
+
+def score_recompute(*, shop_id: int, reason: str = "event") -> int:
+    return scores_recompute(shop_ids=[shop_id], reason=reason).get(shop_id, settings.KADUN_CREDIT_NEW_SHOP_SCORE)
+
+
+def scores_recompute_all(*, chunk: int | None = None, reason: str = "nightly") -> int:
+    """Every shop, in chunks (one transaction each). Returns how many shops."""
+    from kadun.merchants import selectors_penalties as merchants
+
+    n = 0
+    for ids in merchants.shop_ids_chunks(chunk or settings.KADUN_CREDIT_CHUNK):
+        n += len(scores_recompute(shop_ids=ids, reason=reason))
+    return n
+
+
+def next_nightly(now: dt.datetime) -> dt.datetime:
+    at = now.replace(hour=settings.KADUN_CREDIT_NIGHTLY_HOUR_UTC, minute=0, second=0, microsecond=0)
+    return at if at > now else at + dt.timedelta(days=1)
+
+
+def nightly_schedule(now: dt.datetime | None = None) -> None:
+    """Make sure the next nightly recompute is pending: one deadline per night, its subject the
+    night's date ordinal (called after every refresh; a no-op once it exists)."""
+    from kadun.deadlines.services import deadline_schedule
+
+    at = next_nightly(now or clock.now())
+    deadline_schedule(kind=KIND_NIGHTLY, subject_id=at.date().toordinal(), due_at=at)
+
+
+# --- contests (申诉某一项) ---------------------------------------------------------------------
+
+
+def contest_file(*, shop, component: str, reason: str) -> ScoreContest:
+    if component not in formula.COMPONENTS:
+        raise UnknownComponent()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    from kadun.reputation.selectors import shop_credit
+
+    return ScoreContest.objects.create(shop=shop, component=component, reason=reason[:5000], score=shop_credit(shop.pk).score,
+                                       created_at=clock.now())
+
+
+def contest_answer(*, contest_id: int, staff, accept: bool, answer: str) -> None:
+    """Risk staff answer a contest. An accepted one is acted on by correcting the record it is
+    about (e.g. a case's fault), which the next recompute reads; the score is refreshed now."""
+    from kadun.merchants.penalties import can_decide
+
+    if not can_decide(staff):
+        raise NotCreditStaff()
+    answer = (answer or "").strip()
+    if not answer:
+        raise ReasonRequired()
+    with transaction.atomic():
+        if not ScoreContest.objects.filter(pk=contest_id, status="open").update(
+                status="accepted" if accept else "rejected", answer=answer[:5000], answered_by=staff, answered_at=clock.now()):
+            raise ContestNotOpen()
+        score_refresh(shop_id=ScoreContest.objects.values_list("shop_id", flat=True).get(pk=contest_id))
