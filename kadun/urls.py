@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("kadun.aftersales.urls")),
     path("", include("kadun.cases.urls")),
     path("", include("kadun.web.urls")),
+    path("", include("kadun.reputation.urls")),
+    path("", include("kadun.merchants.urls_penalties")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

@@ -111,3 +111,8 @@ def events_of(penalty: Penalty):
 
 def bans_due(now: dt.datetime):
     return Penalty.objects.filter(Q(status=P.CONFIRMED, level=Level.BAN, settled_at__isnull=True, ban_settles_at__lte=now))
+
+
+def shop_public(shop_id: int) -> Shop | None:
+    """A shop for its public pages (banned or inactive shops too: their record stays public)."""
+    return Shop.objects.filter(pk=shop_id).first()
