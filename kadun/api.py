@@ -80,6 +80,8 @@ def _mount() -> None:
     api.add_router("/account", "kadun.notifications.api.router")
     api.add_router("/", "kadun.aftersales.api.router")
     api.add_router("/", "kadun.cases.api.router")
+    api.add_router("/", "kadun.reputation.api.router")
+    api.add_router("/merchant", "kadun.merchants.api_penalties.router")
 
 
 _mount()
