@@ -47,23 +47,6 @@ def deadlines_schedule_many(*, kind: str, due: dict[int, dt.datetime]) -> None:
         Deadline.objects.filter(kind=kind, subject_id__in=subjects, fired_at__isnull=True).exclude(due_at=at).update(due_at=at)
 
 
-def deadlines_ensure(*, kind: str, subject_ids, due_at: dt.datetime) -> None:
-    """Make sure a deadline of ``kind`` is pending for each subject, never moving one that is:
-    ``INSERT … ON CONFLICT DO NOTHING``, then re-arm those that already fired. Many calls
-    before it fires (a burst of events) leave one pending deadline at the first time asked —
-    a debounce that a steady stream of events can't push back forever. Two statements."""
-    if kind not in HANDLERS:
-        raise ValueError(f"no handler for deadline kind {kind!r}")
-    subject_ids = sorted(set(subject_ids))
-    if not subject_ids:
-        return
-    created = clock.now()
-    Deadline.objects.bulk_create([Deadline(kind=kind, subject_id=s, due_at=due_at, created_at=created) for s in subject_ids], ignore_conflicts=True)
-    Deadline.objects.filter(kind=kind, subject_id__in=subject_ids, fired_at__isnull=False).update(
-        due_at=due_at, fired_at=None, outcome="", attempts=0, last_error=""
-    )
-
-
 def _due(now: dt.datetime):
     return Deadline.objects.filter(fired_at__isnull=True, due_at__lte=now)
 

@@ -1,25 +1,31 @@
-"""The credit score's deadlines: the debounced recompute of one shop and the nightly run; and the
-ban settlement of merchants' penalties (the credit work owns both)."""
+"""The credit score's worker duty (recompute shops marked dirty) and nightly deadline; and the ban
+settlement of merchants' penalties (the credit work owns both)."""
 import datetime as dt
 
-from kadun.deadlines.registry import handler
+from kadun.deadlines.registry import duty, handler
 from kadun.merchants import penalties
 from kadun.reputation import services
 
 
-@handler(services.KIND_REFRESH)
-def credit_refresh(shop_id: int) -> str:
-    services.score_recompute(shop_id=shop_id, reason="event")
-    services.nightly_schedule()
-    return "done"
+_armed = False
+
+
+@duty
+def credit_dirty() -> int:
+    """Recompute shops marked dirty; the first round of a process arms the nightly run."""
+    global _armed
+    if not _armed:
+        services.nightly_schedule()
+        _armed = True
+    return services.dirty_recompute()
 
 
 @handler(services.KIND_NIGHTLY)
 def credit_nightly(_night: int) -> str:
-    """Every shop, chunked; then the next night."""
+    """Every shop marked for the duty (chunked); then the next night."""
     from kadun.core import clock
 
-    services.scores_recompute_all()
+    services.dirty_mark_all()
     services.nightly_schedule(clock.now() + dt.timedelta(minutes=1))
     return "done"
 

@@ -44,3 +44,16 @@ class ScoreContest(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "id"])]
+
+
+class ScoreDirty(models.Model):
+    """A shop whose score an event changed: recomputed by the worker's duty once ``marked_at`` is
+    KADUN_CREDIT_REFRESH_DELAY_SECONDS old (a burst of events: one row, one recompute). Events
+    upsert ``touched_at``; the duty deletes only rows not touched since it started."""
+
+    shop = models.OneToOneField("merchants.Shop", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    marked_at = models.DateTimeField()
+    touched_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["marked_at"])]

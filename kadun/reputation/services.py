@@ -1,10 +1,11 @@
 """信用分 writes: mark a shop for recompute on an event (cheap, in the event's transaction), the
 recompute itself (one shop, a chunk, every shop), the nightly run, and score contests.
 
-Incremental: ``score_refresh(shop_id=…)`` ensures one pending ``credit_refresh`` deadline for the
-shop, due KADUN_CREDIT_REFRESH_DELAY_SECONDS later (an INSERT … ON CONFLICT DO NOTHING that never
-moves a pending one), so a burst of events costs one recompute, run by the sweeper. The nightly
-``credit_nightly`` deadline recomputes every shop in chunks and re-arms itself."""
+Incremental: ``score_refresh(shop_id=…)`` upserts one ScoreDirty row for the shop (one cheap
+statement in the event's transaction); the worker's duty ``dirty_recompute`` recomputes marked
+shops once the mark is KADUN_CREDIT_REFRESH_DELAY_SECONDS old, so a burst of events costs one
+recompute. The nightly ``credit_nightly`` deadline marks every shop (chunked) and arms the next
+night."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,9 +16,8 @@ from django.db import transaction
 from kadun.core import clock
 from kadun.reputation import score as formula
 from kadun.reputation.errors import ContestNotOpen, NotCreditStaff, ReasonRequired, UnknownComponent
-from kadun.reputation.models import ScoreContest, ScoreHistory, ShopScore
+from kadun.reputation.models import ScoreContest, ScoreDirty, ScoreHistory, ShopScore
 
-KIND_REFRESH = "credit_refresh"
 KIND_NIGHTLY = "credit_nightly"
 
 
@@ -27,11 +27,42 @@ def score_refresh(*, shop_id: int) -> None:
 
 
 def scores_refresh(*, shop_ids) -> None:
-    """``score_refresh`` for many shops (the sweeper's batch confirmations), in two statements."""
-    from kadun.deadlines.services import deadlines_ensure
+    """``score_refresh`` for many shops (the sweeper's batch confirmations): one upsert
+    (INSERT … ON CONFLICT (shop) DO UPDATE SET touched_at), in the event's transaction."""
+    now = clock.now()
+    rows = [ScoreDirty(shop_id=sid, marked_at=now, touched_at=now) for sid in sorted(set(shop_ids))]
+    if rows:
+        ScoreDirty.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shop"], update_fields=["touched_at"])
 
-    due = clock.now() + dt.timedelta(seconds=settings.KADUN_CREDIT_REFRESH_DELAY_SECONDS)
-    deadlines_ensure(kind=KIND_REFRESH, subject_ids=shop_ids, due_at=due)
+
+def dirty_recompute(*, limit: int | None = None, now: dt.datetime | None = None) -> int:
+    """The worker's duty: recompute up to ``limit`` shops marked at least the delay ago, oldest
+    first, in one transaction; the marks are locked (other workers skip them on PostgreSQL) and
+    deleted unless an event touched them meanwhile (then the next round recomputes again).
+    Returns how many shops."""
+    now = now or clock.now()
+    cut = now - dt.timedelta(seconds=settings.KADUN_CREDIT_REFRESH_DELAY_SECONDS)
+    with transaction.atomic():
+        started = clock.now()
+        ids = list(ScoreDirty.objects.filter(marked_at__lte=cut).select_for_update(skip_locked=True)
+                   .order_by("marked_at").values_list("shop_id", flat=True)[: limit or settings.KADUN_CREDIT_CHUNK])
+        if not ids:
+            return 0
+        scores_recompute(shop_ids=ids, reason="event")
+        ScoreDirty.objects.filter(shop_id__in=ids, touched_at__lte=started).delete()
+        ScoreDirty.objects.filter(shop_id__in=ids).update(marked_at=started)
+    return len(ids)
+
+
+def dirty_mark_all(*, chunk: int | None = None) -> int:
+    """The nightly run: every shop marked, in chunks; the duty recomputes them chunk by chunk."""
+    from kadun.merchants import selectors_penalties as merchants
+
+    n = 0
+    for ids in merchants.shop_ids_chunks(chunk or settings.KADUN_CREDIT_CHUNK):
+        scores_refresh(shop_ids=ids)
+        n += len(ids)
+    return n
 
 
 def score_refresh_order(*, order_id: int) -> None:
