@@ -256,4 +256,4 @@ def case_numbers(case_ids) -> dict[int, str]:
 
 def shops_with_cases(*, shop_ids, since: dt.datetime) -> set[int]:
     """Which of these shops had a case opened since ``since`` (so governance reads only theirs)."""
-    return set(Case.objects.filter(shop_id__in=list(shop_ids), opened_at__gte=since).values_list("shop_id", flat=True).distinct())
+    return set(Case.objects.filter(shop_id__in=list(shop_ids), opened_at__gte=since).order_by().values_list("shop_id", flat=True).distinct())

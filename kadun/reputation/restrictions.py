@@ -16,7 +16,11 @@ def max_order_amount(shop_id: int) -> int | None:
 
 
 def order_refusal(*, shop_id: int, amount: int) -> DomainError | None:
-    """The per-order check at checkout: an order above the shop's band limit is refused."""
+    """The per-order check at checkout: an order above the shop's band limit is refused. An
+    amount within every band's limit needs no read (checkout's statement budget)."""
+    limits = [v for v in settings.KADUN_CREDIT_MAX_ORDER_AMOUNT.values() if v is not None]
+    if amount <= min(limits, default=amount):
+        return None
     limit = max_order_amount(shop_id)
     if limit is not None and amount > limit:
         return OrderAmountLimited(message=f"该店铺信用分较低，单笔订单金额不能超过 {fen_to_yuan(limit)} 元。", limit=limit)
