@@ -4,7 +4,7 @@ after N events, at 10,000 shops and 1,000,000 orders on PostgreSQL.
     python bench/credit_score.py [--shops 10000] [--orders 1000000] [--events 1000]
 
 Builds its own database (``bench_credit`` on DATABASE_URL's server, default
-postgres://postgres@127.0.0.1:5432) with bulk ``INSERT … SELECT generate_series`` rows: users,
+postgres://postgres@127.0.0.1:5432/postgres) with bulk ``INSERT … SELECT generate_series`` rows: users,
 shops (open 1–720 days), one product per shop, orders paid over the last 120 days (30 % manual
 services, a few delivered late), and breaches (about 2 per shop). Then prints seconds for
 ``scores_recompute_all`` (the nightly run's work), for ``dirty_recompute`` rounds after N events
@@ -23,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def _server() -> str:
+    """The PostgreSQL server of DATABASE_URL (its maintenance database, as the other benches)."""
+    url = os.environ.get("BENCH_PG") or os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    return url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+
+
 def _setup(db: str) -> None:
-    base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    base = _server()
     import psycopg
 
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
@@ -136,7 +142,7 @@ def _drop(db: str) -> None:
     from django.db import connections
 
     connections.close_all()
-    base = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+    base = _server()
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db}"')
 
