@@ -171,3 +171,29 @@ def test_ban_settlement_waits_for_open_orders(risk, django_capture_on_commit_cal
         assert penalties.ban_settle(penalty_id=penalty.pk) == "postponed"
     penalty.refresh_from_db()
     assert penalty.settled_at is None and penalty.ban_settles_at > clock.now()
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_of_one_shop_at_once_give_a_warning_then_a_ban():
+    """The shop row is locked first: the second confirmation sees the first and bans."""
+    from conftest import together
+
+    shop, staff = make_shop(), make_user(staff_role="risk")
+    a = penalties.penalty_propose(shop_id=shop.pk, kind="invalid_keys", evidence={"orders": [1]})
+    b = penalties.penalty_propose(shop_id=shop.pk, kind="refund_refusal", evidence={"orders": [2]})
+    results = together(*(lambda p=p: penalties.penalty_confirm(penalty_id=p.pk, staff=staff, reason="并发") for p in (a, b)))
+    assert sorted(r.level for r in results) == ["ban", "warning"]
+    assert selectors_penalties.is_banned(shop.pk)
+
+
+@pytest.mark.pg
+@pytest.mark.django_db(transaction=True)
+def test_breaches_at_the_same_moment_make_one_proposal():
+    from conftest import all_at_once
+
+    shop = make_shop()
+    for order_id in (1, 2):
+        breach_record(shop_id=shop.pk, kind="service_overdue", order_id=order_id)
+    all_at_once(lambda i: breach_record(shop_id=shop.pk, kind="service_overdue", order_id=10 + i), range(4))
+    assert Penalty.objects.filter(shop=shop, status="proposed").count() == 1
