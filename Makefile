@@ -76,6 +76,7 @@ bench-all: $(VENV)/.installed-test
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/sweeper.py --n 100000 --processes 1,2,4 --raw 1,2
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/pages.py --sizes 100000,1000000
 	DATABASE_URL=$(PG_URL) $(BIN)/python bench/evidence_log.py
+	DATABASE_URL=$(PG_URL) $(BIN)/python bench/credit_score.py
 	$(MAKE) --no-print-directory bench-cases
 
 clean:

@@ -83,6 +83,8 @@ def _mount() -> None:
     api.add_router("/", "kadun.cases.api.router")
     api.add_router("/", "kadun.evidence.api.router")
     api.add_router("/", "kadun.evidence.api_complaints.router")
+    api.add_router("/", "kadun.reputation.api.router")
+    api.add_router("/merchant", "kadun.merchants.api_penalties.router")
 
 
 _mount()

@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("kadun.evidence.urls_bundles")),
     path("", include("kadun.web.urls")),
     path("", include("kadun.evidence.urls_complaints")),
+    path("", include("kadun.reputation.urls")),
+    path("", include("kadun.merchants.urls_penalties")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

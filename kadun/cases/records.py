@@ -15,6 +15,7 @@ from kadun.core import clock
 from kadun.deadlines.services import deadline_schedule
 from kadun.notifications.services import absolute_link, notify, outbox_enqueue
 from kadun.orders import services as orders
+from kadun.reputation import services as credit
 
 S = CaseStatus
 # One deadline kind per waiting stage, each with its written default outcome (docs/cases.md).
@@ -91,6 +92,7 @@ def close(case: Case, *, frm, outcome: str, fault: str = "", note: str = "", par
     now = clock.now()
     move(case, frm=frm, to=S.CLOSED, outcome=outcome, fault=fault or case.fault, closed_at=now, awaiting="", deadline_at=None, deadline_kind="", wait=None)
     event(case, "closed", party, note, actor=actor, outcome=outcome, fault=fault or case.fault)
+    credit.score_refresh(shop_id=case.shop_id)  # 信用分: case figures changed
     orders.order_hold(order_id=case.order_id, held=False)
 
 

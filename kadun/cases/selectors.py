@@ -285,3 +285,6 @@ def dossier_grounds(order) -> set[str]:
 
 # Outcomes a deadline reaches against the merchant (a replacement promise not kept).
 DEFAULTED = (Outcome.REFUNDED, Outcome.ORDER_REFUNDED)
+def shops_with_cases(*, shop_ids, since: dt.datetime) -> set[int]:
+    """Which of these shops had a case opened since ``since`` (so governance reads only theirs)."""
+    return set(Case.objects.filter(shop_id__in=list(shop_ids), opened_at__gte=since).order_by().values_list("shop_id", flat=True).distinct())

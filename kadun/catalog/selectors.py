@@ -8,6 +8,7 @@ from kadun.catalog.errors import ProductNotFound
 from kadun.catalog import policies
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.inventory import selectors as inventory
+from kadun.reputation import selectors as credit
 
 
 def _with_stock(qs):
@@ -15,15 +16,15 @@ def _with_stock(qs):
 
 
 def storefront(*, category: str | None = None, q: str | None = None):
-    """Products on sale, newest first, without their stock: page them first, then
-    ``with_stock(page)``. (Counting stock in the paged query would make PostgreSQL count it for
+    """Products on sale, by the shop's credit band (信用分: high, mid, low) then newest, without
+    their stock: page them first, then ``with_stock(page)``. (Counting stock in the paged query would make PostgreSQL count it for
     every row an OFFSET skips too.)"""
     qs = Product.objects.filter(is_active=True, shop__is_active=True).select_related("shop")
     if category:
         qs = qs.filter(category=category)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(shop__name__icontains=q))
-    return qs.order_by("-id")
+    return credit.with_band(qs).order_by("-credit_band", "-id")
 
 
 def with_stock(products) -> list:

@@ -15,6 +15,7 @@ from kadun.catalog.errors import InvalidProduct, ProductNotFound
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
 from kadun.core import clock
+from kadun.reputation import restrictions as credit_restrictions
 from kadun.risk import services as risk
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def _validate(data: dict) -> dict:
 
 def product_create(*, shop: Shop, data: dict) -> Product:
     """A product and version 1 of its refund rules (the defaults, or ``data["refund_rules"]``)."""
+    credit_restrictions.product_check(shop_id=shop.pk)  # 信用分 below the floor: no new products
     fields = _validate(data)
     rules = policies.validate(data.get("refund_rules") or {}, delivery=fields["delivery"])
     checker = checker_validate(data.get("checker") or {"kind": "none"}) if fields["delivery"] == Delivery.AUTO else {"kind": "none"}

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 HANDLERS: dict[str, Callable[[int], str]] = {}
+# Duties: work the worker loop does every round besides deadlines (e.g. the credit score's
+# recompute of shops marked dirty). Each returns how much it did (0: nothing due).
+DUTIES: list[Callable[[], int]] = []
 BATCH_HANDLERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
 
 
@@ -30,3 +33,12 @@ def batch_handler(kind: str):
         return fn
 
     return register
+
+
+def duty(fn: Callable[[], int]):
+    DUTIES.append(fn)
+    return fn
+
+
+def duties_run() -> int:
+    return sum(fn() for fn in DUTIES)

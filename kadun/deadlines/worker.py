@@ -9,6 +9,7 @@ import time
 from django.conf import settings
 from django.db import close_old_connections
 
+from kadun.deadlines.registry import duties_run
 from kadun.deadlines.services import deadlines_sweep
 from kadun.evidence.services import evidence_step
 from kadun.notifications.services import outbox_deliver, wait_for_work
@@ -17,7 +18,7 @@ log = logging.getLogger("kadun.worker")
 
 
 def run_once() -> tuple[int, int, int]:
-    fired = deadlines_sweep()
+    fired = deadlines_sweep() + duties_run()
     sent = outbox_deliver()
     try:  # the log's failure must not stop deadlines and the outbox
         integrated = evidence_step()

@@ -29,3 +29,4 @@ def withdrawal_refusal(shop_id: int) -> DomainError | None:
         if refusal is not None:
             return refusal
     return None
+from kadun.merchants import penalties_gate  # noqa: E402,F401  (封号: registers the ban checks)

@@ -28,3 +28,4 @@ class Breach(models.Model):
     class Meta:
         ordering = ["-at"]
 from kadun.merchants.models_funds import DepositState, PayoutAccount, Withdrawal, WithdrawalEvent  # noqa: E402,F401
+from kadun.merchants.models_penalties import Penalty, PenaltyAppeal, PenaltyEvent  # noqa: E402,F401

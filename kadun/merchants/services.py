@@ -34,4 +34,16 @@ def breach_record(*, shop_id: int, kind: str, order_id: int | None = None, note:
     from kadun.merchants.models import Breach
 
     Breach.objects.create(shop_id=shop_id, kind=kind, order_id=order_id, note=note[:200], at=clock.now())
+    penalties_thresholds(shop_id=shop_id, breach_kind=kind)  # 处罚: past a threshold → a proposal for risk staff
+
+
+def penalties_thresholds(*, shop_id: int, breach_kind: str) -> None:
+    """After a breach: the score is recomputed soon and the penalty thresholds are checked."""
+    from kadun.merchants import penalties
+    from kadun.reputation import services as credit
+
+    credit.score_refresh(shop_id=shop_id)
+    penalties.thresholds_check(shop_id=shop_id, breach_kind=breach_kind)
+
+
 from kadun.merchants.payout_accounts import payout_accounts_rotate  # noqa: E402,F401  (kadun rotate-keys)

@@ -26,6 +26,7 @@ from kadun.orders.errors import NotConfirmable
 from kadun.orders.models import Order
 from kadun.orders.records import events_write, locked
 from kadun.orders.states import CONFIRM, EXPIRE, SETTLE, Actor, OrderStatus
+from kadun.reputation import services as credit
 
 S = OrderStatus
 KIND_EXPIRE = "order_expire"
@@ -74,6 +75,7 @@ def orders_confirm(*, order_ids: list[int], actor: str = Actor.SYSTEM, user=None
         events_write([(o.pk, CONFIRM.name, S.DELIVERED, S.CONFIRMED, note) for o in orders], actor=actor, user=user)
         settle_at = now + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
         deadlines_schedule_many(kind=KIND_SETTLE, due=dict.fromkeys(fees, settle_at))
+        credit.scores_refresh(shop_ids={o.shop_id for o in orders})  # 信用分: recomputed soon, once per shop
     outcomes.update(dict.fromkeys(fees, "done"))
     return outcomes
 

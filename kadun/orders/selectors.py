@@ -193,3 +193,41 @@ def shop_sales(*, shop_id: int, since) -> dict:
     row = Order.objects.filter(shop_id=shop_id, paid_at__gte=since).aggregate(total=Sum(net), largest=Max(net))
     last = Order.objects.filter(shop_id=shop_id, paid_at__isnull=False).aggregate(at=Max("paid_at"))["at"]
     return {"total": row["total"] or 0, "largest": row["largest"] or 0, "last_sale_at": last}
+def credit_order_figures(*, shop_ids, since) -> dict[int, dict]:
+    """What the credit score reads of the shops' orders in the window, in two queries: orders
+    paid and confirmed (one grouped scan), and manual services delivered (with how many before their
+    frozen delivery deadline, ``service_due_at``)."""
+    import datetime as dt
+
+    from django.db.models import Count, Q
+
+    from kadun.catalog.states import Delivery
+
+    shop_ids = list(shop_ids)
+    out = {sid: {"orders": 0, "confirmed": 0, "delivered": 0, "on_time": 0} for sid in shop_ids}
+    mine = Order.objects.filter(shop_id__in=shop_ids)
+    paid, confirmed = Q(paid_at__gte=since), Q(confirmed_at__gte=since)
+    counts = mine.filter(paid | confirmed).values("shop_id").annotate(paid=Count("id", filter=paid), confirmed=Count("id", filter=confirmed))
+    for sid, n_paid, n_confirmed in counts.values_list("shop_id", "paid", "confirmed"):
+        out[sid]["orders"], out[sid]["confirmed"] = n_paid, n_confirmed
+    rows = mine.filter(delivery=Delivery.MANUAL, delivered_at__gte=since, paid_at__isnull=False).values_list(
+        "shop_id", "paid_at", "delivered_at", "policy_snapshot__rules__delivery_deadline_hours")
+    for sid, paid_at, delivered_at, hours in rows:
+        out[sid]["delivered"] += 1
+        if not hours or delivered_at <= paid_at + dt.timedelta(hours=int(hours)):
+            out[sid]["on_time"] += 1
+    return out
+
+
+def shop_has_open_orders(*, shop_id: int) -> bool:
+    """Whether any order of the shop is still in its after-sales window: not yet paid out
+    (settled), refunded or expired."""
+    from kadun.orders.states import OrderStatus as S
+
+    open_states = [S.PENDING_PAYMENT, S.PAID, S.IN_SERVICE, S.DELIVERED]
+    qs = Order.objects.filter(shop_id=shop_id)
+    return qs.filter(status__in=open_states).exists() or qs.filter(status=S.CONFIRMED, settled_at__isnull=True).exists()
+
+
+def shop_id_of_order(order_id: int) -> int | None:
+    return Order.objects.filter(pk=order_id).values_list("shop_id", flat=True).first()

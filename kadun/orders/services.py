@@ -47,6 +47,7 @@ from kadun.orders.states import (
     sources_of,
 )
 from kadun.payments.registry import on_payment_succeeded
+from kadun.reputation import restrictions as credit_restrictions
 
 if TYPE_CHECKING:
     from kadun.catalog.models import Product
@@ -151,6 +152,7 @@ def order_create(
     if not is_guest and buyer.pk and product.shop.owner_id == buyer.pk:
         raise InvalidQuantity("own_product", "不能购买自己店铺的商品。")
 
+    credit_restrictions.order_check(shop_id=product.shop_id, amount=product.price * quantity)  # 信用分: the per-order limit of the band
     policy = catalog.policy_current(product)
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
     confirmed = confirmations.required_at_checkout(product, policy.rules, no_reason=confirm_no_reason_exclusion, channel=channel)

@@ -44,3 +44,44 @@ KADUN_WITHDRAWAL_NEW_SHOP_DAYS = 30
 KADUN_PAYOUT_PROVIDERS = {"alipay": "sandbox", "bank": "manual", "usdt_trc20": "manual"}
 # Minutes to wait for a payout's result before the sweeper asks the provider.
 KADUN_PAYOUT_QUERY_MINUTES = 30
+# --- 信用分 (credit score): the published formula. Every number the rules page and the shop's
+# credit page show is read from here, and the formula in kadun/reputation/score.py uses the same.
+KADUN_CREDIT_WINDOW_DAYS = 90
+KADUN_CREDIT_WEIGHTS = {
+    "on_time": 0.20,  # manual services delivered before their deadline
+    "seller_fault": 0.25,  # cases decided against the merchant, per order
+    "intervention": 0.15,  # 介入率: cases the platform had to take over
+    "first_response": 0.15,  # the merchant's first answer in a case, p90
+    "rating": 0.15,  # buyers' reviews, Bayesian (reviews: issue #12)
+    "tenure": 0.10,  # days open and confirmed orders
+}
+KADUN_CREDIT_SELLER_FAULT_ZERO = 0.02  # seller-fault decisions per order at which the component is 0
+KADUN_CREDIT_INTERVENTION_ZERO = 0.05  # 介入率 at which the component is 0
+KADUN_CREDIT_RESPONSE_FULL_HOURS = 1  # first-response p90 at or under this scores 1
+KADUN_CREDIT_RESPONSE_ZERO_HOURS = 24  # … at or over this scores 0
+KADUN_CREDIT_RATING_PRIOR = 4.5  # the Bayesian prior: a shop without reviews is rated this (of 5)
+KADUN_CREDIT_RATING_PRIOR_WEIGHT = 10  # … worth this many reviews
+KADUN_CREDIT_TENURE_DAYS = 365  # days open for the full tenure half
+KADUN_CREDIT_VOLUME_ORDERS = 500  # confirmed orders in the window for the full volume half
+KADUN_CREDIT_WARNING_POINTS = 100  # minus per active warning (警告)
+KADUN_CREDIT_WARNING_DAYS = 365  # a warning counts (and is shown) this long
+KADUN_CREDIT_BREACH_POINTS = 10  # minus per breach in the window
+KADUN_CREDIT_NEW_SHOP_DAYS = 30  # a shop younger than this …
+KADUN_CREDIT_NEW_SHOP_ORDERS = 20  # … or with fewer confirmed orders in the window is 新商家 (provisional)
+KADUN_CREDIT_REFRESH_DELAY_SECONDS = 30  # events within this share one recompute
+KADUN_CREDIT_NIGHTLY_HOUR_UTC = 19  # the nightly recompute of every shop (03:00 Beijing)
+KADUN_CREDIT_CHUNK = 500  # shops per chunk in the nightly recompute
+# Below a band the shop is restricted: no new products under "mid"'s floor … and a smaller
+# amount per order (分) by band; None = no limit.
+KADUN_CREDIT_NO_NEW_PRODUCTS_BELOW = 500
+KADUN_CREDIT_MAX_ORDER_AMOUNT = {"high": None, "mid": 500_000, "low": 50_000}
+
+# --- 处罚 (penalties): 一次警告、二次封号.
+KADUN_PENALTY_REPEAT_DAYS = 365  # a second confirmed violation within this bans (封号)
+KADUN_PENALTY_APPEAL_DAYS = 7  # the merchant may appeal within this, to a different staff member
+KADUN_PENALTY_BAN_SETTLE_DAYS = 30  # after the last order's after-sales window and case closed, the rest is paid out
+# Breaches that make a proposal for risk staff: kind → (how many, within days).
+KADUN_PENALTY_THRESHOLDS = {
+    "missed_deadlines": {"count": 3, "days": 30},
+    "off_platform_lure": {"count": 2, "days": 90},
+}

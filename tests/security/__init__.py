@@ -34,6 +34,8 @@ class World:
     refund_order: object = None  # the buyer's auto order with an open refund request
     refund_key: int = 0
     refund: object = None  # awaiting_merchant, with one evidence image
+    penalty: object = None  # a confirmed warning of shop A (appealable)
+    proposal: object = None  # a proposed penalty of shop A
     evidence_id: int = 0
     guest_order: object = None  # a guest's, paid, one unrevealed key
     guest_key: int = 0
@@ -115,6 +117,11 @@ def build_world(*, cases: bool = False) -> World:
 
         w.cases = build_cases(w)
 
+    from kadun.merchants import penalties
+
+    w.penalty = penalties.penalty_propose(shop_id=w.shop_a.pk, kind="invalid_keys", evidence={"orders": [w.auto_order.pk]})
+    w.penalty = penalties.penalty_confirm(penalty_id=w.penalty.pk, staff=w.staff["risk"], reason="矩阵：转卖卡密")
+    w.proposal = penalties.penalty_propose(shop_id=w.shop_a.pk, kind="refund_refusal", evidence={"orders": [w.refund_order.pk]})
     for user in (w.buyer, w.other_buyer, w.merchant, w.other_merchant, *w.staff.values()):
         key, secret = api_key_create(user=user, name="matrix")
         w.api_keys[user.username] = secret

@@ -147,6 +147,8 @@ def known_path_parameters(world, operation, role: str):
             "attachment_id": [cases.public_attachment, cases.note_attachment],
             "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
             "complaint_no": _complaint_nos(),  # the public complaint board (kadun/evidence)
+            "shop_id": [world.shop_a.pk, world.shop_b.pk],  # a shop's public credit
+            "penalty_id": [world.penalty.pk, world.proposal.pk],  # shop A's warning (appealable) and its proposal
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

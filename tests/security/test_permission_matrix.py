@@ -226,6 +226,23 @@ CASES = [
     Case("page inbox", "page", "GET", lambda w: reverse("web:inbox"),
          E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=302, staff=200),
          marker=lambda w: "退款申请待处理", sees=("merchant",)),
+    # --- Pages and API: credit (信用分) and penalties ---------------------------------------
+    Case("page shop credit (public)", "page", "GET", lambda w: reverse("reputation:shop_credit", args=[w.shop_a.pk]),
+         E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=200, staff=200)),
+    Case("page merchant credit", "page", "GET", lambda w: reverse("reputation:merchant_credit"),
+         E(**{**PAGE_MERCHANT, "merchant": 200, "other_merchant": 200}), marker=lambda w: "矩阵：转卖卡密", sees=("merchant",)),
+    Case("page merchant penalty appeal", "page", "POST", lambda w: reverse("penalties:appeal_new", args=[w.penalty.pk]),
+         E(**{**PAGE_MERCHANT, "merchant": 302}), data=lambda w: {"reason": "矩阵申诉"}, writer="merchant"),
+    Case("api shop credit (public)", "api", "GET", lambda w: _api(f"/shops/{w.shop_a.pk}/credit"),
+         E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=200, staff=200)),
+    Case("api merchant penalties", "api", "GET", lambda w: _api("/merchant/penalties"),
+         E(**{**API_MERCHANT, "other_merchant": 200}), marker=lambda w: "penalties.invalid_keys", sees=("merchant",)),
+    Case("api merchant penalty appeal", "api", "POST", lambda w: _api(f"/merchant/penalties/{w.penalty.pk}/appeal"),
+         E(**{**API_MERCHANT, "merchant": 201}), data=lambda w: {"reason": "矩阵申诉"}, writer="merchant"),
+    Case("page staff penalties", "page", "GET", lambda w: reverse("penalties:queue"),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=403, risk=200, admin=200)),
+    Case("page staff penalty", "page", "GET", lambda w: reverse("penalties:detail", args=[w.penalty.pk]),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=403, risk=200, admin=200)),
     # --- Pages: staff --------------------------------------------------------------------
     Case("page staff orders", "page", "GET", lambda w: reverse("backoffice:home"), STAFF_PAGE,
          marker=lambda w: w.auto_order.order_no, sees=STAFF_ROLES),
@@ -300,6 +317,7 @@ def state(w) -> dict:
     from kadun.catalog.models import Product, RefundPolicy
     from kadun.inventory.models import CardKey, Reveal, VerificationReport
     from kadun.ledger.models import JournalEntry
+    from kadun.merchants.models import Penalty, PenaltyAppeal
     from kadun.orders.models import Order, OrderEvent
 
     return {
@@ -314,6 +332,8 @@ def state(w) -> dict:
         "products": [(p.pk, p.title, p.price, p.is_active, p.checker) for p in Product.objects.order_by("id")],
         "policies": RefundPolicy.objects.count(),
         "api_keys": list(ApiKey.objects.order_by("id").values_list("id", "revoked_at")),
+        "penalties": list(Penalty.objects.order_by("id").values_list("id", "status", "level")),
+        "appeals": PenaltyAppeal.objects.count(),
     }
 
 
