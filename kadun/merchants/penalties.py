@@ -124,20 +124,29 @@ def penalty_dismiss(*, penalty_id: int, staff, reason: str) -> None:
 
 
 def penalty_fine_pay(*, penalty: Penalty) -> bool:
-    """The fine, from the shop's deposit to the buyers harmed (the orders in the evidence).
-    WIRE (lead): call funds' ``merchants deposit_pay(...)`` here, with the idempotency key
-    ``penalty_fine:<id>``, then mark ``fine_paid``. Until then the fine stays recorded on the
-    penalty (``fine``, ``fine_paid=False``) and nothing moves."""
-    try:
-        from kadun.merchants import deposit  # funds' module; absent on this branch
-    except ImportError:
-        return False
-    pay = getattr(deposit, "deposit_pay", None)
-    if pay is None:
-        return False
-    pay(shop_id=penalty.shop_id, amount=penalty.fine, order_ids=penalty.evidence.get("orders", []), key=f"penalty_fine:{penalty.pk}",
-        reason=f"penalty:{penalty.pk}")
+    """The fine, out of the shop's deposit (``merchants.deposit.deposit_pay``), to the buyers
+    harmed — the account holders of the orders in the penalty's evidence, in equal parts (the
+    odd 分 to the first) — or to the platform when no order names an account holder (guest
+    orders, or a penalty without orders). What the deposit cannot cover is 先行赔付 to a buyer or
+    a debt for a fine, as ``deposit_pay`` books it. Each part's idempotency key is
+    ``penalty_fine:<id>:<n>``: confirming twice never pays twice."""
+    from kadun.merchants.deposit import deposit_pay
+    from kadun.orders.selectors import buyers_of_orders
+
+    order_ids = [int(o) for o in penalty.evidence.get("orders", [])]
+    buyers = buyers_of_orders(order_ids)  # [(order_id, buyer_id)], one per buyer, account holders only
+    if not buyers:
+        deposit_pay(shop_id=penalty.shop_id, amount=penalty.fine, to="platform", reason=f"处罚 #{penalty.pk}",
+                    ref_type="penalty", ref_id=penalty.pk, key=f"penalty_fine:{penalty.pk}:0")
+    else:
+        share, odd = divmod(penalty.fine, len(buyers))
+        for n, (order_id, buyer_id) in enumerate(buyers):
+            amount = share + (odd if n == 0 else 0)
+            if amount:
+                deposit_pay(shop_id=penalty.shop_id, amount=amount, to="buyer", buyer_id=buyer_id, order_id=order_id,
+                            reason=f"处罚 #{penalty.pk}", ref_type="penalty", ref_id=penalty.pk, key=f"penalty_fine:{penalty.pk}:{n}")
     Penalty.objects.filter(pk=penalty.pk).update(fine_paid=True)
+    penalty.fine_paid = True
     event(penalty.pk, "fine_paid", fine=penalty.fine)
     return True
 

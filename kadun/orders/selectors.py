@@ -231,3 +231,12 @@ def shop_has_open_orders(*, shop_id: int) -> bool:
 
 def shop_id_of_order(order_id: int) -> int | None:
     return Order.objects.filter(pk=order_id).values_list("shop_id", flat=True).first()
+
+
+def buyers_of_orders(order_ids) -> list[tuple[int, int]]:
+    """(order id, buyer id) for the orders placed by an account, one per buyer (the first order
+    of each), in order id order: whom a fine for these orders is paid to."""
+    seen: dict[int, int] = {}
+    for order_id, buyer_id in Order.objects.filter(pk__in=list(order_ids), buyer__isnull=False).order_by("pk").values_list("pk", "buyer_id"):
+        seen.setdefault(buyer_id, order_id)
+    return [(order_id, buyer_id) for buyer_id, order_id in seen.items()]

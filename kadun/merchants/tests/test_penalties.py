@@ -36,12 +36,35 @@ def test_first_violation_warns_minus_one_hundred_and_keeps_selling(risk):
     before = credit.score_recompute(shop_id=shop.pk)
     penalty = _violation(shop, risk, fine=5000)
     assert penalty.level == "warning" and penalty.rule == "penalties.invalid_keys" and penalty.evidence == {"orders": [1]}
-    assert penalty.fine == 5000 and not penalty.fine_paid  # recorded; paid through funds' deposit_pay once wired
+    assert penalty.fine == 5000 and penalty.fine_paid  # order 1 names no buyer here: the fine goes to the platform
     assert selectors_penalties.warnings_active(shop.pk) == 1 and not selectors_penalties.is_banned(shop.pk)
     shop.refresh_from_db()
     assert shop.is_active and selling_refusal(shop.pk) is None
     assert (before, credit.score_recompute(shop_id=shop.pk)) == (700, 600)  # a new shop: its capped 700, less 100
-    assert list(PenaltyEvent.objects.filter(penalty=penalty).values_list("kind", flat=True)) == ["proposed", "confirmed"]
+    assert list(PenaltyEvent.objects.filter(penalty=penalty).values_list("kind", flat=True)) == ["proposed", "confirmed", "fine_paid"]
+
+
+def test_a_fine_is_paid_out_of_the_deposit_to_the_harmed_buyers_in_equal_parts(risk):
+    from kadun.ledger import accounts as codes
+    from kadun.ledger.selectors import balance_of
+    from kadun.merchants.tests.funds_helpers import assert_books_clean, credit, deposit
+
+    shop = make_shop()
+    product = make_product(shop, keys=3)
+    alice, bob = make_user(), make_user()
+    o1, _, _ = buy(product, buyer=alice)
+    o2, _, _ = buy(product, buyer=bob)
+    o3, _, _ = buy(product, buyer=alice)  # alice's second order: she is one harmed buyer, not two
+    credit(codes.merchant_deposit(shop.pk), 10_000)
+    proposal = penalties.penalty_propose(shop_id=shop.pk, kind="invalid_keys", evidence={"orders": [o1.pk, o2.pk, o3.pk]},
+                                         note="卡密为转卖", proposed_by=risk)
+    before = {u.pk: balance_of(codes.buyer_wallet(u.pk)) for u in (alice, bob)}
+    penalty = penalties.penalty_confirm(penalty_id=proposal.pk, staff=risk, reason="核实：卡密为转卖", fine=3001)
+    assert penalty.fine_paid
+    assert balance_of(codes.buyer_wallet(alice.pk)) - before[alice.pk] == 1501  # the odd 分 to the first
+    assert balance_of(codes.buyer_wallet(bob.pk)) - before[bob.pk] == 1500
+    assert deposit(shop) == 10_000 - 3001
+    assert_books_clean()
 
 
 def test_a_warning_takes_one_hundred_off_an_established_shop(risk):
