@@ -121,6 +121,7 @@ def app_env(db_url: str, var_dir: Path, port: int) -> dict:
         KADUN_CARD_KEYS=base64.urlsafe_b64encode(os.urandom(32)).decode(),  # a Fernet key
         KADUN_KEY_HASH_SECRET=secrets.token_urlsafe(32),
         KADUN_SANDBOX_SECRET=secrets.token_urlsafe(32),
+        KADUN_EVIDENCE_HASH_SECRET=secrets.token_urlsafe(32),
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("KADUN_PAYMENT_PROVIDERS", "sandbox,wallet")  # the benchmarks pay in the sandbox

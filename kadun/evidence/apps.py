@@ -5,3 +5,10 @@ class EvidenceConfig(AppConfig):
     name = "kadun.evidence"
     label = "evidence"
     verbose_name = "存证"
+
+    def ready(self):
+        # Every app's evidence sources (``<app>/evidence.py``; aftersales': ``evidence_sources.py``),
+        # so evidence-check knows them all whatever has been imported yet.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("evidence", "evidence_sources")

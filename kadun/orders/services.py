@@ -22,6 +22,7 @@ from kadun.core.errors import InvalidTransition
 from kadun.core.money import fen_to_yuan
 from kadun.core.transitions import apply_one, transition
 from kadun.deadlines.services import deadline_schedule
+from kadun.evidence import services as evidence
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
@@ -174,10 +175,12 @@ def order_create(
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
-        created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer, log=False)
         for confirmation in confirmed:
             confirmation.order, confirmation.at = order, now
         made = CheckoutConfirmation.objects.bulk_create(confirmed)
+        # The order with its frozen rules, its event and the buyer's confirmations: one INSERT.
+        evidence.record_rows([("orders.order", order), ("orders.event", created)] + [("orders.confirmation", c) for c in made])
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
     order.checkout_events = [created]  # for the response, with order.payment (see above)

@@ -251,6 +251,8 @@ KADUN_PAYMENT_PROVIDERS = [
 ]
 # Shared secret between kadun and its built-in sandbox gateway.
 KADUN_SANDBOX_SECRET = _secrets["KADUN_SANDBOX_SECRET"]
+# Keyed hash (HMAC-SHA256) of personal data in evidence bodies (IP, user agent, contact): never change it.
+KADUN_EVIDENCE_HASH_SECRET = _secrets["KADUN_EVIDENCE_HASH_SECRET"]
 KADUN_SANDBOX_APP_ID = os.environ.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
 KADUN_SANDBOX_NOTIFY_URL = os.environ.get("KADUN_SANDBOX_NOTIFY_URL", SITE_URL + "/pay/notify/sandbox/")
 KADUN_NOTIFY_MAX_SKEW_SECONDS = env_int("KADUN_NOTIFY_MAX_SKEW_SECONDS", 300)

@@ -418,6 +418,7 @@ def fault_template(tmp_path_factory):
         "KADUN_CARD_KEYS": base64.urlsafe_b64encode(os.urandom(32)).decode(),  # a Fernet key
         "KADUN_KEY_HASH_SECRET": secrets.token_urlsafe(32),
         "KADUN_SANDBOX_SECRET": secrets.token_urlsafe(32),
+        "KADUN_EVIDENCE_HASH_SECRET": secrets.token_urlsafe(32),
     }
     name = f"kadun_fault_{os.getpid()}"
     var = tmp_path_factory.mktemp("kadun-fault")
