@@ -12,7 +12,7 @@ from kadun.evidence.registry import Fact, source
 @source("aftersales.request", model="aftersales.RefundRequest")
 def refund_requested(request) -> Fact:
     return Fact(
-        kind="refund.requested", subject_type="order", subject_id=request.order_id, actor_role="buyer", actor_id=None,
+        kind="refund.request", subject_type="order", subject_id=request.order_id, actor_role="buyer", actor_id=None,
         body={
             "request_no": request.request_no, "order": request.order_id, "reason": request.reason,
             "statement_sha256": privacy.optional_text(request.statement), "key_ids": [int(k) for k in request.key_ids or []],

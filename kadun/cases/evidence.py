@@ -24,7 +24,7 @@ def _plain(value):
 @source("cases.case", model="cases.Case")
 def case_opened(case) -> Fact:
     return Fact(
-        kind="case.opened", subject_type="case", subject_id=case.pk, actor_role="buyer", actor_id=None,
+        kind="case.claim", subject_type="case", subject_id=case.pk, actor_role="buyer", actor_id=None,
         body={
             "case_no": case.case_no, "order": case.order_id, "shop": case.shop_id, "case_kind": case.kind, "reason": case.reason,
             "remedy_claimed": case.remedy_claimed, "amount_claimed": case.amount_claimed, "key_ids": [int(k) for k in case.key_ids or []],

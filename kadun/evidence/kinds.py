@@ -26,7 +26,8 @@ KINDS: dict[str, str] = {
     "key.revealed": "查看卡密",
     "key.verified": "验货报告",
     # aftersales
-    "refund.requested": "退款申请",
+    "refund.request": "退款申请（规则判定）",
+    "refund.requested": "买家申请退款",
     "refund.evidence": "退款凭证",
     "refund.approve": "规则判定：同意",
     "refund.ask_merchant": "规则判定：待商家处理",
@@ -41,6 +42,7 @@ KINDS: dict[str, str] = {
     "refund.breach_refunded": "承诺未兑现，自动退款",
     "refund.order_refunded": "订单已按规则退款",
     # cases
+    "case.claim": "售后工单（买家主张）",
     "case.opened": "售后工单开启",
     "case.message": "工单消息",
     "case.attachment": "工单附件",
@@ -50,6 +52,8 @@ KINDS: dict[str, str] = {
     "case.appeal_decision": "申诉裁决",
     # deadlines
     "deadline.fired": "时限到期执行",
+    # accounts
+    "account.anonymised": "账户注销（个人信息已清除）",
 }
 
 # Case events are logged as ``case.<event kind>`` (opened, escalated, decided, appealed,

@@ -98,6 +98,12 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
     return key, crypto.decrypt(secret)
 
 
+def reveals_anonymise(*, user_id: int) -> int:
+    """Account closure: the IP address and user agent of the user's reveals are erased; the
+    reveal (which key, when, by whom) stays — the evidence log holds them as keyed hashes."""
+    return Reveal.objects.filter(user_id=user_id).exclude(ip__isnull=True, user_agent="").update(ip=None, user_agent="")
+
+
 def _reveal_stamp(*, key_id: int, order_id: int) -> tuple[str, object, object] | None:
     """``UPDATE … SET first_revealed_at = COALESCE(first_revealed_at, now) WHERE <sold to this
     order, not withdrawn> RETURNING secret, first_revealed_at`` (PostgreSQL and SQLite 3.35+);

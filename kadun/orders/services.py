@@ -274,6 +274,12 @@ def order_refund(
     return refund
 
 
+def orders_anonymise_buyer(*, buyer_id: int) -> int:
+    """Account closure: the contact on the buyer's orders is erased; the orders stay (电子商务法
+    §31: transaction records are kept at least three years)."""
+    return Order.objects.filter(buyer_id=buyer_id).exclude(contact="").update(contact="")
+
+
 def _notify_buyer(order: Order, title: str, body: str) -> None:
     if order.buyer_id:
         message_send(user_id=order.buyer_id, title=title, body=body, link=reverse("web:order", args=[order.order_no]))
