@@ -4,7 +4,7 @@ from kadun.evidence.check import evidence_check
 
 
 class Command(BaseCommand):
-    help = "Recompute every logged fact from its row, find facts without entries and entries without rows, check attachments and the tree; exit 1 on any finding."
+    help = "Recompute every logged fact from its row; find facts without entries, entries without rows, changed files, a broken tree. Exit 1 on any finding."
 
     def add_arguments(self, parser):
         parser.add_argument("--source", action="append", help="check only this source (repeatable)")
