@@ -86,6 +86,30 @@ def _static_files_indexed_once(settings):
     settings.WHITENOISE_AUTOREFRESH = True
 
 
+# The money-moving suites: after each of their tests, `kadun evidence-check` must be clean — every
+# fact they wrote has exactly one entry that still matches its row (the evidence log's
+# counterpart of the ledger-check the money tests run). A finding fails the test.
+EVIDENCE_CHECKED = ("kadun/aftersales/", "kadun/cases/", "kadun/orders/", "kadun/payments/", "kadun/inventory/",
+                    "kadun/deadlines/", "kadun/evidence/", "tests/invariants/")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Runs the evidence check right after every database test of the money-moving suites — in
+    the test's own transaction and settings (its storage), before any fixture is torn down —
+    unless the test is marked ``evidence_tampered``. A finding fails the test."""
+    result = yield
+    path = str(item.path.relative_to(item.config.rootpath)) if getattr(item, "path", None) else ""
+    uses_db = item.get_closest_marker("django_db") or {"db", "transactional_db", "django_db_setup", "live_server"} & set(getattr(item, "fixturenames", ()))
+    if path.startswith(EVIDENCE_CHECKED) and uses_db and not item.get_closest_marker("evidence_tampered"):
+        from kadun.evidence.check import evidence_check
+
+        report = evidence_check()
+        if not report.ok:
+            pytest.fail("evidence-check after the test:\n" + "\n".join(f"  {finding}" for finding in report.findings), pytrace=False)
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _reset_clock():
     clock.reset()

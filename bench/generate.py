@@ -615,7 +615,8 @@ def main() -> None:
         else:
             env_file = Path(tempfile.gettempdir()) / f"{args.db_name}.env"
             env_file.write_text("".join(f"export {k}={env[k]}\n" for k in (
-                "DATABASE_URL", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "KADUN_EVIDENCE_SIGNING_KEY", "SECRET_KEY")))
+                "DATABASE_URL", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "KADUN_EVIDENCE_SIGNING_KEY",
+                "KADUN_EVIDENCE_HASH_SECRET", "SECRET_KEY")))
             print(f"kept database {args.db_name}; its environment (secrets) is in {env_file}")
         shutil.rmtree(var_dir, ignore_errors=True)
 

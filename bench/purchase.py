@@ -122,6 +122,7 @@ def app_env(db_url: str, var_dir: Path, port: int) -> dict:
         KADUN_KEY_HASH_SECRET=secrets.token_urlsafe(32),
         KADUN_SANDBOX_SECRET=secrets.token_urlsafe(32),
         KADUN_EVIDENCE_SIGNING_KEY=base64.b64encode(os.urandom(32)).decode(),  # an Ed25519 private key
+        KADUN_EVIDENCE_HASH_SECRET=secrets.token_urlsafe(32),
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("KADUN_PAYMENT_PROVIDERS", "sandbox,wallet")  # the benchmarks pay in the sandbox

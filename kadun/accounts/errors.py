@@ -19,3 +19,9 @@ class InvalidScopes(DomainError):
     code = "invalid_scopes"
     status = 422
     message = "请至少选择一项有效的 API 密钥权限。"
+
+
+class AccountNotClosable(DomainError):
+    code = "account_not_closable"
+    status = 409
+    message = "该账户暂时不能注销。"

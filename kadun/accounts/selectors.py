@@ -22,3 +22,7 @@ def staff_users(*, roles: tuple[str, ...]):
     from kadun.accounts.states import StaffRole
 
     return User.objects.filter(staff_role__in=[*roles, StaffRole.ADMIN]).order_by("username")
+
+
+def user_by_username(username: str) -> User | None:
+    return User.objects.filter(username=username).first()

@@ -89,3 +89,7 @@ def api_key_verify(secret: str) -> ApiKey | None:
 def api_key_authenticate(secret: str) -> User | None:
     key = api_key_verify(secret)
     return key.user if key else None
+
+
+# 注销账户: kadun.accounts.anonymise (identity erased, transaction records kept).
+from kadun.accounts.anonymise import account_anonymise  # noqa: E402,F401

@@ -23,7 +23,7 @@ def _refund_by_default(request_id: int, *, waiting: str, to: str, explanation: s
         return "noop"
     order = _lock_order(request.order_id)
     _close(request, frm=[waiting], to=to)
-    _event(request.pk, to, "system", explanation)
+    _event(request, to, "system", explanation)
     _pay(request, order, request.amount_requested, actor="system", note=pay_note, withdraw_keys=True)
     breach_record(shop_id=order.shop_id, kind=breach, order_id=order.pk, note=f"退款申请 {request.request_no} {breach_note}")
     orders.order_hold(order_id=order.pk, held=False)
@@ -56,6 +56,6 @@ def service_overdue(order_id: int) -> str:
         if outcome == "done":
             for request in RefundRequest.objects.filter(order_id=order_id, status__in=OPEN):
                 _close(request, frm=OPEN, to=RequestStatus.ORDER_REFUNDED, resolved_at=clock.now())
-                _event(request.pk, RequestStatus.ORDER_REFUNDED, "system", "商家未在期限内完成服务，订单已按规则全额退款")
+                _event(request, RequestStatus.ORDER_REFUNDED, "system", "商家未在期限内完成服务，订单已按规则全额退款")
             orders.order_hold(order_id=order_id, held=False)
     return outcome

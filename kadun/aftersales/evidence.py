@@ -32,6 +32,7 @@ from django.db.models import Sum
 from kadun.aftersales.errors import EvidenceQuotaExceeded, InvalidEvidence
 from kadun.aftersales.models import RefundEvidence
 from kadun.core import clock, staged_files
+from kadun.evidence import services as evidence_log
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 
@@ -106,6 +107,7 @@ def store(request, party: str, images: list[tuple[bytes, str]], *, staged: list[
         evidence = RefundEvidence.objects.create(
             request=request, party=party, file=final_name, content_type=content_type, size=len(data), sha256=digest, created_at=now,
         )
+        evidence_log.record("aftersales.evidence", evidence)
         outbox_enqueue(topic=TOPIC, payload={"evidence_id": evidence.pk})
         transaction.on_commit(lambda pk=evidence.pk: _publish_now(pk))
 

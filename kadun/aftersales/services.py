@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from kadun.aftersales import engine, evidence
+from kadun.aftersales import evidence_sources as _sources  # noqa: F401  (registers aftersales' evidence sources)
 from kadun.aftersales.errors import (
     ActionNotAllowed, CaseOpenOnOrder, EscalateInstead, EvidenceRequired, InvalidRefundInput, RequestAlreadyOpen, RequestClosed, RequestLimitReached,
 )
@@ -25,6 +26,7 @@ from kadun.core import clock
 from kadun.core.errors import InvalidTransition
 from kadun.core.throttle import throttle
 from kadun.deadlines.services import deadline_schedule
+from kadun.evidence import services as evidence_log
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.notifications.services import notify
@@ -56,8 +58,10 @@ def _zh(label) -> str:
         return str(label)
 
 
-def _event(request_id: int, kind: str, actor: str, note: str = "") -> None:
-    RefundEvent.objects.create(request_id=request_id, kind=kind, actor=actor, note=note[:500], at=clock.now())
+def _event(request: RefundRequest, kind: str, actor: str, note: str = "") -> None:
+    """The request's timeline row, and its evidence entry (subject: the request's order)."""
+    event = RefundEvent.objects.create(request=request, kind=kind, actor=actor, note=note[:500], at=clock.now())
+    evidence_log.record("aftersales.event", event)
 
 
 def buyer_key(order: Order) -> str:
@@ -209,10 +213,11 @@ def refund_request_create(
                 respond_by=now + dt.timedelta(hours=rules["merchant_response_hours"]) if status == RequestStatus.AWAITING_MERCHANT else None,
                 client_key=client_key, created_at=now, resolved_at=now if status != RequestStatus.AWAITING_MERCHANT else None,
             )
+            evidence_log.record("aftersales.request", request)
             if status == RequestStatus.AWAITING_MERCHANT:  # only what goes to the merchant is kept
                 _store_evidence(request, "buyer", images, staged=staged)
-            _event(request.pk, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
-            _event(request.pk, decision.outcome, "system", decision.explanation)
+            _event(request, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
+            _event(request, decision.outcome, "system", decision.explanation)
             _stat(order, requests=1)
             if decision.outcome == Outcome.APPROVE:
                 _stat(order, instant=1)
@@ -275,7 +280,7 @@ def refund_request_respond(
         now = clock.now()
         if action == MerchantAction.APPROVE:
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.APPROVED, merchant_note=note)
-            _event(request.pk, "approved", "merchant", note or "商家同意全额退款")
+            _event(request, "approved", "merchant", note or "商家同意全额退款")
             _pay(request, order, request.amount_requested, actor="merchant", note="商家同意退款", withdraw_keys=True)
         elif action == MerchantAction.PARTIAL:
             try:
@@ -285,7 +290,7 @@ def refund_request_respond(
             if not 0 < amount < request.amount_requested:
                 raise InvalidRefundInput("invalid_amount", "部分退款金额需大于0且小于申请金额。")
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.PARTIALLY_APPROVED, merchant_note=note)
-            _event(request.pk, "partially_approved", "merchant", note or "商家同意部分退款")
+            _event(request, "partially_approved", "merchant", note or "商家同意部分退款")
             _pay(request, order, amount, actor="merchant", note="商家同意部分退款", withdraw_keys=False)
         elif action == MerchantAction.REPLACE:
             _replace_now(request, order, note=note)
@@ -295,7 +300,7 @@ def refund_request_respond(
             if len(note) < 5:
                 raise InvalidRefundInput("reason_required", "拒绝退款需填写理由（至少5个字）。")
             _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.REJECTED, merchant_note=note, resolved_at=now)
-            _event(request.pk, "rejected", "merchant", note)
+            _event(request, "rejected", "merchant", note)
             _stat(order, rejected=1)
             risk.lure_check(text=note, where="rejection_note", subject=f"order:{order.pk}", author_id=shop.owner_id, author_role="merchant",
                             shop_id=shop.pk, allow=risk_reads.order_allowances(order))  # 脱离平台交易: flagged for risk staff
@@ -320,7 +325,7 @@ def _promise(request: RefundRequest, order: Order, *, hours, note: str, now: dt.
         raise InvalidRefundInput("invalid_hours", f"补发时限需在1到{limit}小时之间（按下单时的退款规则）。")
     replace_by = now + dt.timedelta(hours=hours)
     _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.AWAITING_REPLACEMENT, replace_by=replace_by, merchant_note=note)
-    _event(request.pk, "promised", "merchant", f"承诺在 {hours} 小时内补发，逾期系统自动全额退款")
+    _event(request, "promised", "merchant", f"承诺在 {hours} 小时内补发，逾期系统自动全额退款")
     deadline_schedule(kind=KIND_REPLACEMENT_DUE, subject_id=request.pk, due_at=replace_by)
 
 
@@ -334,7 +339,7 @@ def _replace_now(request: RefundRequest, order: Order, *, note: str) -> None:
         request, frm=[RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT], to=RequestStatus.REPLACED,
         merchant_note=note, resolved_at=clock.now(),
     )
-    _event(request.pk, "replaced", "merchant", f"已补发 {len(new_ids)} 个新卡密，原卡密作废")
+    _event(request, "replaced", "merchant", f"已补发 {len(new_ids)} 个新卡密，原卡密作废")
 
 
 def refund_request_fulfil(*, request: RefundRequest, shop) -> RefundRequest:
@@ -356,7 +361,7 @@ def refund_request_withdraw(*, request: RefundRequest) -> RefundRequest:
     """The buyer takes the request back (the caller has checked it is the buyer)."""
     with transaction.atomic():
         _close(request, frm=OPEN, to=RequestStatus.WITHDRAWN, resolved_at=clock.now())
-        _event(request.pk, "withdrawn", "buyer", "买家撤回退款申请")
+        _event(request, "withdrawn", "buyer", "买家撤回退款申请")
         orders.order_hold(order_id=request.order_id, held=False)
     request.refresh_from_db()
     return request

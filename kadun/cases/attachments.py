@@ -14,6 +14,7 @@ from kadun.aftersales import services as aftersales
 from kadun.cases.errors import InvalidCaseInput
 from kadun.cases.models import CaseAttachment
 from kadun.core import clock, staged_files
+from kadun.evidence import services as evidence_log
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 
@@ -54,6 +55,7 @@ def store(message, images: list[tuple[bytes, str]], *, staged: list[str]) -> Non
         attachment = CaseAttachment.objects.create(
             message=message, file=final_name, content_type=content_type, size=len(data), sha256=digest, created_at=now,
         )
+        evidence_log.record("cases.attachment", attachment)
         outbox_enqueue(topic=TOPIC, payload={"attachment_id": attachment.pk})
         transaction.on_commit(lambda pk=attachment.pk: _publish_quietly(pk))
 

@@ -14,6 +14,7 @@ from kadun.cases.errors import CaseClosed, InvalidCaseInput
 from kadun.cases.models import Case, CaseOffer
 from kadun.cases.states import MONEY_KINDS, CaseStatus, Fault, OfferStatus, Party, Remedy
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 from kadun.core.money import fen_to_yuan
 
 S = CaseStatus
@@ -58,6 +59,7 @@ def offer_make(*, case: Case, remedy: str, amount=None, hours=None, note: str = 
         offer = CaseOffer.objects.create(
             case=case, remedy=remedy, amount=amount, replace_hours=hours, note=note, answer_by=answer_by, created_at=now,
         )
+        evidence_log.record("cases.offer", offer)
         if case.merchant_first_response_at is None:
             Case.objects.filter(pk=case.pk).update(merchant_first_response_at=now)
             records.event(case, "merchant_first_response", Party.MERCHANT, "商家首次回复（提出方案）", actor=author,

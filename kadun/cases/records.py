@@ -8,10 +8,12 @@ import datetime as dt
 from django.conf import settings
 from django.urls import reverse
 
+from kadun.cases import evidence as _sources  # noqa: F401  (registers the case's evidence sources)
 from kadun.cases.errors import CaseClosed
 from kadun.cases.models import Case, CaseEvent, CaseWait
 from kadun.cases.states import OPEN, CaseStatus, Party
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 from kadun.deadlines.services import deadline_schedule
 from kadun.notifications.services import absolute_link, notify, outbox_enqueue
 from kadun.orders import services as orders
@@ -47,10 +49,11 @@ def lock(case: Case) -> Case:
 
 
 def event(case: Case, kind: str, party: str, note: str = "", *, actor=None, staff_only: bool = False, **data) -> None:
-    CaseEvent.objects.create(
+    row = CaseEvent.objects.create(
         case=case, kind=kind, party=party, actor=actor if getattr(actor, "pk", None) else None, note=note[:500],
         data=data, staff_only=staff_only, at=clock.now(),
     )
+    evidence_log.record("cases.event", row)
 
 
 def move(case: Case, *, frm, to: str, **changes) -> None:

@@ -13,6 +13,7 @@ from kadun.cases.errors import CaseClosed, CaseNotAllowed, InvalidCaseInput, Sam
 from kadun.cases.models import Case, CaseDecision, CaseEvent, CaseMessage, EvidenceRequest
 from kadun.cases.states import MONEY_KINDS, WITH_PLATFORM, CaseStatus, EvidenceRequestStatus, Fault, Outcome, Party, Remedy, label
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 
 S = CaseStatus
 SUPPORT_ROLES = ("support", "arbitrator")  # admins too (User.has_staff_role)
@@ -65,6 +66,7 @@ def evidence_request(*, case: Case, staff, party: str, text: str, hours: int | N
         request = EvidenceRequest.objects.create(
             case=case, party=party, text=text[:1000], asked_by=staff, due_at=now + dt.timedelta(hours=hours), created_at=now,
         )
+        evidence_log.record("cases.evidence_request", request)
         who = "买家" if party == Party.BUYER else "商家"
         records.event(case, "evidence_requested", Party.STAFF, f"平台要求{who}在 {hours} 小时内提交证据：{text[:200]}", actor=staff,
                       request=request.pk, party_asked=party)
@@ -165,6 +167,7 @@ def case_decide(*, case: Case, arbitrator, remedy: str, fault: str, reasons: str
 
 
 def _decided_event(case: Case, decision: CaseDecision, arbitrator) -> None:
+    evidence_log.record("cases.decision", decision)
     records.event(
         case, "appeal_decided" if decision.appeal else "decided", Party.STAFF,
         f"{label(Remedy, decision.remedy)}；{label(Fault, decision.fault)}。{decision.reasons[:300]}", actor=arbitrator,

@@ -21,6 +21,7 @@ from kadun.cases.states import (
     KIND_REASON, MONEY_KINDS, OPEN, STARTS_WITH_PLATFORM, CaseKind, CaseStatus, Fault, Outcome, Party, Priority, Remedy,
 )
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 from kadun.orders import services as orders
 from kadun.orders.states import REFUND_REQUEST_SOURCES, OrderStatus
 
@@ -120,6 +121,7 @@ def case_open(
                 refund_request=refund_request, opened_at=now, platform_since=now if to_platform else None,
             )
             case.order = order
+            evidence_log.record("cases.case", case)
             records.event(case, "opened", Party.BUYER, statement[:200], actor=author, case_kind=kind, remedy=remedy)
             from kadun.cases import thread
 

@@ -17,6 +17,7 @@ from kadun.cases import records
 from kadun.cases.models import Case, CaseEvent, SlaClock
 from kadun.cases.states import Party, Priority
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 
 KIND_SLA = "case_sla"
 
@@ -130,8 +131,9 @@ def sla_check(wait) -> str:
         return "noop"
     if not SlaClock.objects.filter(pk=sla.pk, met_at__isnull=True, breached_at__isnull=True, paused_since__isnull=True).update(breached_at=now):
         return "noop"
-    CaseEvent.objects.create(
+    event = CaseEvent.objects.create(
         case=sla.case, kind="sla_breach", party=Party.SYSTEM, staff_only=True, at=now,
         note=f"平台服务时限未达成：{sla.target}（{sla.minutes} 分钟）", data={"target": sla.target, "minutes": sla.minutes},
     )
+    evidence_log.record("cases.event", event)
     return "breached"

@@ -13,6 +13,7 @@ from kadun.cases.errors import CaseNotAllowed, InvalidCaseInput
 from kadun.cases.models import Case, CaseMessage, EvidenceRequest
 from kadun.cases.states import OPEN, WITH_PLATFORM, CaseStatus, EvidenceRequestStatus, Party
 from kadun.core import clock
+from kadun.evidence import services as evidence_log
 from kadun.core.throttle import throttle
 from kadun.orders import services as orders
 
@@ -64,10 +65,12 @@ def _write(order, case, *, party, author, body, internal) -> CaseMessage:
         text=body, where="case_message" if case else "order_message", subject=f"case:{case.pk}" if case else f"order:{order.pk}",
         author=author, party=party, order=order,
     )
-    return CaseMessage.objects.create(
+    message = CaseMessage.objects.create(
         order=order, case=case, author=author if getattr(author, "pk", None) else None, party=party, internal=internal,
         body=body, lure=lure, created_at=clock.now(),
     )
+    evidence_log.record("cases.message", message)
+    return message
 
 
 def post_in(case: Case, *, party: str, author, body: str, images, staged: list[str], internal: bool = False, opening: bool = False) -> CaseMessage:

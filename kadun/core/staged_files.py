@@ -54,3 +54,13 @@ def publish(final_name: str, size: int, staging_dir: str) -> None:
     if written != final_name:  # another publisher won the race meanwhile
         default_storage.delete(written)
     default_storage.delete(staged_name)
+
+
+def read_committed(final_name: str, staging_dir: str) -> bytes | None:
+    """The bytes of a committed file, published or still in staging (the worker not run yet);
+    None when neither exists. Reads only (``kadun evidence-check``)."""
+    for name in (final_name, staging_name(final_name, staging_dir)):
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as fh:
+                return fh.read()
+    return None

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import F
 
 from kadun.core import clock
+from kadun.evidence import services as evidence
+from kadun.deadlines import evidence as _sources  # noqa: F401  (registers the firing's evidence source)
 from kadun.deadlines.models import Deadline
 from kadun.deadlines.registry import BATCH_HANDLERS, HANDLERS
 
@@ -66,10 +68,9 @@ def _fire_one(deadline: Deadline, now: dt.datetime) -> None:
         with transaction.atomic():
             if handler is None:
                 raise LookupError(f"no handler for {deadline.kind}")
-            outcome = handler(deadline.subject_id) or "done"
-            Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(
-                fired_at=now, outcome=outcome[:40], attempts=deadline.attempts + 1
-            )
+            outcome = (handler(deadline.subject_id) or "done")[:40]
+            if Deadline.objects.filter(pk=deadline.pk, fired_at__isnull=True).update(fired_at=now, outcome=outcome, attempts=deadline.attempts + 1):
+                _log_fired([deadline], now, outcome)
     except Exception as exc:  # one bad subject must not stop the others
         log.exception("deadline %s #%s for subject %s failed", deadline.kind, deadline.pk, deadline.subject_id)
         attempts = deadline.attempts + 1
@@ -79,6 +80,14 @@ def _fire_one(deadline: Deadline, now: dt.datetime) -> None:
         else:
             changes["due_at"] = now + dt.timedelta(seconds=min(3600, 5 * 2**attempts))
         Deadline.objects.filter(pk=deadline.pk).update(**changes)
+        if attempts >= MAX_ATTEMPTS:
+            _log_fired([deadline], now, "failed")
+
+
+def _log_fired(deadlines: list[Deadline], now: dt.datetime, outcome: str) -> None:
+    """The firings' evidence entries, from the rows in hand (one INSERT, no read)."""
+    fired = [Deadline(pk=d.pk, kind=d.kind, subject_id=d.subject_id, due_at=d.due_at, fired_at=now, outcome=outcome) for d in deadlines]
+    evidence.record_many("deadlines.firing", fired)
 
 
 def _sweep_batch(kind: str, now: dt.datetime, batch: int) -> int:
@@ -97,11 +106,14 @@ def _sweep_batch(kind: str, now: dt.datetime, batch: int) -> int:
             for deadline in due:
                 _fire_one(deadline, now)
             return len(due)
-        by_outcome: dict[str, list[int]] = defaultdict(list)
+        by_outcome: dict[str, list[Deadline]] = defaultdict(list)
         for deadline in due:
-            by_outcome[(outcomes.get(deadline.subject_id) or "done")[:40]].append(deadline.pk)
-        for outcome, ids in by_outcome.items():
-            Deadline.objects.filter(pk__in=ids, fired_at__isnull=True).update(fired_at=now, outcome=outcome, attempts=F("attempts") + 1)
+            by_outcome[(outcomes.get(deadline.subject_id) or "done")[:40]].append(deadline)
+        fired = []
+        for outcome, rows in by_outcome.items():
+            Deadline.objects.filter(pk__in=[d.pk for d in rows], fired_at__isnull=True).update(fired_at=now, outcome=outcome, attempts=F("attempts") + 1)
+            fired += [Deadline(pk=d.pk, kind=d.kind, subject_id=d.subject_id, due_at=d.due_at, fired_at=now, outcome=outcome) for d in rows]
+        evidence.record_many("deadlines.firing", fired)  # one INSERT for the whole batch
     return len(due)
 
 

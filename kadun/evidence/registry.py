@@ -31,14 +31,24 @@ class Source:
     fact: Callable[[object], Fact]
     # rows of the model that are facts (None: all); evidence-check looks for those without entries
     covers: Callable[[object], object] | None = None
+    # A row that may be a fact more than once (a deadline re-armed and fired again): each firing
+    # is logged; the row is checked against its latest entry, and a row that is no fact now
+    # (re-armed, not yet fired again) is not "changed".
+    refires: bool = False
+    # Related rows evidence-check reads with each row (``select_related``), so ``fact`` costs no query.
+    related: tuple[str, ...] = ()
+    # For attachments: the stored file's bytes (None if no file is found), which must still hash
+    # to the logged body's ``sha256``.
+    file_of: Callable[[object], bytes | None] | None = None
 
 
 SOURCES: dict[str, Source] = {}
 
 
-def source(name: str, *, model: str, covers=None):
+def source(name: str, *, model: str, covers=None, refires: bool = False, related: tuple[str, ...] = (), file_of=None):
+    """``covers``: a callable returning the ``Q`` of the model's rows that are facts (None: all)."""
     def register(fn: Callable[[object], Fact]):
-        SOURCES[name] = Source(name=name, model=model, fact=fn, covers=covers)
+        SOURCES[name] = Source(name=name, model=model, fact=fn, covers=covers, refires=refires, related=related, file_of=file_of)
         return fn
 
     return register

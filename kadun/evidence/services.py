@@ -4,13 +4,13 @@ from __future__ import annotations
 from django.db import transaction
 
 from kadun.core import clock
-from kadun.evidence import canonical
+from kadun.evidence import canonical, privacy
 from kadun.evidence.models import Entry
 from kadun.evidence.registry import SOURCES, Fact
 
 
 def _entry(fact: Fact, *, source: str = "", source_id: int | None = None, at=None) -> Entry:
-    body = canonical.dumps(fact.body)
+    body = canonical.dumps(privacy.at_record(fact.body))
     return Entry(
         created_at=at or clock.now(),
         kind=fact.kind,
@@ -43,7 +43,20 @@ def record_many(name: str, rows) -> int:
     src = SOURCES[name]
     now = clock.now()
     entries = [_entry(src.fact(row), source=name, source_id=row.pk, at=now) for row in rows]
-    Entry.objects.bulk_create(entries)
+    if entries:
+        Entry.objects.bulk_create(entries)
+    return len(entries)
+
+
+def record_rows(pairs) -> int:
+    """One INSERT for several facts of different sources: ``[(source name, row), …]`` (checkout
+    logs its order, its frozen rules and the buyer's confirmations in one statement)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("evidence.record_rows must run inside the facts' transaction")
+    now = clock.now()
+    entries = [_entry(SOURCES[name].fact(row), source=name, source_id=row.pk, at=now) for name, row in pairs]
+    if entries:
+        Entry.objects.bulk_create(entries)
     return len(entries)
 
 

@@ -10,6 +10,8 @@ from django.db import transaction
 from kadun.core import clock
 from kadun.core.db import is_postgres
 from kadun.core.throttle import throttle
+from kadun.evidence import services as evidence
+from kadun.inventory import evidence as _sources  # noqa: F401  (registers inventory's evidence sources)
 from kadun.inventory import crypto
 from kadun.inventory.errors import KeyNotFound
 from kadun.inventory.models import CardKey, Reveal, VerificationReport
@@ -58,14 +60,17 @@ def _keys_take(*, order_id: int, product_id: int, quantity: int) -> list[int]:
     qs = CardKey.objects.filter(product_id=product_id, status=KeyStatus.AVAILABLE).order_by("id")
     if is_postgres():
         qs = qs.select_for_update(skip_locked=True)
-    ids = list(qs.values_list("id", flat=True)[:quantity])
-    if len(ids) < quantity:
+    found = list(qs.values_list("id", "fingerprint")[:quantity])  # the fingerprint for the log: no extra read
+    if len(found) < quantity:
         raise _Short
-    sold = CardKey.objects.filter(pk__in=ids, status=KeyStatus.AVAILABLE).update(
-        status=KeyStatus.SOLD, order_id=order_id, sold_at=clock.now()
-    )
+    ids = [pk for pk, _ in found]
+    now = clock.now()
+    sold = CardKey.objects.filter(pk__in=ids, status=KeyStatus.AVAILABLE).update(status=KeyStatus.SOLD, order_id=order_id, sold_at=now)
     if sold != quantity:
         raise _Short
+    evidence.record_many("inventory.delivery", [
+        CardKey(pk=pk, fingerprint=fp, order_id=order_id, product_id=product_id, sold_at=now) for pk, fp in found
+    ])
     return ids
 
 
@@ -83,13 +88,20 @@ def key_reveal(*, order, key_id: int, actor: str, user=None, ip: str | None = No
         if row is None:
             raise KeyNotFound()
         secret, first_revealed_at, now = row
-        Reveal.objects.create(
+        reveal = Reveal.objects.create(
             key_id=key_id, order=order, user=user if user is not None and user.is_authenticated else None,
             actor=actor, ip=ip or None, user_agent=(user_agent or "")[:300], at=now,
         )
+        evidence.record("inventory.reveal", reveal)
     key = CardKey(pk=key_id, order_id=order.pk, status=KeyStatus.SOLD, first_revealed_at=first_revealed_at)
     key._state.adding = False
     return key, crypto.decrypt(secret)
+
+
+def reveals_anonymise(*, user_id: int) -> int:
+    """Account closure: the IP address and user agent of the user's reveals are erased; the
+    reveal (which key, when, by whom) stays — the evidence log holds them as keyed hashes."""
+    return Reveal.objects.filter(user_id=user_id).exclude(ip__isnull=True, user_agent="").update(ip=None, user_agent="")
 
 
 def _reveal_stamp(*, key_id: int, order_id: int) -> tuple[str, object, object] | None:
@@ -223,7 +235,9 @@ def _report_store(*, order, key: CardKey, outcome) -> VerificationReport:
         if is_postgres():
             rows = rows.select_for_update(no_key=True)
         first_revealed_at = rows.values_list("first_revealed_at", flat=True).get()
-        return VerificationReport.objects.create(
+        report = VerificationReport.objects.create(
             order=order, key=key, checker=key.product.checker["kind"], result=outcome.result, raw=outcome.raw,
             checked_at=clock.now(), before_first_reveal=first_revealed_at is None,
         )
+        evidence.record("inventory.verification", report)
+        return report

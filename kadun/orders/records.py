@@ -9,26 +9,34 @@ from django.db.models import QuerySet
 
 from kadun.core import clock
 from kadun.core.db import is_postgres
+from kadun.evidence import services as evidence
+from kadun.orders import evidence as _sources  # noqa: F401  (registers the order's evidence sources)
 from kadun.orders.models import Order, OrderEvent
 from kadun.orders.states import Actor
 
 
-def event_write(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "") -> OrderEvent:
-    return OrderEvent.objects.create(
+def event_write(order_id: int, kind: str, *, actor: str, frm: str = "", to: str = "", user=None, note: str = "", log: bool = True) -> OrderEvent:
+    """The event row and its evidence entry (``log=False``: the caller logs it with other facts
+    in one statement, as checkout does)."""
+    event = OrderEvent.objects.create(
         order_id=order_id, kind=kind, from_status=frm, to_status=to, actor=actor,
         actor_user=user if user is not None and getattr(user, "is_authenticated", False) else None,
         note=note[:300], at=clock.now(),
     )
+    if log:
+        evidence.record("orders.event", event)
+    return event
 
 
 def events_write(rows: list[tuple[int, str, str, str, str]], *, actor: str = Actor.SYSTEM, user=None) -> None:
     """(order id, kind, from, to, note) events by one actor, at the same moment."""
     at = clock.now()
     actor_user = user if user is not None and getattr(user, "is_authenticated", False) else None
-    OrderEvent.objects.bulk_create([
+    events = OrderEvent.objects.bulk_create([
         OrderEvent(order_id=oid, kind=kind, from_status=frm, to_status=to, actor=actor, actor_user=actor_user, note=note[:300], at=at)
         for oid, kind, frm, to, note in rows
     ])
+    evidence.record_many("orders.event", events)  # one INSERT for the batch, one entry per event
 
 
 def locked(order_ids: list[int], **state) -> QuerySet:

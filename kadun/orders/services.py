@@ -22,6 +22,7 @@ from kadun.core.errors import InvalidTransition
 from kadun.core.money import fen_to_yuan
 from kadun.core.transitions import apply_one, transition
 from kadun.deadlines.services import deadline_schedule
+from kadun.evidence import services as evidence
 from kadun.inventory import selectors as inventory_reads
 from kadun.inventory import services as inventory
 from kadun.catalog.errors import ProductNotFound
@@ -180,10 +181,12 @@ def order_create(
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )
-        created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer)
+        created = _event(order.pk, "created", actor=Actor.GUEST if is_guest else Actor.BUYER, to=S.PENDING_PAYMENT, user=buyer, log=False)
         for confirmation in confirmed:
             confirmation.order, confirmation.at = order, now
         made = CheckoutConfirmation.objects.bulk_create(confirmed)
+        # The order with its frozen rules, its event and the buyer's confirmations: one INSERT.
+        evidence.record_rows([("orders.order", order), ("orders.event", created)] + [("orders.confirmation", c) for c in made])
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
     order.checkout_events = [created]  # for the response, with order.payment (see above)
@@ -275,6 +278,12 @@ def order_refund(
             _event(order.pk, "partially_refunded", actor=actor, user=user, note=f"{note}（{fen_to_yuan(amount)} 元，{label}）")
         _notify_buyer(order, "订单已退款", f"订单 {order.order_no}：已退款 {fen_to_yuan(amount)} 元（{label}）。{note}")
     return refund
+
+
+def orders_anonymise_buyer(*, buyer_id: int) -> int:
+    """Account closure: the contact on the buyer's orders is erased; the orders stay (电子商务法
+    §31: transaction records are kept at least three years)."""
+    return Order.objects.filter(buyer_id=buyer_id).exclude(contact="").update(contact="")
 
 
 def _notify_buyer(order: Order, title: str, body: str) -> None:

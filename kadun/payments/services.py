@@ -9,10 +9,12 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 
 from kadun.core import clock
+from kadun.evidence import services as evidence
 from kadun.ledger import accounts as codes
 from kadun.ledger import services as ledger
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
+from kadun.payments import evidence as sources
 from kadun.payments import providers
 from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
@@ -55,14 +57,17 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
             raise BadNotification("currency_mismatch", "支付通知币种与订单不符。")
         if note.merchant_no != str(payment.shop_id):
             raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
+        now = clock.now()
         if not note.succeeded:
-            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED)
+            if Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED):
+                evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="failed", at=now))
             return "failed"
         claimed = Payment.objects.filter(pk=payment.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED]).update(
-            status=PaymentStatus.SUCCEEDED, gateway_trade_no=note.gateway_trade_no, paid_at=clock.now()
+            status=PaymentStatus.SUCCEEDED, gateway_trade_no=note.gateway_trade_no, paid_at=now
         )
         if not claimed:
-            return "duplicate"
+            return "duplicate"  # a replay changes nothing, and logs nothing
+        evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="succeeded", at=now))
         if payment.purpose == PURPOSE_DEPOSIT:
             return _deposit_paid(payment, provider=impl.name, gateway_trade_no=note.gateway_trade_no)
         ledger.entry_post(
@@ -173,6 +178,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
         status=RefundStatus.SUCCEEDED if to_wallet else RefundStatus.PENDING,
         completed_at=clock.now() if to_wallet else None,
     )
+    evidence.record("payments.refund", refund)
     ledger.entry_post(kind="refund", idempotency_key=idem, lines=lines, ref_type="order", ref_id=order.pk, memo=reason)
     if rest and from_deposit:
         deposit_changed(shop_id=order.shop_id)

@@ -254,6 +254,8 @@ KADUN_SANDBOX_SECRET = _secrets["KADUN_SANDBOX_SECRET"]
 # The evidence log's Ed25519 signing key (base64 of the 32-byte private key); retired keys'
 # public halves stay published in evidence.SigningKey (docs/evidence.md).
 KADUN_EVIDENCE_SIGNING_KEY = _secrets["KADUN_EVIDENCE_SIGNING_KEY"]
+# Keyed hash (HMAC-SHA256) of personal data in evidence bodies (IP, user agent, contact): never change it.
+KADUN_EVIDENCE_HASH_SECRET = _secrets["KADUN_EVIDENCE_HASH_SECRET"]
 KADUN_SANDBOX_APP_ID = os.environ.get("KADUN_SANDBOX_APP_ID", "kadun-sandbox")
 KADUN_SANDBOX_NOTIFY_URL = os.environ.get("KADUN_SANDBOX_NOTIFY_URL", SITE_URL + "/pay/notify/sandbox/")
 KADUN_SANDBOX_PAYOUT_NOTIFY_URL = os.environ.get("KADUN_SANDBOX_PAYOUT_NOTIFY_URL", SITE_URL + "/pay/payout-notify/sandbox/")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-NAMES = ("SECRET_KEY", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "KADUN_EVIDENCE_SIGNING_KEY")
+NAMES = ("SECRET_KEY", "KADUN_CARD_KEYS", "KADUN_KEY_HASH_SECRET", "KADUN_SANDBOX_SECRET", "KADUN_EVIDENCE_SIGNING_KEY",
+         "KADUN_EVIDENCE_HASH_SECRET")
 
 
 def _fresh() -> dict:
@@ -29,6 +30,8 @@ def _fresh() -> dict:
         "KADUN_SANDBOX_SECRET": secrets.token_urlsafe(32),
         # The evidence log's Ed25519 signing key: the 32-byte private key, standard base64.
         "KADUN_EVIDENCE_SIGNING_KEY": b64encode(os.urandom(32)).decode(),
+        # The keyed hash of personal data in evidence bodies (kadun.evidence.privacy).
+        "KADUN_EVIDENCE_HASH_SECRET": secrets.token_urlsafe(32),
     }
 
 
@@ -51,15 +54,13 @@ def load_secrets(var_dir: Path, *, from_environment_only: bool = False) -> dict:
         path = var_dir / "secrets.json"
         if path.exists():
             stored = json.loads(path.read_text())
-            missing = {name: value for name, value in _fresh().items() if name not in stored}
-            if missing:  # a secret added since the file was written (the evidence signing key)
-                stored.update(missing)
-                path.write_text(json.dumps(stored))
+            added = {name: value for name, value in _fresh().items() if name not in stored}
+            if added:  # a secret introduced since the file was written: generated once, kept from now on
+                stored.update(added)
+                _write(path, stored, replace=True)
         else:
             stored = _fresh()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(stored, fh)
+            _write(path, stored)
         values = {**stored, **from_env}
         values["generated"] = True
     values["KADUN_CARD_KEYS"] = [k.strip() for k in values["KADUN_CARD_KEYS"].split(",") if k.strip()]
@@ -67,10 +68,23 @@ def load_secrets(var_dir: Path, *, from_environment_only: bool = False) -> dict:
     return values
 
 
+def _write(path: Path, stored: dict, *, replace: bool = False) -> None:
+    if not replace:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(stored, fh)
+        return
+    tmp = path.with_name(path.name + ".new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(stored, fh)
+    os.replace(tmp, path)
+
+
 # Shortest secrets accepted. SECRET_KEY as Django's own deploy check wants it (security.W009:
 # 50 characters, 5 different); the others carry at least 32 random bytes' worth of text as
 # generated (``secrets.token_urlsafe(32)`` is 43 characters).
-MIN_LENGTH = {"SECRET_KEY": 50, "KADUN_KEY_HASH_SECRET": 32, "KADUN_SANDBOX_SECRET": 32}
+MIN_LENGTH = {"SECRET_KEY": 50, "KADUN_KEY_HASH_SECRET": 32, "KADUN_SANDBOX_SECRET": 32, "KADUN_EVIDENCE_HASH_SECRET": 32}
 MIN_DISTINCT = 5
 
 

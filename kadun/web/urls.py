@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views, views_api_keys, views_keys, views_lookup, views_refunds
+from kadun.web import views, views_account, views_api_keys, views_keys, views_lookup, views_refunds
 
 app_name = "web"
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("messages/", views.inbox, name="inbox"),
     path("account/api-keys/", views_api_keys.api_keys, name="api_keys"),
     path("account/api-keys/<int:key_id>/revoke/", views_api_keys.api_key_revoke, name="api_key_revoke"),
+    path("account/close/", views_account.account_close, name="account_close"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("signup/", views.signup, name="signup"),
     path("login/", views.login_view, name="login"),

@@ -419,6 +419,7 @@ def fault_template(tmp_path_factory):
         "KADUN_KEY_HASH_SECRET": secrets.token_urlsafe(32),
         "KADUN_SANDBOX_SECRET": secrets.token_urlsafe(32),
         "KADUN_EVIDENCE_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),  # an Ed25519 private key
+        "KADUN_EVIDENCE_HASH_SECRET": secrets.token_urlsafe(32),
     }
     name = f"kadun_fault_{os.getpid()}"
     var = tmp_path_factory.mktemp("kadun-fault")

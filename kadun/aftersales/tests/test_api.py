@@ -465,6 +465,7 @@ def test_order_keeps_its_frozen_rules_and_verified_hash_after_the_product_policy
     assert body["hash"] == order.policy_hash and body["hash_verified"] is True
 
 
+@pytest.mark.evidence_tampered  # writes a fact behind the app's back
 def test_tampered_order_snapshot_is_reported_unverified(product):
     order, token = paid_order(product)
     snapshot = {**order.policy_snapshot, "rules": {**order.policy_snapshot["rules"], "refund_window_hours": 24}}

@@ -168,6 +168,7 @@ def test_a_guest_with_the_access_link_sees_the_chat_posts_and_opens_a_case():
     assert Client().get(f"/cases/{case.case_no}/").status_code == 404  # the link's session, nobody else
 
 
+@pytest.mark.evidence_tampered  # writes a fact behind the app's back
 def test_a_message_flagged_as_an_off_platform_lure_carries_the_warning_on_both_sides():
     order = delivered_order(buyer=make_user())
     CaseMessage.objects.create(order=order, party="merchant", author=order.shop.owner, body="加我QQ私下退款", lure=True, created_at=order.paid_at)

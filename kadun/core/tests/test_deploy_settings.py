@@ -17,6 +17,7 @@ SECRET_VALUES = {
     "KADUN_KEY_HASH_SECRET": "kh-" + secrets.token_urlsafe(32),
     "KADUN_SANDBOX_SECRET": "sb-" + secrets.token_urlsafe(32),
     "KADUN_EVIDENCE_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
+    "KADUN_EVIDENCE_HASH_SECRET": "eh-" + secrets.token_urlsafe(32),
 }
 # Nothing connects to it: settings and `check` never open the database.
 PG_URL = "postgres://kadun@127.0.0.1:5432/kadun"

@@ -17,12 +17,13 @@ def _sql(ctx) -> list[str]:
 
 
 @pytest.mark.django_db
-def test_one_key_is_taken_in_two_statements_without_savepoint():
+def test_one_key_is_taken_in_three_statements_without_savepoint():
+    """Find, sell, and log the delivery in the evidence log (docs/evidence.md)."""
     product = make_product(keys=2)
     order, _, _ = buy(product)
     with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
         ids = keys_allocate(order_id=order.pk, product_id=product.pk, quantity=1)
-    assert len(ids) == 1 and len(_sql(ctx)) == 2, _sql(ctx)
+    assert len(ids) == 1 and len(_sql(ctx)) == 3, _sql(ctx)
     key = CardKey.objects.get(pk=ids[0])
     assert (key.status, key.order_id) == (KeyStatus.SOLD, order.pk)
     assert ids[0] == CardKey.objects.filter(product=product).order_by("id").values_list("id", flat=True)[0]
