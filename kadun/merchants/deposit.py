@@ -36,9 +36,11 @@ def _next_night(now: dt.datetime) -> dt.datetime:
     return night if night > now else night + dt.timedelta(days=1)
 
 
-def deposit_refresh(*, shop_id: int) -> DepositPosition:
+def deposit_refresh(*, shop_id: int, arm: bool = True) -> DepositPosition:
     """Record whether the shop is short now: ``short_since`` set when it falls below (kept while
-    it stays below), cleared when it holds enough. Arms the shop's nightly check."""
+    it stays below), cleared when it holds enough. Arms the shop's nightly check (not from the
+    nightly check itself: that would move the very deadline being fired, after its firing was
+    logged; it re-arms itself after commit)."""
     now = clock.now()
     position = deposit_position(shop_id)
     short = position.held < position.required
@@ -49,7 +51,8 @@ def deposit_refresh(*, shop_id: int) -> DepositPosition:
         rows.filter(short_since__isnull=True).update(short_since=now)
     else:
         rows.exclude(short_since=None).update(short_since=None)
-    deadlines_schedule_many(kind=KIND_NIGHTLY, due={shop_id: _next_night(now)})
+    if arm:
+        deadlines_schedule_many(kind=KIND_NIGHTLY, due={shop_id: _next_night(now)})
     return deposit_position(shop_id) if short else position
 
 
@@ -60,7 +63,7 @@ def _deposit_changed(*, shop_id: int) -> None:
 
 @handler(KIND_NIGHTLY)
 def _nightly(shop_id: int) -> str:
-    position = deposit_refresh(shop_id=shop_id)
+    position = deposit_refresh(shop_id=shop_id, arm=False)
     from kadun.deadlines.services import deadline_schedule
 
     # Re-armed after the sweeper has marked this firing done (a re-arm inside it would be undone).

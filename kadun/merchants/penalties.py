@@ -37,7 +37,10 @@ def _staff(user) -> None:
 
 
 def event(penalty_id: int, kind: str, *, actor=None, note: str = "", **data) -> None:
-    PenaltyEvent.objects.create(penalty_id=penalty_id, kind=kind, actor=actor, note=note[:2000], data=data, at=clock.now())
+    from kadun.evidence import services as evidence
+
+    row = PenaltyEvent.objects.create(penalty_id=penalty_id, kind=kind, actor=actor, note=note[:2000], data=data, at=clock.now())
+    evidence.record("merchants.penalty_event", row)
 
 
 def _score_refresh(shop_id: int) -> None:

@@ -46,7 +46,10 @@ def fee_for(amount: int) -> int:
 
 
 def _event(w: Withdrawal, kind: str, frm: str, to: str, note: str = "", actor=None) -> None:
-    WithdrawalEvent.objects.create(withdrawal=w, kind=kind, from_status=frm, to_status=to, note=note[:200], actor=actor, at=clock.now())
+    from kadun.evidence import services as evidence
+
+    row = WithdrawalEvent.objects.create(withdrawal=w, kind=kind, from_status=frm, to_status=to, note=note[:200], actor=actor, at=clock.now())
+    evidence.record("merchants.withdrawal_event", row)
 
 
 def _move(w: Withdrawal, frm, to: str, *, kind: str, note: str = "", actor=None, **changes) -> None:

@@ -67,6 +67,7 @@ def test_a_fine_is_paid_out_of_the_deposit_to_the_harmed_buyers_in_equal_parts(r
     assert_books_clean()
 
 
+@pytest.mark.evidence_tampered  # the orders are seeded in bulk behind the services (tests/credit_data.py): no entries
 def test_a_warning_takes_one_hundred_off_an_established_shop(risk):
     shop = make_shop()
     Shop.objects.filter(pk=shop.pk).update(created_at=clock.now() - dt.timedelta(days=400))
