@@ -197,10 +197,13 @@ def ban_settle(*, penalty_id: int) -> str:
 
 
 def ban_payout(*, shop_id: int, penalty_id: int) -> bool:
-    """HOOK (lead / funds): pay what is left of the banned shop's balance (available + deposit,
-    less open claims and debt) through funds' withdrawal service, idempotency key
-    ``ban_payout:<penalty_id>``. Returns whether a payout was started; False until wired."""
-    return False
+    """Pay out what is left of the banned shop's balance: the deposit back to available, the debt
+    recovered from it, the rest as one withdrawal risk staff review (``ban_settlement``).
+    Claims: none are open by now (``ban_settle`` waits for them). Returns whether a payout was
+    started (False: nothing left, or no verified payout account yet)."""
+    from kadun.merchants.ban_settlement import ban_payout_start
+
+    return ban_payout_start(shop_id=shop_id, penalty_id=penalty_id) is not None
 
 
 def thresholds_check(*, shop_id: int, breach_kind: str) -> Penalty | None:

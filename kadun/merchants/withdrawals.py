@@ -103,6 +103,7 @@ def review_reasons(*, shop, amount: int) -> list[str]:
 REASON_LABELS = {
     "frozen": "店铺已被风控冻结", "open_cases": "未结售后工单争议金额超过提现后余额", "complaint_burst": "近期投诉/退款申请集中",
     "first_withdrawal": "新店铺首次提现", "daily_limit": "超过每日自动审核额度",
+    "ban_settlement": "封号结算：店铺已封禁，最后一笔余额",
 }
 
 

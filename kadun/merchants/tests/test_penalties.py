@@ -185,6 +185,31 @@ def test_ban_settles_when_nothing_is_open(risk, django_capture_on_commit_callbac
     assert PenaltyEvent.objects.filter(penalty=penalty, kind="settled").exists()
 
 
+def test_ban_settlement_pays_deposit_and_available_less_debt_as_one_reviewed_withdrawal(risk, monkeypatch):
+    from kadun.ledger import accounts as codes
+    from kadun.ledger.selectors import balance_of
+    from kadun.merchants.models import Withdrawal
+    from kadun.merchants.tests.funds_helpers import alipay_account, assert_books_clean, available, credit, deposit, in_flight, verified
+
+    shop = make_shop()
+    verified(monkeypatch)
+    alipay_account(shop)
+    credit(codes.merchant_available(shop.pk), 30_000)
+    credit(codes.merchant_deposit(shop.pk), 50_000)
+    credit(codes.merchant_debt(shop.pk), -5_000)  # owes ¥50 of 先行赔付
+    penalty = _violation(shop, risk, kind="running_away")
+    assert withdrawal_refusal(shop.pk) is not None  # banned: the merchant's own withdrawals are refused
+    clock.advance(dt.timedelta(days=31))
+    assert penalties.ban_settle(penalty_id=penalty.pk) == "done"
+    w = Withdrawal.objects.get(shop=shop)
+    assert (w.status, w.amount, w.review_reasons) == ("review", 75_000, ["ban_settlement"])
+    assert (deposit(shop), available(shop), in_flight(shop)) == (0, 0, 75_000)
+    assert balance_of(codes.merchant_debt(shop.pk)) == 0
+    assert penalties.ban_payout(shop_id=shop.pk, penalty_id=penalty.pk)  # again: the same withdrawal, nothing moves twice
+    assert Withdrawal.objects.filter(shop=shop).count() == 1 and in_flight(shop) == 75_000
+    assert_books_clean()
+
+
 def test_ban_settlement_waits_for_open_orders(risk, django_capture_on_commit_callbacks):
     shop = make_shop()
     product = make_product(shop, keys=1)
