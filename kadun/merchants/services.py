@@ -34,3 +34,14 @@ def breach_record(*, shop_id: int, kind: str, order_id: int | None = None, note:
     from kadun.merchants.models import Breach
 
     Breach.objects.create(shop_id=shop_id, kind=kind, order_id=order_id, note=note[:200], at=clock.now())
+
+
+def shop_sell_block(*, shop_id: int, block: int, on: bool) -> None:
+    """Set (``on``) or clear one ``onboarding_states.SellBlock`` bit of the shop, in the caller's
+    transaction. The storefront lists a shop's products only while no bit is set. Each rule
+    touches only its own bit, so rules never undo one another."""
+    from django.db.models import F
+
+    bit = int(block)
+    change = F("selling_blocks").bitor(bit) if on else F("selling_blocks").bitand(0x7FFFFFFF ^ bit)
+    Shop.objects.filter(pk=shop_id).update(selling_blocks=change)

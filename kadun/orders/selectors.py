@@ -181,3 +181,9 @@ def order_invariants(report) -> None:
             report.problems.append(f"order #{order_id}: {n} keys delivered for quantity {qty}")
         if status in (OrderStatus.PENDING_PAYMENT, OrderStatus.EXPIRED) and n:
             report.problems.append(f"order #{order_id} ({status}) holds {n} keys")
+
+
+def confirmed_count_of_shop(*, shop_id: int, since) -> int:
+    """Orders of the shop confirmed (确认收货, by the buyer or at the end of the inspection window)
+    since ``since`` and not refunded since (金牌商家's order criterion)."""
+    return Order.objects.filter(shop_id=shop_id, status=OrderStatus.CONFIRMED, confirmed_at__gte=since).count()
