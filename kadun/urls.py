@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("kadun.aftersales.urls")),
     path("", include("kadun.cases.urls")),
     path("", include("kadun.web.urls")),
+    path("", include("kadun.merchants.urls_onboarding")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

@@ -34,14 +34,14 @@ class InvalidLicenceNumber(InvalidInput):
 def id_number_valid(number: str) -> bool:
     if not re.fullmatch(r"\d{17}[\dX]", number):
         return False
-    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS))
+    total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == number[17]
 
 
 def licence_number_valid(number: str) -> bool:
     if len(number) != 18 or any(c not in _USCC_CHARS for c in number):
         return False
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(number[:17], _USCC_WEIGHTS))
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(number[:17], _USCC_WEIGHTS, strict=True))
     return _USCC_CHARS[(31 - total % 31) % 31] == number[17]
 
 

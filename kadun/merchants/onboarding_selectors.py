@@ -94,3 +94,8 @@ def category_refusal(shop: Shop, category: str) -> DomainError | None:
         return None
     labels = "、".join(str(ProofKind(k).label) for k in needed)
     return CategoryNotApproved(message=f"该店铺尚未通过「{Category(category).label}」类目的资质审核（需提交{labels}）。")
+
+
+def shop_public(shop_id: int) -> Shop | None:
+    """A shop the public may look at: active and verified at least once (else None)."""
+    return Shop.objects.select_related("identity").filter(pk=shop_id, is_active=True, verified_at__isnull=False).first()

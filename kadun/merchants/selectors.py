@@ -57,3 +57,7 @@ def breaches_of(*, shop):
     from kadun.merchants.models import Breach
 
     return Breach.objects.filter(shop=shop)
+
+
+def shop_by_id(shop_id: int) -> Shop | None:
+    return Shop.objects.filter(pk=shop_id).first()
