@@ -17,7 +17,7 @@ from kadun.core.errors import DomainError
 from kadun.merchants import badges_official, badges_selectors, onboarding, onboarding_files, rules
 from kadun.merchants import onboarding_selectors as reads
 from kadun.merchants.access import merchant_page
-from kadun.merchants.onboarding_errors import ApplicationNotFound, NotRiskStaff
+from kadun.merchants.onboarding_errors import ApplicationNotFound, NotAdmin, NotRiskStaff
 from kadun.merchants.onboarding_forms import ApplicationForm, OfficialGrantForm, OfficialRevokeForm, RejectForm
 
 
@@ -154,6 +154,8 @@ def official_file(request, authorisation_id: int):
 @require_POST
 def official_grant(request, application_id: int):
     application = _application(application_id)
+    if request.user.staff_role != "admin":
+        return render(request, "web/error.html", {"message": NotAdmin.message}, status=403)
     form = OfficialGrantForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
@@ -163,8 +165,6 @@ def official_grant(request, application_id: int):
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        if exc.status == 403:
-            return render(request, "web/error.html", {"message": exc.message}, status=403)
     else:
         messages.success(request, _("已授予「官方直营」。"))
     return redirect("onboarding:staff_detail", application_id=application.pk)
@@ -174,6 +174,10 @@ def official_grant(request, application_id: int):
 @require_POST
 def official_revoke(request, application_id: int, authorisation_id: int):
     application = _application(application_id)
+    if not badges_selectors.authorisations_of(application.shop_id) or authorisation_id not in {
+        a.pk for a in badges_selectors.authorisations_of(application.shop_id)
+    }:
+        raise Http404
     try:
         badges_official.official_revoke(authorisation_id=authorisation_id, actor=request.user, reason=request.POST.get("reason", ""))
     except DomainError as exc:
