@@ -34,6 +34,7 @@ class ApplicationForm(forms.Form):
                     label=f"{Category(category).label}：{ProofKind(kind).label}", required=False,
                 )
                 self.proof_fields.append(name)
+        self.order_fields(["entity_type", "legal_name", "number", "contact", "categories", *self.proof_fields, "licence", "accept_rules"])
 
     def proofs(self) -> dict:
         """(category, kind) → upload, for the chosen categories."""
