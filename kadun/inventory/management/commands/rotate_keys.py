@@ -3,6 +3,7 @@ from tqdm import tqdm
 
 from kadun.inventory.models import CardKey
 from kadun.inventory.services import keys_rotate
+from kadun.merchants.onboarding import applications_rotate
 from kadun.notifications.services import channels_rotate
 
 
@@ -18,3 +19,5 @@ class Command(BaseCommand):
         self.stdout.write(f"re-encrypted {done} card key(s)")
         # Notification channels' bot tokens and webhook secrets are sealed under the same keys.
         self.stdout.write(f"re-encrypted {channels_rotate()} notification channel(s)")
+        # Shops' identity (资质审核: real name and ID / licence number) is sealed under the same keys.
+        self.stdout.write(f"re-encrypted {applications_rotate()} shop application(s)")
