@@ -146,6 +146,10 @@ def known_path_parameters(world, operation, role: str):
             "offer_id": [cases.offer_id],
             "attachment_id": [cases.public_attachment, cases.note_attachment],
             "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
+            # 资质审核 (onboard): shops A and B (approved fixtures), the pending application, no authorisation yet.
+            "shop_id": [world.shop_a.pk, world.shop_b.pk, world.application.shop_id],
+            "application_id": [world.application.pk],
+            "authorisation_id": [1],
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 
