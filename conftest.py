@@ -141,10 +141,17 @@ def make_user(username: str | None = None, *, password: str = "kadun-test-pw-1",
     return user_create(username=username or f"user{next(_seq)}", password=password, **extra)
 
 
-def make_shop(owner=None, *, name: str | None = None):
+def make_shop(owner=None, *, name: str | None = None, approved: bool = True):
+    """A shop; approved (资质审核 passed for every category, no identity on file) unless told
+    otherwise, as every test before onboarding existed assumed."""
+    from kadun.merchants.onboarding import shop_preapprove
     from kadun.merchants.services import shop_create
 
-    return shop_create(owner=owner or make_user(), name=name or f"店铺{next(_seq)}")
+    shop = shop_create(owner=owner or make_user(), name=name or f"店铺{next(_seq)}")
+    if approved:
+        shop_preapprove(shop_id=shop.pk)
+        shop.refresh_from_db()
+    return shop
 
 
 def make_product(shop=None, *, keys: int = 0, price: int = 1000, delivery: str = "auto", **data):

@@ -65,6 +65,8 @@ staff = user_create(username="bench-staff", password=password, staff_role="admin
 merchant = user_create(username="bench-template-merchant", password=password)
 buyer = user_create(username="bench-template-buyer", password=password)
 shop = shop_create(owner=merchant, name="模板店铺")
+from kadun.merchants.onboarding import shop_preapprove  # noqa: E402
+shop_preapprove(shop_id=shop.pk); shop.refresh_from_db()  # 资质审核 passed
 product = product_create(shop=shop, data={"title": "模板商品 游戏点卡", "price": 1000, "delivery": "auto", "category": "game_card"})
 tag = secrets.token_hex(4)
 report = keys_import(product=product, lines=[(i + 1, f"BENCH-TEMPLATE-{tag}-{i:04d}") for i in range(4)], source="cli")

@@ -149,6 +149,8 @@ from kadun.merchants.services import shop_create
 keys = int(os.environ["BENCH_KEYS"])
 user = user_create(username="bench-merchant", password="Lp7-" + secrets.token_urlsafe(12))
 shop = shop_create(owner=user, name="压测店铺")
+from kadun.merchants.onboarding import shop_preapprove
+shop_preapprove(shop_id=shop.pk); shop.refresh_from_db()  # 资质审核 passed
 out = {"shop_id": shop.pk, "products": {}}
 for label in os.environ["BENCH_PRODUCTS"].split(","):
     product = product_create(shop=shop, data={"title": "压测商品 " + label, "price": PRICE, "delivery": "auto", "category": "game_card"})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("kadun.evidence.urls_complaints")),
     path("", include("kadun.reputation.urls")),
     path("", include("kadun.merchants.urls_penalties")),
+    path("", include("kadun.merchants.urls_onboarding")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

@@ -15,11 +15,15 @@ def _with_stock(qs):
     return qs.annotate(stock=Coalesce(inventory.stock_subquery(product=OuterRef("pk")), 0))
 
 
-def storefront(*, category: str | None = None, q: str | None = None):
-    """Products on sale, by the shop's credit band (信用分: high, mid, low) then newest, without
-    their stock: page them first, then ``with_stock(page)``. (Counting stock in the paged query would make PostgreSQL count it for
-    every row an OFFSET skips too.)"""
-    qs = Product.objects.filter(is_active=True, shop__is_active=True).select_related("shop")
+def storefront(*, category: str | None = None, q: str | None = None, shop_id: int | None = None):
+    """Products on sale, by the shop's credit band (信用分: high, mid, low) then newest, without their stock: page them first, then
+    ``with_stock(page)``. (Counting stock in the paged query would make PostgreSQL count it for
+    every row an OFFSET skips too.) Only shops that may sell are listed: no bit of
+    ``Shop.selling_blocks`` set (资质审核, deposit, ban, freeze — ``merchants.gate``), in this
+    same query."""
+    qs = Product.objects.filter(is_active=True, shop__is_active=True, shop__selling_blocks=0).select_related("shop")
+    if shop_id is not None:
+        qs = qs.filter(shop_id=shop_id)
     if category:
         qs = qs.filter(category=category)
     if q:

@@ -106,6 +106,7 @@ def product_create(*, shop: Shop, data: dict) -> Product:
     """A product and version 1 of its refund rules (the defaults, or ``data["refund_rules"]``)."""
     credit_restrictions.product_check(shop_id=shop.pk)  # 信用分 below the floor: no new products
     fields = _validate(data)
+    _category_allowed(shop, fields["category"])
     rules = policies.validate(data.get("refund_rules") or {}, delivery=fields["delivery"])
     checker = checker_validate(data.get("checker") or {"kind": "none"}) if fields["delivery"] == Delivery.AUTO else {"kind": "none"}
     now = clock.now()
@@ -114,6 +115,15 @@ def product_create(*, shop: Shop, data: dict) -> Product:
         RefundPolicy.objects.create(product=product, version=1, rules=rules, created_at=now)
         _lure_check(product, shop)
     return product
+
+
+def _category_allowed(shop: Shop, category: str) -> None:
+    """A category that needs proofs (软件授权书…) only once the shop's are approved (资质审核)."""
+    from kadun.merchants.onboarding_selectors import category_refusal
+
+    refusal = category_refusal(shop, category)
+    if refusal is not None:
+        raise refusal
 
 
 def lure_text(product) -> str:
@@ -192,6 +202,8 @@ def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:
     if product is None:
         raise ProductNotFound()
     fields = _validate({**_current(product), **data, "delivery": product.delivery})
+    if fields["category"] != product.category:
+        _category_allowed(shop, fields["category"])
     with transaction.atomic():
         Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), **fields)
         before = lure_text(product)

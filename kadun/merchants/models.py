@@ -9,6 +9,13 @@ class Shop(models.Model):
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField()
+    # Why the shop may not sell now: a bit set of ``onboarding_states.SellBlock`` (0 = may sell).
+    # The storefront filters on it in the listing query; each rule sets and clears its own bit.
+    selling_blocks = models.PositiveIntegerField(default=1)  # SellBlock.UNVERIFIED until approved
+    verified_at = models.DateTimeField(null=True, blank=True, help_text="first approval of the shop's identity")
+    # The approved application in force: the identity shown on the shop page, the categories it may sell in.
+    identity = models.ForeignKey("merchants.ShopApplication", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    categories_approved = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -29,3 +36,14 @@ class Breach(models.Model):
         ordering = ["-at"]
 from kadun.merchants.models_funds import DepositState, PayoutAccount, Withdrawal, WithdrawalEvent  # noqa: E402,F401
 from kadun.merchants.models_penalties import Penalty, PenaltyAppeal, PenaltyEvent  # noqa: E402,F401
+
+
+from kadun.merchants.models_onboarding import (  # noqa: E402,F401  (registered with the app)
+    ApplicationFile,
+    BadgeEvent,
+    IdentityView,
+    OfficialAuthorisation,
+    RulesVersion,
+    ShopApplication,
+    ShopBadge,
+)

@@ -65,3 +65,5 @@ def order_has_breach(order_id: int) -> bool:
     from kadun.merchants.models import Breach
 
     return Breach.objects.filter(order_id=order_id).exists()
+def shop_by_id(shop_id: int) -> Shop | None:
+    return Shop.objects.filter(pk=shop_id).first()

@@ -46,4 +46,15 @@ def penalties_thresholds(*, shop_id: int, breach_kind: str) -> None:
     penalties.thresholds_check(shop_id=shop_id, breach_kind=breach_kind)
 
 
+def shop_sell_block(*, shop_id: int, block: int, on: bool) -> None:
+    """Set (``on``) or clear one ``onboarding_states.SellBlock`` bit of the shop, in the caller's
+    transaction. The storefront lists a shop's products only while no bit is set. Each rule
+    touches only its own bit, so rules never undo one another."""
+    from django.db.models import F
+
+    bit = int(block)
+    change = F("selling_blocks").bitor(bit) if on else F("selling_blocks").bitand(0x7FFFFFFF ^ bit)
+    Shop.objects.filter(pk=shop_id).update(selling_blocks=change)
+
+
 from kadun.merchants.payout_accounts import payout_accounts_rotate  # noqa: E402,F401  (kadun rotate-keys)

@@ -1,12 +1,13 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from kadun.merchants import views, views_funds, views_orders
+from kadun.merchants import views, views_funds, views_onboarding, views_orders
 
 app_name = "merchants"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("open/", views.shop_open, name="open"),
+    path("onboarding/", views_onboarding.apply, name="onboarding"),
     path("products/", views.product_list, name="products"),
     path("products/new/", views.product_new, name="product_new"),
     path("products/<int:product_id>/edit/", views.product_edit, name="product_edit"),

@@ -21,7 +21,7 @@ from kadun.core.money import fen_to_yuan
 from kadun.inventory import selectors as inventory_selectors
 from kadun.inventory import services as inventory_services
 from kadun.ledger.selectors import shop_balances
-from kadun.merchants import selectors
+from kadun.merchants import badges_selectors, onboarding_selectors, selectors
 from kadun.merchants.access import merchant_page
 from kadun.merchants.errors import NotAMerchant
 from kadun.merchants.forms import KeyImportForm, ProductForm, ShopOpenForm
@@ -75,6 +75,7 @@ def dashboard(request, shop):
         "product_count": catalog_selectors.products_of_shop(shop=shop).count(),
         "open_refunds": refund_selectors.merchant_queue(shop=shop, open_only=True).count(),
         "fee_rate": f"{settings.KADUN_PLATFORM_FEE_BPS / 100:g}",
+        "onboarding": onboarding_selectors.status_of(shop), "shop_badges": badges_selectors.badges_of(shop.pk),
     })
 
 

@@ -240,3 +240,7 @@ def buyers_of_orders(order_ids) -> list[tuple[int, int]]:
     for order_id, buyer_id in Order.objects.filter(pk__in=list(order_ids), buyer__isnull=False).order_by("pk").values_list("pk", "buyer_id"):
         seen.setdefault(buyer_id, order_id)
     return [(order_id, buyer_id) for buyer_id, order_id in seen.items()]
+def confirmed_count_of_shop(*, shop_id: int, since) -> int:
+    """Orders of the shop confirmed (确认收货, by the buyer or at the end of the inspection window)
+    since ``since`` and not refunded since (金牌商家's order criterion)."""
+    return Order.objects.filter(shop_id=shop_id, status=OrderStatus.CONFIRMED, confirmed_at__gte=since).count()

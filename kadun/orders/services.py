@@ -131,10 +131,7 @@ def order_create(
     product = catalog.product_for_checkout(product_id)
     if product is None:
         raise ProductNotFound()
-    from kadun.merchants.gate import selling_refusal  # the gate (issue 11); onboard wires the same call
-
-    if (refusal := selling_refusal(product.shop_id)) is not None:
-        raise refusal
+    _may_sell(product)
     try:
         quantity = int(quantity)
     except (TypeError, ValueError):
@@ -192,6 +189,17 @@ def order_create(
     order.checkout_events = [created]  # for the response, with order.payment (see above)
     order.checkout_confirmations_made = made
     return order, token, pay_url
+
+
+def _may_sell(product) -> None:
+    """The gate every sale passes (``merchants.gate``): the shop may sell (approved, and no
+    later rule — deposit, ban, freeze — refuses it), in this product's category."""
+    from kadun.merchants.gate import selling_refusal
+    from kadun.merchants.onboarding_selectors import category_refusal
+
+    refusal = selling_refusal(product.shop_id) or category_refusal(product.shop, product.category)
+    if refusal is not None:
+        raise refusal
 
 
 @on_payment_succeeded

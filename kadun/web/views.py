@@ -23,6 +23,9 @@ from kadun.catalog.states import Category
 from kadun.core.client_ip import client_ip
 from kadun.core.errors import DomainError, RateLimited
 from kadun.inventory.services import key_reveal
+from kadun.merchants import badges_selectors as badges
+from kadun.merchants.gate import selling_refusal
+from kadun.merchants.onboarding_selectors import category_refusal
 from kadun.notifications.selectors import messages_for
 from kadun.notifications.services import messages_mark_read
 from kadun.orders import selectors as orders
@@ -79,7 +82,7 @@ def home(request):
         category = None
     q = (request.GET.get("q") or "").strip()[:50] or None
     page = Paginator(catalog.storefront(category=category, q=q), 24).get_page(request.GET.get("page"))
-    page.object_list = catalog.with_stock(page.object_list)
+    page.object_list = badges.attach(catalog.with_stock(page.object_list))
     return render(request, "web/home.html", {"page": page, "categories": Category.choices, "category": category, "q": q or ""})
 
 
@@ -97,7 +100,11 @@ def _product_context(request, product, form) -> dict:
     from kadun.ledger.selectors import balance_of
 
     wallet = balance_of(codes.buyer_wallet(request.user.pk)) if request.user.is_authenticated else None
-    return {"product": product, "form": form, "policy": catalog.policy_text(product), "wallet": wallet}
+    refusal = selling_refusal(product.shop_id) or category_refusal(product.shop, product.category)
+    return {
+        "product": product, "form": form, "policy": catalog.policy_text(product), "wallet": wallet,
+        "shop_badges": badges.badges_of(product.shop_id), "not_selling": refusal.message if refusal else "",
+    }
 
 
 @require_POST

@@ -35,7 +35,11 @@ SEED = textwrap.dedent('''
     # A product of its own: the browser tests share one live database, and others buy the demo cards.
     from kadun.catalog.services import product_create
     from kadun.inventory.services import keys_import
-    card = product_create(shop=shop_create(owner=merchant, name="工单控制台测试店"),
+    from kadun.merchants.onboarding import shop_preapprove
+    shop = shop_create(owner=merchant, name="工单控制台测试店")
+    shop_preapprove(shop_id=shop.pk)
+    shop.refresh_from_db()  # 资质审核 passed
+    card = product_create(shop=shop,
                           data={"title": "测试点卡 工单控制台", "category": "game_card", "delivery": "auto", "price": 1000})
     keys_import(product=card, lines=[(i + 1, f"STAFF-CASES-{card.pk}-{i:04d}-X7Q") for i in range(10)], source="test")
     for name, role in (("demo-support", "support"), ("demo-arbitrator", "arbitrator")):

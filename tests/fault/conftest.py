@@ -267,6 +267,8 @@ from kadun.merchants.services import shop_create
 spec = json.loads(os.environ["FAULT_SEED"])
 user = user_create(username="fault-merchant", password="Kq9-" + secrets.token_urlsafe(16))  # nothing like the username
 shop = shop_create(owner=user, name="故障测试店铺")
+from kadun.merchants.onboarding import shop_preapprove
+shop_preapprove(shop_id=shop.pk); shop.refresh_from_db()  # 资质审核 passed
 out = {"shop_id": shop.pk, "products": []}
 for n, keys in enumerate(spec["products"]):
     product = product_create(shop=shop, data={"title": f"故障测试商品{n + 1}", "price": spec["price"], "delivery": "auto", "category": "game_card"})

@@ -44,6 +44,8 @@ class World:
     api_key_ids: dict = field(default_factory=dict)  # username -> ApiKey id
     secrets: list = field(default_factory=list, repr=False)  # plaintext of every card key in the world
     cases: object = None  # tests.security.cases_world.CaseWorld, when asked for
+    application: object = None  # 资质审核: a third shop's pending application (with its licence picture)
+    application_file: int = 0
 
     def bearer(self, user) -> str:
         return self.api_keys[user.username]
@@ -73,6 +75,10 @@ def build_world(*, cases: bool = False) -> World:
     w.buyer = make_user("matrix_buyer", contact="buyer-contact@example.com")
     w.other_buyer = make_user("matrix_other_buyer")
     w.staff = {role: make_user(f"matrix_{role}", staff_role=role) for role in STAFF_ROLES}
+    from kadun.merchants.tests.onboarding_helpers import submit
+
+    w.application = submit(make_shop(make_user("matrix_applicant"), name="丙店铺矩阵", approved=False))
+    w.application_file = w.application.files.get().pk
 
     order, _t, _u = buy(w.auto, buyer=w.buyer)
     w.auto_order = pay(order)

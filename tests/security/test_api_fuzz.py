@@ -147,8 +147,11 @@ def known_path_parameters(world, operation, role: str):
             "attachment_id": [cases.public_attachment, cases.note_attachment],
             "channel_id": world.channel_ids,  # the buyer's and the merchant's notification channels
             "complaint_no": _complaint_nos(),  # the public complaint board (kadun/evidence)
-            "shop_id": [world.shop_a.pk, world.shop_b.pk],  # a shop's public credit
             "penalty_id": [world.penalty.pk, world.proposal.pk],  # shop A's warning (appealable) and its proposal
+            # 资质审核 (onboard): shops A and B (approved fixtures), the pending application, no authorisation yet.
+            "shop_id": [world.shop_a.pk, world.shop_b.pk, world.application.shop_id],  # also a shop's public credit
+            "application_id": [world.application.pk],
+            "authorisation_id": [1],
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

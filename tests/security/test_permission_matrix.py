@@ -57,7 +57,7 @@ class Case:
     expect: dict
     owner: str = "buyer"  # whose order the case is about: "buyer" or "guest"
     data: Callable | None = None
-    writer: str | None = None  # the caller whose unsafe request is meant to change something
+    writer: str | tuple | None = None  # the caller(s) whose unsafe request is meant to change something
     marker: Callable | None = None  # a string only ``sees`` may find in a 2xx body (lists)
     sees: tuple = ()
 
@@ -81,6 +81,11 @@ PAGE_MERCHANT = dict(owner=302, other_buyer=302, other_merchant=404, anonymous=3
 # Merchant pages about an order: everyone logged in who is not its merchant gets 404.
 PAGE_MERCHANT_ORDER = dict(owner=404, other_buyer=404, other_merchant=404, anonymous=302, staff=404)
 STAFF_PAGE = E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=200)
+# 资质审核 console: risk staff (and admins); other staff 403, everyone else the console's 404.
+RISK_PAGE = E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=403, risk=200, admin=200)
+EVERYONE_200 = E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=200, staff=200)
+# Staff API on the website's session only: every bearer key is 403 session_required, no credentials 401.
+API_STAFF_SESSION_ONLY = E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)
 
 
 def _api(path: str) -> str:
@@ -256,6 +261,35 @@ CASES = [
     Case("page merchant funds", "page", "GET", lambda w: reverse("merchants:funds"), E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200})),
     Case("page staff withdrawals", "page", "GET", lambda w: reverse("merchants:staff_withdrawals"), STAFF_PAGE),
     Case("page staff deposits", "page", "GET", lambda w: reverse("merchants:staff_deposits"), STAFF_PAGE),
+    # --- 资质审核 and the public shop pages (onboard) ---------------------------------------
+    Case("page merchant onboarding", "page", "GET", lambda w: reverse("merchants:onboarding"),
+         E(merchant=200, **{**PAGE_MERCHANT, "other_merchant": 200})),
+    Case("page staff onboarding queue", "page", "GET", lambda w: reverse("onboarding:staff_queue"), RISK_PAGE,
+         marker=lambda w: "丙店铺矩阵", sees=("risk", "admin")),
+    Case("page staff onboarding application", "page", "GET", lambda w: reverse("onboarding:staff_detail", args=[w.application.pk]), RISK_PAGE),
+    Case("page staff onboarding file", "page", "GET", lambda w: reverse("onboarding:staff_file", args=[w.application_file]), RISK_PAGE),
+    Case("page staff onboarding approve", "page", "POST", lambda w: reverse("onboarding:staff_approve", args=[w.application.pk]),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, writer=("risk", "admin")),
+    Case("page staff onboarding reject", "page", "POST", lambda w: reverse("onboarding:staff_reject", args=[w.application.pk]),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "证照不清晰"}, writer=("risk", "admin")),
+    Case("page staff official grant", "page", "POST", lambda w: reverse("onboarding:staff_official_grant", args=[w.application.pk]),
+         {**RISK_PAGE, "risk": 403, "admin": 302}),  # the applicant's shop is not verified: refused with a message, nothing granted
+    Case("page shop public", "page", "GET", lambda w: reverse("onboarding:shop", args=[w.shop_a.pk]), EVERYONE_200),
+    Case("page shop public (unverified)", "page", "GET", lambda w: reverse("onboarding:shop", args=[w.application.shop_id]),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404)),
+    Case("page rules merchants", "page", "GET", lambda w: reverse("onboarding:rules"), EVERYONE_200),
+    Case("api merchant onboarding", "api", "GET", lambda w: _api("/merchant/onboarding"), E(**{**API_MERCHANT, "other_merchant": 200})),
+    Case("api staff onboarding queue", "api", "GET", lambda w: _api("/staff/onboarding/applications"), API_STAFF_SESSION_ONLY),
+    Case("api staff onboarding application", "api", "GET", lambda w: _api(f"/staff/onboarding/applications/{w.application.pk}"),
+         API_STAFF_SESSION_ONLY),
+    Case("api staff onboarding approve", "api", "POST", lambda w: _api(f"/staff/onboarding/applications/{w.application.pk}/approve"),
+         API_STAFF_SESSION_ONLY, data=lambda w: {}),
+    Case("api staff onboarding reject", "api", "POST", lambda w: _api(f"/staff/onboarding/applications/{w.application.pk}/reject"),
+         API_STAFF_SESSION_ONLY, data=lambda w: {"reason": "证照不清晰"}),
+    Case("api staff official grant", "api", "POST", lambda w: _api(f"/staff/shops/{w.shop_a.pk}/official"), API_STAFF_SESSION_ONLY, data=lambda w: {}),
+    Case("api staff official revoke", "api", "POST", lambda w: _api("/staff/official/1/revoke"), API_STAFF_SESSION_ONLY,
+         data=lambda w: {"reason": "x"}),
+    Case("api shop public", "api", "GET", lambda w: _api(f"/shops/{w.shop_a.pk}"), EVERYONE_200),
 ]
 
 
@@ -317,7 +351,7 @@ def state(w) -> dict:
     from kadun.catalog.models import Product, RefundPolicy
     from kadun.inventory.models import CardKey, Reveal, VerificationReport
     from kadun.ledger.models import JournalEntry
-    from kadun.merchants.models import Penalty, PenaltyAppeal
+    from kadun.merchants.models import OfficialAuthorisation, Penalty, PenaltyAppeal, Shop, ShopApplication, ShopBadge
     from kadun.orders.models import Order, OrderEvent
 
     return {
@@ -334,6 +368,10 @@ def state(w) -> dict:
         "api_keys": list(ApiKey.objects.order_by("id").values_list("id", "revoked_at")),
         "penalties": list(Penalty.objects.order_by("id").values_list("id", "status", "level")),
         "appeals": PenaltyAppeal.objects.count(),
+        "applications": list(ShopApplication.objects.order_by("id").values_list("id", "status")),
+        "shops": list(Shop.objects.order_by("id").values_list("id", "selling_blocks", "identity_id")),
+        "badges": list(ShopBadge.objects.order_by("id").values_list("id", "shop_id", "kind")),
+        "official": OfficialAuthorisation.objects.count(),
     }
 
 
@@ -360,11 +398,15 @@ def test_matrix(world, case: Case, actor: str):
         assert world.buyer.contact not in body and "guest-matrix@example.com" not in body
     if unsafe:
         after = state(world)
-        if actor == case.writer:
+        if actor in _writers(case):
             assert after != before, f"{case.id} as {actor}: accepted but nothing changed"
         else:
             changed = {k for k in before if before[k] != after[k]}
             assert not changed, f"{case.id} as {actor}: refused but changed {sorted(changed)}"
+
+
+def _writers(case: Case) -> tuple:
+    return case.writer if isinstance(case.writer, tuple) else (case.writer,)
 
 
 def test_matrix_covers_every_caller():
@@ -413,7 +455,7 @@ PAGE_WRITES = [c for c in CASES if c.via == "page" and c.method == "POST" and c.
 def test_page_write_without_csrf_is_refused_and_changes_nothing(world, case):
     """The same forms, posted by the very caller they are meant for, but without the CSRF token
     a forged cross-site request would lack: 403, and nothing changes."""
-    client = client_for(world, case, case.writer)
+    client = client_for(world, case, _writers(case)[0])
     client.handler.enforce_csrf_checks = True
     before = state(world)
 

@@ -37,6 +37,8 @@ from kadun.payments.providers.sandbox import notification_params, sandbox_trade_
 from kadun.payments.services import notification_handle
 
 shop = shop_create(owner=user_create(username="proxy-merchant", password="Zq8-wuhan-lantern-77"), name="代理测试店铺")
+from kadun.merchants.onboarding import shop_preapprove
+shop_preapprove(shop_id=shop.pk); shop.refresh_from_db()  # 资质审核 passed
 product = product_create(shop=shop, data={"title": "代理测试商品", "price": 1000, "delivery": "auto", "category": "game_card"})
 keys_import(product=product, lines=[(1, "PROXY-KEY-000001-SECRET"), (2, "PROXY-KEY-000002-SECRET")], source="cli")
 order, token, _ = order_create(product_id=product.pk, quantity=1, contact="guest@example.com", query_password="chaxun123",

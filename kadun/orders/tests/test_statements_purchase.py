@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # The default rules exclude 7天无理由: checkout confirms it.
 GUEST = {"contact": "guest@example.com", "query_password": "chaxun123", "confirm_no_reason_exclusion": True}
 
-# Per request: product (with shop), stock, refund policy, order, event, checkout confirmation,
+# Per request: product (with shop), the selling gate (merchants.gate: one read per check), stock, refund policy, order, event, checkout confirmation,
 # expiry deadline (2), sandbox trade, payment | payment (with shop id), claim, accounts, entry,
 # escrow account, postings, order (locked), key (skip locked), key sold, order delivered, event,
 # auto-confirm deadline (2), e-mail | order (with payment), keys, events, checkout confirmations |

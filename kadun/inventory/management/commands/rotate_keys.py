@@ -4,6 +4,7 @@ from tqdm import tqdm
 from kadun.inventory.models import CardKey
 from kadun.inventory.services import keys_rotate
 from kadun.merchants.services import payout_accounts_rotate
+from kadun.merchants.onboarding import applications_rotate
 from kadun.notifications.services import channels_rotate
 
 
@@ -20,3 +21,5 @@ class Command(BaseCommand):
         # Notification channels' bot tokens and webhook secrets are sealed under the same keys.
         self.stdout.write(f"re-encrypted {channels_rotate()} notification channel(s)")
         self.stdout.write(f"re-encrypted {payout_accounts_rotate()} payout account(s)")
+        # Shops' identity (资质审核: real name and ID / licence number) is sealed under the same keys.
+        self.stdout.write(f"re-encrypted {applications_rotate()} shop application(s)")

@@ -19,6 +19,11 @@ ACCOUNTS = (
     ("demo-support", "客服 support (售后工单)", "support"),
     ("demo-arbiter", "仲裁员 arbitrator", "arbitrator"),
     ("demo-arbiter2", "仲裁员 arbitrator (申诉复核)", "arbitrator"),
+    ("demo-risk", "风控 risk (资质审核)", "risk"),
+)
+# A 1×1 PNG: the demo shop's licence and proofs (资质审核).
+DEMO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63f8cfc0f01f0005000201ce4c6b4a0000000049454e44ae426082"
 )
 
 
@@ -34,6 +39,8 @@ class Command(BaseCommand):
             for username, _role, staff_role in ACCOUNTS[3:]:
                 if not user_exists(username=username):
                     user_create(username=username, password=PASSWORD, staff_role=staff_role)
+        with transaction.atomic():  # the demo shop passed 资质审核 (also for a database loaded before onboarding existed)
+            _approve_demo_shop()
         self.stdout.write("Demo accounts (password for all: %s):" % PASSWORD)
         for username, role, _ in ACCOUNTS:
             self.stdout.write(f"  {username:<15} {role}")
@@ -44,6 +51,8 @@ class Command(BaseCommand):
         admin = user_create(username="demo-admin", password=PASSWORD, staff_role="admin")
         user_make_superuser(user_id=admin.pk)
         shop = shop_create(owner=merchant, name="星河数卡", description="游戏点卡、软件激活码与代充服务，担保交易。")
+        _approve_demo_shop()
+        shop.refresh_from_db()
         card = product_create(shop=shop, data={
             "title": "网易一卡通 50元 点卡", "category": "game_card", "delivery": "auto", "price": 4850, "market_price": 5000,
             "description": "官方渠道卡密，自动发货。到账后请尽快在官网充值。", "max_per_order": 5,
@@ -67,3 +76,28 @@ class Command(BaseCommand):
         accounts = [(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)]
         keys_import(product=software, lines=accounts, source="demo")
         _ = topup
+
+
+def _approve_demo_shop() -> None:
+    """The demo shop applies as a company (企业) for its three categories and demo-admin approves it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from kadun.accounts.selectors import staff_users
+    from kadun.merchants import onboarding, rules
+    from kadun.merchants.selectors import shop_ids_named
+    from kadun.merchants.selectors import shop_by_id
+
+    row = shop_ids_named("星河数卡").first()
+    shop = shop_by_id(row["id"]) if row else None
+    if shop is None or shop.verified_at is not None:
+        return
+    admin = staff_users(roles=("admin",)).filter(username="demo-admin").first()
+    png = lambda name: SimpleUploadedFile(name, DEMO_PNG, content_type="image/png")  # noqa: E731
+    categories = ["game_card", "software", "topup"]
+    proofs = {(c, k): png(f"{c}-{k}.png") for c in categories for k in rules.proofs_required().get(c, [])}
+    application = onboarding.application_submit(
+        shop=shop, entity_type="company", legal_name="星河数卡（杭州）网络科技有限公司", number="91330106MA2DEM100T",
+        contact="merchant@example.com", categories=categories, licence=png("licence.png"), proofs=proofs,
+        rules_sha256=rules.rules_current().sha256, accept_rules=True,
+    )
+    onboarding.application_approve(application_id=application.pk, actor=admin, reason="演示数据：资质齐全")
