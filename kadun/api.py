@@ -80,6 +80,7 @@ def _mount() -> None:
     api.add_router("/account", "kadun.notifications.api.router")
     api.add_router("/", "kadun.aftersales.api.router")
     api.add_router("/", "kadun.cases.api.router")
+    api.add_router("/", "kadun.risk.api_runaway.router")
 
 
 _mount()

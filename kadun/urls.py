@@ -6,6 +6,7 @@ from kadun.api import api, api_not_found
 urlpatterns = [
     path("", include("kadun.aftersales.urls")),
     path("", include("kadun.cases.urls")),
+    path("", include("kadun.risk.urls")),
     path("", include("kadun.web.urls")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),

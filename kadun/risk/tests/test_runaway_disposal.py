@@ -19,7 +19,7 @@ from kadun.orders.models import Order
 from kadun.payments.models import Refund
 from kadun.risk import runaway, runaway_disposal
 from kadun.risk.errors import ConfirmRequired, DisposalDeclared
-from kadun.risk.models import RunawayDisposal, RunawayRefund
+from kadun.risk.models import RunawayRefund
 from kadun.risk.selectors_freeze import disposal_progress, shop_notice
 from kadun.risk.tests.runaway_helpers import balances, confirmed, delivered, drain_available, settle_all
 
