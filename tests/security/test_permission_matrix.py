@@ -81,6 +81,7 @@ PAGE_MERCHANT = dict(owner=302, other_buyer=302, other_merchant=404, anonymous=3
 # Merchant pages about an order: everyone logged in who is not its merchant gets 404.
 PAGE_MERCHANT_ORDER = dict(owner=404, other_buyer=404, other_merchant=404, anonymous=302, staff=404)
 STAFF_PAGE = E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=200)
+RISK_PAGE = E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=403, risk=200, admin=200)
 
 
 def _api(path: str) -> str:
@@ -232,6 +233,16 @@ CASES = [
     Case("page staff order", "page", "GET", lambda w: reverse("backoffice:order", args=[w.auto_order.order_no]), STAFF_PAGE),
     Case("page staff order (guest's)", "page", "GET", lambda w: reverse("backoffice:order", args=[w.guest_order.order_no]), STAFF_PAGE, owner="guest"),
     Case("page staff ledger check", "page", "GET", lambda w: reverse("backoffice:ledger_check"), STAFF_PAGE),
+    # 跑路 protection: risk staff and admins; other staff 403; everyone else the console's 404.
+    Case("page staff runaway console", "page", "GET", lambda w: reverse("risk:runaway_home"), RISK_PAGE),
+    Case("page staff runaway shop", "page", "GET", lambda w: reverse("risk:runaway_shop", args=[w.shop_a.pk]), RISK_PAGE),
+    Case("page staff runaway freeze", "page", "POST", lambda w: reverse("risk:runaway_freeze", args=[w.shop_a.pk]),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "矩阵"}),
+    Case("page staff runaway report csv", "page", "GET", lambda w: reverse("risk:runaway_report_csv", args=[w.shop_a.pk]),
+         {**RISK_PAGE, "risk": 404, "admin": 404}),  # no disposal declared
+    # The staff API takes the website's session only: a bearer key is 403 session_required.
+    Case("api staff runaway shop", "api", "GET", lambda w: _api(f"/staff/runaway/shops/{w.shop_a.pk}"),
+         E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
 ]
 
 
