@@ -193,3 +193,13 @@ def test_a_crash_in_the_middle_resumes_and_refunds_each_order_once(monkeypatch):
     for key in ("a", "b", "pending", "escrow"):
         assert Refund.objects.filter(order_id=o[key].pk).count() == 1
     assert _ledger_clean()
+
+
+def test_one_sweeper_batch_releases_the_other_shops_escrow_and_holds_the_frozen_ones():
+    frozen_product, other_product = make_product(keys=1), make_product(keys=1)
+    held, released = delivered(frozen_product), delivered(other_product)
+    _freeze(frozen_product.shop)
+    clock.advance(dt.timedelta(hours=held.inspection_hours + 1))
+    outcomes = order_services.orders_autoconfirm(order_ids=[held.pk, released.pk])
+    assert outcomes == {held.pk: "frozen", released.pk: "done"}
+    assert Order.objects.get(pk=held.pk).status == "delivered" and Order.objects.get(pk=released.pk).status == "confirmed"
