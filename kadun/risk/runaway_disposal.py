@@ -130,8 +130,9 @@ def _refund_one(job: RunawayRefund) -> str:
         order_id=order.pk, amount=left, reason=REFUND_REASON, sources=REFUNDABLE, key=key, actor=Actor.STAFF,
         note=f"{NOTE}（{fen_to_yuan(left)} 元）",
     )
-    requests_close_order_refunded(order_id=order.pk, note="商家跑路处置，订单已由平台全额退款")
-    orders.order_hold(order_id=order.pk, held=False)
+    if order.refund_hold:  # an open refund request or case held it (read under the order's lock)
+        requests_close_order_refunded(order_id=order.pk, note="商家跑路处置，订单已由平台全额退款")
+        orders.order_hold(order_id=order.pk, held=False)
     return "done"
 
 

@@ -203,3 +203,22 @@ def test_one_sweeper_batch_releases_the_other_shops_escrow_and_holds_the_frozen_
     outcomes = order_services.orders_autoconfirm(order_ids=[held.pk, released.pk])
     assert outcomes == {held.pk: "frozen", released.pk: "done"}
     assert Order.objects.get(pk=held.pk).status == "delivered" and Order.objects.get(pk=released.pk).status == "confirmed"
+
+
+def test_an_open_refund_request_is_closed_and_the_order_refunded_in_full():
+    from kadun.aftersales.models import RefundRequest
+    from kadun.aftersales.services import refund_request_create
+    from kadun.inventory.models import CardKey
+
+    product = make_product(keys=2)
+    order = delivered(product)
+    key = CardKey.objects.get(order=order)
+    CardKey.objects.filter(pk=key.pk).update(first_revealed_at=clock.now())  # seen: the merchant decides
+    request = refund_request_create(order=order, reason="not_as_described", statement="与描述不符", key_ids=[key.pk])
+    assert request.status == "awaiting_merchant" and Order.objects.get(pk=order.pk).refund_hold
+    _declare(product.shop)
+    deadlines_sweep_all()
+    order.refresh_from_db()
+    assert (order.status, order.refunded_amount, order.refund_hold) == ("refunded", 1000, False)
+    assert RefundRequest.objects.get(pk=request.pk).status == "order_refunded"
+    assert Refund.objects.filter(order=order).count() == 1
