@@ -219,6 +219,10 @@ def refund_request_create(
             _event(request, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
             _event(request, decision.outcome, "system", decision.explanation)
             _stat(order, requests=1)
+            if reason == Reason.INVALID_KEY:
+                from kadun.risk.runaway import runaway_poke
+
+                runaway_poke(shop_id=order.shop_id)  # 跑路 signals: keys of a batch reported invalid
             if decision.outcome == Outcome.APPROVE:
                 _stat(order, instant=1)
                 unrevealed = bool(facts.keys) and all(k.first_revealed_at is None for k in facts.keys)

@@ -204,6 +204,9 @@ def merchant_silent(wait) -> str:
     records.event(case, "merchant_silent", Party.SYSTEM, records.DEFAULT_OUTCOMES[records.KIND_MERCHANT])
     _reach_platform(case, note=records.DEFAULT_OUTCOMES[records.KIND_MERCHANT], party=Party.SYSTEM)
     records.tell(case, Party.BUYER, "工单已转平台介入", "商家逾期未回复，平台将介入处理。")
+    from kadun.risk.runaway import runaway_poke
+
+    runaway_poke(shop_id=case.shop_id)  # 跑路 signals: the merchant's silence counts
     return "done"
 
 

@@ -6,12 +6,15 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def update_each(model, field: str, values: dict[int, int], *, add: bool = False, where: dict | None = None, **also) -> int:
+def update_each(
+    model, field: str, values: dict[int, int], *, add: bool = False, where: dict | None = None, where_not_in: dict | None = None, **also
+) -> int:
     """One UPDATE giving each row (by primary key) its own integer value for ``field`` — or adding
     it to the field with ``add`` — for the sweeper's batches. ``also`` sets further columns to one
     value for all the rows; ``where`` adds conditions as lookups — equality, ``__in`` and
     ``__isnull`` (what ``Transition.where()`` gives: ``{"status__in": [...], "refund_hold": False}``).
-    Returns the rows updated.
+    ``where_not_in`` adds ``column NOT IN (subquery)`` conditions from ``{field: queryset}`` (a
+    guard read at the moment of the update, e.g. the frozen shops). Returns the rows updated.
 
     ``UPDATE ... FROM (VALUES ...)``: the same SQL on PostgreSQL and SQLite (3.33+),
     and a fraction of the Python an ORM ``Case(When(...))`` of hundreds of branches costs."""
@@ -45,6 +48,10 @@ def update_each(model, field: str, values: dict[int, int], *, add: bool = False,
             where_params.append(f.get_db_prep_value(value, connection))
         else:
             raise ValueError(f"update_each: unsupported lookup {lookup!r}")
+    for name, queryset in (where_not_in or {}).items():
+        sub_sql, sub_params = queryset.query.get_compiler(connection=connection).as_sql()
+        conditions.append(f"{table}.{qn(model._meta.get_field(name).column)} NOT IN ({sub_sql})")
+        where_params += list(sub_params)
     # Not ``WITH v AS (VALUES …) UPDATE``: Python's sqlite3 reports no rowcount (-1) for a
     # statement that does not begin with UPDATE, and callers check the count.
     sql = (f"UPDATE {table} SET {', '.join(sets)} FROM (SELECT x.column1 AS id, x.column2 AS val FROM (VALUES {rows}) AS x) AS v "

@@ -34,6 +34,9 @@ def breach_record(*, shop_id: int, kind: str, order_id: int | None = None, note:
     from kadun.merchants.models import Breach
 
     Breach.objects.create(shop_id=shop_id, kind=kind, order_id=order_id, note=note[:200], at=clock.now())
+    from kadun.risk.runaway import runaway_poke
+
+    runaway_poke(shop_id=shop_id)  # 跑路 signals: evaluate the shop (the sweeper, now)
     penalties_thresholds(shop_id=shop_id, breach_kind=kind)  # 处罚: past a threshold → a proposal for risk staff
 
 

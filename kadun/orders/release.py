@@ -32,6 +32,7 @@ S = OrderStatus
 KIND_EXPIRE = "order_expire"
 KIND_AUTOCONFIRM = "order_autoconfirm"
 KIND_SETTLE = "order_settle"
+SHOP_FROZEN = NotConfirmable("shop_frozen", "店铺已被平台风控冻结，款项由平台托管，暂不能确认收货。")
 REFUND_PENDING = NotConfirmable("refund_pending", "订单有处理中的退款申请或售后工单，请等待处理完成或先撤回。")
 
 
@@ -59,16 +60,25 @@ def orders_confirm(*, order_ids: list[int], actor: str = Actor.SYSTEM, user=None
     after partial refunds) is released to the merchant's pending income less the platform fee,
     and its settlement is scheduled. Outcomes: done / held (an open request: re-armed by
     ``order_hold`` when it is settled) / noop (not delivered)."""
+    from kadun.risk.selectors_freeze import frozen_shop_ids
+
     outcomes = dict.fromkeys(order_ids, "noop")
     with transaction.atomic():
         orders = list(locked(order_ids, status=S.DELIVERED).only("pk", "shop_id", "amount", "refunded_amount", "refund_hold"))
         outcomes.update({o.pk: "held" for o in orders if o.refund_hold})
-        orders = [o for o in orders if not o.refund_hold]
+        # 跑路 protection: a frozen shop's escrow is not released (re-armed when it is unfrozen,
+        # ``orders_autoconfirm_resume``); the same guard is in the WHERE of the update below.
+        frozen = set(Order.objects.filter(pk__in=[o.pk for o in orders], shop_id__in=frozen_shop_ids()).values_list("pk", flat=True))
+        outcomes.update(dict.fromkeys(frozen, "frozen"))
+        orders = [o for o in orders if not o.refund_hold and o.pk not in frozen]
         if not orders:
             return outcomes
         now = clock.now()
         fees = {o.pk: fee_of(o.amount - o.refunded_amount, settings.KADUN_PLATFORM_FEE_BPS) for o in orders}
-        if update_each(Order, "fee", fees, where=CONFIRM.where(), **CONFIRM.changes(confirmed_at=now)) != len(orders):
+        moved = update_each(
+            Order, "fee", fees, where=CONFIRM.where(), where_not_in={"shop_id": frozen_shop_ids()}, **CONFIRM.changes(confirmed_at=now),
+        )
+        if moved != len(orders):
             raise RuntimeError("orders changed under their locks")
         ledger.entries_post([_release_entry(o, fees[o.pk]) for o in orders])
         note = "验货期结束，系统自动确认收货" if actor == Actor.SYSTEM else "买家确认收货"
@@ -93,6 +103,8 @@ def order_confirm(*, order_id: int, actor: str, user=None) -> None:
     outcome = orders_confirm(order_ids=[order_id], actor=actor, user=user)[order_id]
     if outcome == "held":
         raise REFUND_PENDING
+    if outcome == "frozen":
+        raise SHOP_FROZEN
     if outcome != "done":
         raise NotConfirmable()
 
@@ -188,3 +200,17 @@ def order_hold(*, order_id: int, held: bool) -> None:
         elif order.status == S.CONFIRMED and order.settled_at is None and order.confirmed_at:
             settle_at = order.confirmed_at + dt.timedelta(hours=settings.KADUN_SETTLEMENT_DELAY_HOURS)
             deadline_schedule(kind=KIND_SETTLE, subject_id=order.pk, due_at=max(settle_at, clock.now()), rearm=True)
+
+
+def orders_autoconfirm_resume(*, shop_id: int) -> int:
+    """The shop was unfrozen: each delivered order not held by a refund request or case gets its
+    auto-confirmation back (at the end of its inspection window, or now if it has passed).
+    Returns how many were re-armed."""
+    now = clock.now()
+    orders = Order.objects.filter(shop_id=shop_id, status=S.DELIVERED, refund_hold=False).only("pk", "delivered_at", "inspection_hours")
+    count = 0
+    for order in orders.iterator(chunk_size=1000):
+        if order.inspection_ends_at:
+            deadline_schedule(kind=KIND_AUTOCONFIRM, subject_id=order.pk, due_at=max(order.inspection_ends_at, now), rearm=True)
+            count += 1
+    return count

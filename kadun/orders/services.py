@@ -230,6 +230,9 @@ def order_on_paid(*, order_id: int) -> str:
     if hours:
         deadline_schedule(kind=KIND_SERVICE_DUE, subject_id=order.pk, due_at=now + dt.timedelta(hours=hours))
     notify(user_id=order.shop.owner_id, title=f"新订单待接单：{order.title}", link=reverse("merchants:order", args=[order.order_no]), event="order_to_accept")
+    from kadun.risk.runaway import runaway_poke
+
+    runaway_poke(shop_id=order.shop_id)  # 跑路 signals: a service queued for the merchant
     return "paid"
 
 
@@ -315,6 +318,7 @@ from kadun.orders.release import (  # noqa: E402,F401
     KIND_EXPIRE,
     KIND_SETTLE,
     order_autoconfirm,
+    orders_autoconfirm_resume,
     order_confirm,
     order_expire,
     REFUNDED_LISTENERS,

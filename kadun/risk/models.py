@@ -73,3 +73,6 @@ class LureAuthor(models.Model):
     author = models.OneToOneField("accounts.User", on_delete=models.PROTECT, related_name="+")
     flags = models.PositiveIntegerField(default=0)
     last_flagged_at = models.DateTimeField()
+
+
+from kadun.risk.models_freeze import RunawayDisposal, RunawayRefund, RunawayWatch, ShopFreeze  # noqa: E402,F401

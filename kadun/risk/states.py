@@ -15,6 +15,9 @@ class AlertKind(models.TextChoices):
     # The same author was flagged for an off-platform lure (站外联系方式 / 站外付款) again within
     # KADUN_LURE_REPEAT_DAYS: one open alert per author (subject ``user:<id>``).
     OFF_PLATFORM_LURE = "off_platform_lure", _("多次发布站外联系方式或站外交易信息")
+    # 跑路 signals (kadun.risk.runaway_signals) scored at or above KADUN_RUNAWAY_ALERT_SCORE:
+    # one open alert per shop (subject ``shop:<id>``), details = the facts behind each signal.
+    RUNAWAY = "runaway", _("疑似跑路")
 
 
 class LureKind(models.TextChoices):
@@ -43,3 +46,27 @@ class AuthorRole(models.TextChoices):
     MERCHANT = "merchant", _("商家")
     STAFF = "staff", _("平台人员")
     GUEST = "guest", _("游客")
+
+
+class FreezeStatus(models.TextChoices):
+    ACTIVE = "active", _("已冻结")
+    DISPOSING = "disposing", _("跑路处置中")
+    LIFTED = "lifted", _("已解冻")
+
+
+class DisposalStatus(models.TextChoices):
+    RUNNING = "running", _("退款进行中")
+    DONE = "done", _("已完成")
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "pending", _("待退款")
+    REFUNDED = "refunded", _("已全额退款")
+    SKIPPED = "skipped", _("已跳过（已退款或已关闭）")
+
+
+class RunawaySignal(models.TextChoices):
+    SILENT = "silent", _("多次逾期未处理")
+    WITHDRAWAL_AFTER_COMPLAINTS = "withdrawal_after_complaints", _("投诉激增后申请提现")
+    INVALID_KEYS = "invalid_keys", _("批次卡密大量无效")
+    INACTIVE_WITH_QUEUE = "inactive_with_queue", _("服务商家失联且有待处理订单")

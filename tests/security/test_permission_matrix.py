@@ -290,6 +290,16 @@ CASES = [
     Case("api staff official revoke", "api", "POST", lambda w: _api("/staff/official/1/revoke"), API_STAFF_SESSION_ONLY,
          data=lambda w: {"reason": "x"}),
     Case("api shop public", "api", "GET", lambda w: _api(f"/shops/{w.shop_a.pk}"), EVERYONE_200),
+    # 跑路 protection: risk staff and admins; other staff 403; everyone else the console's 404.
+    Case("page staff runaway console", "page", "GET", lambda w: reverse("risk:runaway_home"), RISK_PAGE),
+    Case("page staff runaway shop", "page", "GET", lambda w: reverse("risk:runaway_shop", args=[w.shop_a.pk]), RISK_PAGE),
+    Case("page staff runaway freeze", "page", "POST", lambda w: reverse("risk:runaway_freeze", args=[w.shop_a.pk]),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "矩阵"}),
+    Case("page staff runaway report csv", "page", "GET", lambda w: reverse("risk:runaway_report_csv", args=[w.shop_a.pk]),
+         {**RISK_PAGE, "risk": 404, "admin": 404}),  # no disposal declared
+    # The staff API takes the website's session only: a bearer key is 403 session_required.
+    Case("api staff runaway shop", "api", "GET", lambda w: _api(f"/staff/runaway/shops/{w.shop_a.pk}"),
+         E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
 ]
 
 
