@@ -13,6 +13,6 @@ def requests_close_order_refunded(*, order_id: int, note: str) -> int:
     closed = 0
     for request in RefundRequest.objects.filter(order_id=order_id, status__in=OPEN):
         _close(request, frm=OPEN, to=RequestStatus.ORDER_REFUNDED, resolved_at=clock.now())
-        _event(request.pk, RequestStatus.ORDER_REFUNDED, "system", note)
+        _event(request, RequestStatus.ORDER_REFUNDED, "system", note)
         closed += 1
     return closed

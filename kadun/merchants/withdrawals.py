@@ -124,6 +124,9 @@ def withdrawal_request(*, shop_id: int, account_id: int, amount: int, key: str, 
     existing = Withdrawal.objects.filter(idempotency_key=idem).first()
     if existing is not None:
         return existing, False
+    from kadun.risk.runaway import runaway_on_withdrawal_requested
+
+    runaway_on_withdrawal_requested(shop_id=shop_id)  # 跑路 signals first: a freeze it causes refuses this very withdrawal
     refusal = gate.withdrawal_refusal(shop_id)
     if refusal is not None:
         raise refusal

@@ -130,6 +130,7 @@ def shop_freeze(*, shop_id: int, reason: str, actor=None, score: int = 0, detail
                 shop_id=shop_id, reason=reason[:500], score=score, details=details or {}, alert_id=alert_id,
                 frozen_by=actor, frozen_at=clock.now(),
             )
+            _listing(shop_id, paused=True)
             _tell_merchant(shop_id, "店铺已被平台风控冻结", f"原因：{reason}。冻结期间暂停销售和提现，买家款项由平台托管。如有异议请联系平台。")
     except IntegrityError:
         raise AlreadyFrozen() from None
@@ -161,9 +162,19 @@ def shop_unfreeze(*, shop_id: int, actor, note: str) -> ShopFreeze:
             status=AlertStatus.RESOLVED, resolved_by=actor, resolved_at=now, resolution_note=f"解冻：{note}"[:500],
         )
         resumed = orders_autoconfirm_resume(shop_id=shop_id)
+        _listing(shop_id, paused=False)
         _tell_merchant(shop_id, "店铺已解除冻结", f"平台已解除冻结：{note}")
     log.warning("shop #%s unfrozen by user #%s (%d auto-confirmations resumed)", shop_id, actor.pk, resumed)
     return ShopFreeze.objects.filter(shop_id=shop_id).order_by("-id").first()
+
+
+def _listing(shop_id: int, *, paused: bool) -> None:
+    """The storefront lists a shop only while none of its selling blocks is set: the freeze sets
+    (and lifting it clears) its own bit, in the freeze's transaction."""
+    from kadun.merchants.onboarding_states import SellBlock
+    from kadun.merchants.services import shop_sell_block
+
+    shop_sell_block(shop_id=shop_id, block=SellBlock.FROZEN, on=paused)
 
 
 def _tell_merchant(shop_id: int, title: str, body: str) -> None:

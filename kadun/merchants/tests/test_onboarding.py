@@ -237,3 +237,22 @@ def test_a_category_with_proofs_is_refused_until_they_are_approved():
     onboarding.application_approve(application_id=application.pk, actor=risk_user())
     shop.refresh_from_db()
     assert product_create(shop=shop, data={"title": "Office 激活码", "price": 1000, "delivery": "auto", "category": "software"}).pk
+
+
+def test_a_payout_account_must_be_in_the_verified_legal_name():
+    """提现 reads the approved identity: before approval no account can be added; after it, only
+    one whose holder is the verified legal name."""
+    from kadun.merchants.payout_accounts import payout_account_add
+    from kadun.merchants.selectors_identity import verified_name
+
+    shop, _product = _unapproved_shop_with_product()
+    application = submit(shop, legal_name="福州星辰网络科技有限公司")
+    assert verified_name(shop.pk) is None
+    with pytest.raises(DomainError):
+        payout_account_add(shop_id=shop.pk, kind="alipay", number="13800138000", holder_name="福州星辰网络科技有限公司")
+    onboarding.application_approve(application_id=application.pk, actor=risk_user())
+    assert verified_name(shop.pk) == "福州星辰网络科技有限公司"
+    with pytest.raises(DomainError):
+        payout_account_add(shop_id=shop.pk, kind="alipay", number="13800138000", holder_name="李四")
+    account = payout_account_add(shop_id=shop.pk, kind="alipay", number="13800138000", holder_name="福州星辰网络科技有限公司")
+    assert account.pk

@@ -44,15 +44,36 @@ def _ledger_clean():
     return True
 
 
-def test_a_frozen_shop_may_not_sell_nor_withdraw():
+def _payout_ready(shop, monkeypatch):
+    """A verified payout account: the only withdrawal refusal left is the freeze's."""
+    from kadun.merchants.tests.funds_helpers import alipay_account, verified
+
+    verified(monkeypatch)
+    alipay_account(shop)
+
+
+def test_a_frozen_shop_may_not_sell_nor_withdraw(monkeypatch):
     product = make_product(keys=1)
+    _payout_ready(product.shop, monkeypatch)
     _freeze(product.shop)
     assert selling_refusal(product.shop_id).code == "shop_frozen"
     assert withdrawal_refusal(product.shop_id).code == "shop_frozen_withdrawal"
 
 
-def test_an_unfrozen_shop_may_sell_and_withdraw_again():
+def test_a_frozen_shops_products_leave_the_storefront_and_come_back_when_unfrozen():
+    from kadun.catalog.selectors import storefront
+
     product = make_product(keys=1)
+    assert product in storefront()
+    _freeze(product.shop)
+    assert product not in storefront()  # listings paused, in the listing's own query (Shop.selling_blocks)
+    runaway.shop_unfreeze(shop_id=product.shop_id, actor=_staff(), note="核实无误")
+    assert product in storefront()
+
+
+def test_an_unfrozen_shop_may_sell_and_withdraw_again(monkeypatch):
+    product = make_product(keys=1)
+    _payout_ready(product.shop, monkeypatch)
     _freeze(product.shop)
     runaway.shop_unfreeze(shop_id=product.shop_id, actor=_staff(), note="核实无误")
     assert selling_refusal(product.shop_id) is None and withdrawal_refusal(product.shop_id) is None
