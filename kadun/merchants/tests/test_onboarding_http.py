@@ -91,7 +91,7 @@ def test_risk_staff_approve_on_the_page_and_the_shop_page_shows_the_identity():
     assert client.post(reverse("onboarding:staff_approve", args=[application.pk])).status_code == 302
     page = Client().get(reverse("onboarding:shop", args=[shop.pk])).content.decode()
     assert "福州星辰网络科技有限公司" in page and "9135**********0Y43" in page and COMPANY_NO not in page
-    assert 'data-badge="verified"' in page and all(f'id="{s}"' in page for s in ("shop-record", "shop-deposit", "shop-complaints"))  # credit, deposit, complaints
+    assert 'data-badge="verified"' in page and all(f'id="{s}"' in page for s in ("shop-record", "shop-deposit", "shop-complaints"))
 
 
 def test_a_person_shows_only_a_masked_name_on_the_shop_page():
