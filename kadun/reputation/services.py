@@ -130,7 +130,19 @@ def scores_recompute(*, shop_ids: list[int], reason: str = "event") -> dict[int,
         ShopScore.objects.bulk_create(changed_rows, update_conflicts=True, unique_fields=["shop"],
                                       update_fields=["score", "provisional", "components", "computed_at"])
         ScoreHistory.objects.bulk_create(history)
+        _followers_refresh([h.shop_id for h in history])
     return scores
+
+
+def _followers_refresh(shop_ids: list[int]) -> None:
+    """What reads the score follows it when it changes: the deposit requirement (its credit-band
+    multiplier, and with it short_since) and the badges (金牌商家 needs the score)."""
+    from kadun.merchants.badges import badges_refresh
+    from kadun.merchants.deposit import deposit_refresh
+
+    for shop_id in shop_ids:
+        deposit_refresh(shop_id=shop_id)
+        badges_refresh(shop_id=shop_id, why="credit")
 
 
 def score_recompute(*, shop_id: int, reason: str = "event") -> int:
