@@ -62,11 +62,20 @@ def platform_identity() -> list[tuple[str, str]]:
 
 
 def merchant_identity(shop) -> list[tuple[str, str]]:
-    """The merchant as the dossier names it. Today the shop's name and its owner's after-sales
-    contact as stored; when merchant onboarding records a verified legal identity (name, USCC),
-    add it here — the one place the dossier reads it from."""
+    """The merchant as the dossier names it: the shop, and the legal identity the platform
+    verified (资质审核) — name in full, a company's licence number in full, a person's ID masked —
+    which the platform must disclose to a consumer whose rights are at stake."""
+    from kadun.merchants.onboarding_selectors import identity_for_complaint
+
     owner = shop.owner
-    return [("店铺名称", shop.name), ("店铺编号", str(shop.pk)), ("联系方式（商家自填）", owner.contact or "未填写"), ("平台账号", owner.username)]
+    rows = [("店铺名称", shop.name), ("店铺编号", str(shop.pk))]
+    identity = identity_for_complaint(shop)
+    if identity is None:
+        rows.append(("经营主体", "未经平台实名审核"))
+    else:
+        rows += [("经营主体", f"{identity['entity_label']} · {identity['legal_name']}"), (identity["number_label"], identity["number"]),
+                 ("实名审核通过", identity["approved_at"].strftime("%Y-%m-%d") if identity["approved_at"] else "")]
+    return rows + [("联系方式（商家自填）", owner.contact or "未填写"), ("平台账号", owner.username)]
 
 
 def _mask(contact: str) -> str:

@@ -49,6 +49,25 @@ def identity_public(shop: Shop) -> dict | None:
     }
 
 
+def identity_for_complaint(shop: Shop) -> dict | None:
+    """What the platform discloses to a consumer for a complaint (电子商务法 §27/§33: the
+    platform verifies and keeps the merchant's real identity and provides it when a consumer's
+    rights are at stake): the verified legal name in full — a company's or a person's — with the
+    company's licence number in full and a person's ID number masked. None before approval."""
+    from kadun.merchants.onboarding_identity import mask_number, unseal
+
+    if shop.identity_id is None:
+        return None
+    application = shop.identity
+    sealed = unseal(application.identity_sealed)
+    company = application.entity_type == EntityType.COMPANY
+    return {
+        "entity_label": str(EntityType(application.entity_type).label), "legal_name": sealed.get("legal_name", ""),
+        "number": sealed.get("number", "") if company else mask_number(sealed.get("number", "")),
+        "number_label": "统一社会信用代码" if company else "身份证号（部分隐藏）", "approved_at": application.decided_at,
+    }
+
+
 def queue():
     """Pending applications, oldest first."""
     return ShopApplication.objects.filter(status=ApplicationStatus.PENDING).select_related("shop").order_by("id")

@@ -128,3 +128,18 @@ def test_staff_may_always_have_it_and_the_merchant_never():
     with pytest.raises(DossierBuyerOnly):
         selectors_downloads.dossier_access(order_no=order.order_no, viewer=_viewer(order.shop.owner))
 
+
+
+def test_the_dossier_names_the_merchants_verified_legal_identity(kit, decided):
+    """The platform discloses who the merchant is (资质审核's verified identity): a company's
+    legal name and licence number in full."""
+    from kadun.merchants import onboarding
+    from kadun.merchants.tests.onboarding_helpers import COMPANY_NO, risk_user, submit
+
+    order, _case = decided
+    application = submit(order.shop, entity_type="company", legal_name="福州星辰网络科技有限公司", number=COMPANY_NO)
+    onboarding.application_approve(application_id=application.pk, actor=risk_user())
+    order.shop.refresh_from_db()
+    _name, pdf = dossier.dossier_pdf(order=order, role="buyer", grounds={"decided"})
+    text = "".join(_text(pdf).split())
+    assert "福州星辰网络科技有限公司" in text and COMPANY_NO in text
