@@ -41,6 +41,8 @@ class Command(BaseCommand):
                     user_create(username=username, password=PASSWORD, staff_role=staff_role)
         with transaction.atomic():  # the demo shop passed 资质审核 (also for a database loaded before onboarding existed)
             _approve_demo_shop()
+        with transaction.atomic():  # and holds its 保证金 (¥2,000: above its ¥1,500 requirement, shown on /s/<id>/)
+            _demo_deposit()
         self.stdout.write("Demo accounts (password for all: %s):" % PASSWORD)
         for username, role, _ in ACCOUNTS:
             self.stdout.write(f"  {username:<15} {role}")
@@ -76,6 +78,23 @@ class Command(BaseCommand):
         accounts = [(i + 1, f"office{secrets.token_hex(3)}@example.com----{secrets.token_urlsafe(9)}") for i in range(20)]
         keys_import(product=software, lines=accounts, source="demo")
         _ = topup
+
+
+def _demo_deposit() -> None:
+    from kadun.ledger import accounts as codes
+    from kadun.ledger import services as ledger
+    from kadun.merchants.deposit import deposit_refresh
+    from kadun.merchants.selectors import shop_ids_named
+
+    row = shop_ids_named("星河数卡").first()
+    if row is None:
+        return
+    _entry, created = ledger.entry_post(
+        kind="deposit_topup", idempotency_key="demo-deposit", ref_type="shop", ref_id=row["id"], memo="演示数据：保证金",
+        lines=[(codes.external("sandbox"), -200_000), (codes.merchant_deposit(row["id"]), 200_000)],
+    )
+    if created:
+        deposit_refresh(shop_id=row["id"])
 
 
 def _approve_demo_shop() -> None:
