@@ -63,3 +63,37 @@ def test_a_bundle_whose_head_was_swapped_for_another_valid_head_fails():
     from kadun.evidence.tests.bundle_kit import rezip
 
     assert not verify_bundle(rezip(files), trusted_keys=selectors.public_keys()).ok
+
+
+def test_a_bundle_made_before_the_buyers_account_was_closed_still_verifies_after_it():
+    """Closing an account anonymises the person (name, e-mail, the reveal's IP) but not the log:
+    the bundle the buyer downloaded before still verifies against the heads signed after, with a
+    consistency proof from its head; a bundle made after verifies too, and evidence-check is clean."""
+    from conftest import buy, make_product, make_user, pay
+    from kadun.accounts.services import account_anonymise
+    from kadun.evidence.check import evidence_check
+    from kadun.inventory.models import CardKey
+    from kadun.inventory.services import key_reveal
+
+    buyer = make_user(email="buyer@example.com", contact="QQ 123456")
+    order = pay(buy(make_product(keys=1, price=1000), buyer=buyer)[0])
+    key = CardKey.objects.get(order=order)
+    key_reveal(order=order, key_id=key.pk, actor="buyer", user=buyer, ip="203.0.113.9", user_agent="Mozilla/5.0 test")
+    services.entries_integrate()
+    old_head = services.heads_sign(force=True)
+    before = _bundle(order)
+
+    account_anonymise(user=buyer, actor=buyer)
+    services.entries_integrate()
+    new_head = services.heads_sign(force=True)
+    assert new_head["tree_size"] > old_head["tree_size"]  # the closure itself is logged
+
+    keys = selectors.public_keys()
+    assert verify_bundle(before, trusted_keys=keys).ok  # the bundle kept from before the closure
+    after = _bundle(order)
+    consistency = selectors.consistency_proof(old_head["tree_size"], new_head["tree_size"])
+    # today's bundle, checked against the head the buyer kept from before: the log only grew
+    assert verify_bundle(after, against=old_head, consistency=consistency, trusted_keys=keys).ok
+    assert evidence_check().ok
+    for name, data in unzip(before).items():  # the person was never in the log: only keyed hashes
+        assert b"203.0.113.9" not in data and b"buyer@example.com" not in data, name
