@@ -46,6 +46,7 @@ class World:
     cases: object = None  # tests.security.cases_world.CaseWorld, when asked for
     application: object = None  # 资质审核: a third shop's pending application (with its licence picture)
     application_file: int = 0
+    withdrawal: object = None  # 提现: shop A's withdrawal to its (verified) Alipay account, held for review
 
     def bearer(self, user) -> str:
         return self.api_keys[user.username]
@@ -123,6 +124,8 @@ def build_world(*, cases: bool = False) -> World:
 
         w.cases = build_cases(w)
 
+    w.withdrawal = _withdrawal(w)
+
     from kadun.merchants import penalties
 
     w.penalty = penalties.penalty_propose(shop_id=w.shop_a.pk, kind="invalid_keys", evidence={"orders": [w.auto_order.pk]})
@@ -139,6 +142,25 @@ def build_world(*, cases: bool = False) -> World:
         channel_create(user=user, kind="bark", label="matrix", data={"device_key": f"MatrixDevice{user.pk}Key"})[0].pk for user in (w.buyer, w.merchant)
     ]
     return w
+
+
+def _withdrawal(w: World):
+    """Shop A asks for a withdrawal of ¥200.00 from ¥500.00 available (a test credit) to its Alipay
+    account in its verified name (the name check stubbed, as the funds tests do): held for review
+    (shop A is new, and has open cases), so nothing is paid out."""
+    from unittest import mock
+
+    from kadun.ledger import accounts as codes
+    from kadun.merchants import payout_accounts, withdrawals
+    from kadun.merchants.tests.funds_helpers import NAME, alipay_account, credit
+    from kadun.risk.selectors_freeze import shop_frozen
+
+    credit(codes.merchant_available(w.shop_a.pk), 50_000)
+    with mock.patch.object(payout_accounts, "verified_name", lambda shop_id: NAME):
+        account = alipay_account(w.shop_a)
+        withdrawal, created = withdrawals.withdrawal_request(shop_id=w.shop_a.pk, account_id=account.pk, amount=20_000, key="matrix", user=w.merchant)
+    assert created and withdrawal.status == "review" and not shop_frozen(w.shop_a.pk), (withdrawal.status, withdrawal.review_reasons)
+    return withdrawal
 
 
 def _secrets() -> list[str]:

@@ -3,6 +3,7 @@ and an order whose case carries pictures the log cites."""
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -41,3 +42,25 @@ def evidence_order(kit, *, pending: bool = True):
     if pending:
         record("case", case.pk, "case.message", {"message": 0, "body": "商家回复：已核实"}, role="merchant")
     return order, case
+
+
+def internal(entry) -> bool:
+    """An entry whose body says it is staff-only (docs/evidence.md: an internal note, a
+    staff-only event) — left out of the buyer's and the merchant's bundle."""
+    try:
+        body = json.loads(entry.body)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and (body.get("internal") is True or body.get("staff_only") is True)
+
+
+def subject_entries(order, case=None, *, role: str = "buyer") -> list:
+    """The entries a bundle of ``order`` (or of ``case``) must hold for a viewer in ``role``,
+    read from the log's rows: every entry on the order and on its cases (the case's bundle: that
+    case only) — the ones evhooks writes for each fact as well as any a test recorded by hand —
+    in id order, without the internal ones unless for staff."""
+    from kadun.evidence.models import Entry
+
+    cases = [case.pk] if case is not None else list(order.cases.values_list("pk", flat=True))
+    rows = list(Entry.objects.filter(subject_type="order", subject_id=order.pk)) + list(Entry.objects.filter(subject_type="case", subject_id__in=cases))
+    return sorted((e for e in rows if role == "staff" or not internal(e)), key=lambda e: e.pk)

@@ -124,9 +124,22 @@ def test_each_field_cites_the_entries_it_was_built_from():
         decided = record_fact(Fact(kind="case.decided", subject_type="case", subject_id=order.cases.get().pk, actor_role="staff", actor_id=None))
         other = record_fact(Fact(kind="order.paid", subject_type="order", subject_id=order.pk + 999, actor_role="gateway", actor_id=None))
     cites = publish(order).facts["cites"]
-    assert cites["amount_band"] == [paid.pk] and cites["category"] == [paid.pk]
+    mine = Entry.objects.filter(subject_type="order", subject_id=order.pk)
+    # the order's own entries, logged by checkout and payment themselves: the order with its frozen
+    # rules (order.placed), its "created" event (order.created), and — an auto-delivered card —
+    # the paid-and-delivered event (order.paid_delivered); plus the order.paid recorded here
+    kinds = {e.kind: e.pk for e in mine.filter(kind__in=("order.placed", "order.created", "order.paid_delivered"))}
+    assert set(kinds) == {"order.placed", "order.created", "order.paid_delivered"}
+    expected = sorted([*kinds.values(), paid.pk])
+    assert cites["amount_band"] == expected and cites["category"] == expected
+    # … and none of the order's other entries (the confirmation, the payment notice, the key delivered)
+    left_out = set(mine.filter(kind__in=("order.confirmation", "payment.notified", "key.delivered")).values_list("pk", flat=True))
+    assert left_out and not left_out & set(cites["amount_band"])
     assert decided.pk in cites["decision"] and paid.pk not in cites["decision"]
     assert other.pk not in sum(cites.values(), [])
+    ours = set(mine.values_list("pk", flat=True))
+    ours |= set(Entry.objects.filter(subject_type="case", subject_id__in=order.cases.values("pk")).values_list("pk", flat=True))
+    assert set(sum(cites.values(), [])) <= ours  # only this order's and its cases' entries
 
 
 def test_publishing_writes_its_evidence_entry_in_the_same_transaction():

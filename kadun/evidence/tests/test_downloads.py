@@ -4,6 +4,8 @@ staff, and for the buyer only once a case is decided (403 before, with the reaso
 merchant. The order and case pages link them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -12,7 +14,7 @@ from kadun.cases.tests.helpers import staff
 from kadun.cases.tests.pages import client_of, text
 from kadun.evidence.offline.verify import verify_bundle
 from kadun.evidence.tests.bundle_kit import record, unzip
-from kadun.evidence.tests.conftest import evidence_order
+from kadun.evidence.tests.conftest import evidence_order, internal, subject_entries
 from kadun.evidence.tests.test_dossier import _decide
 
 pytestmark = pytest.mark.django_db
@@ -24,22 +26,27 @@ def scene(kit):
     return order, case
 
 
-def _zip_ok(response, *, entries: int):
+def _zip_ok(response, *, entries: list):
+    """A verified bundle holding exactly ``entries`` (the log's rows: conftest.subject_entries)."""
     assert response.status_code == 200, response.content[:300]
     assert response["Content-Type"] == "application/zip" and "attachment;" in response["Content-Disposition"]
     assert {"private", "no-store"} <= {p.strip() for p in response["Cache-Control"].split(",")}
     data = b"".join(response.streaming_content)
     report = verify_bundle(data)
-    assert report.ok and report.entries == entries, report.problems
+    assert report.ok and report.entries == len(entries), report.problems
+    assert json.loads(unzip(data)["manifest.json"])["entries"] == [e.pk for e in entries]
     return data
 
 
 def test_the_buyer_merchant_and_staff_download_the_order_bundle(scene):
     order, _case = scene
     url = f"/orders/{order.order_no}/evidence.zip"
-    _zip_ok(client_of(order.buyer).get(url), entries=4)
-    _zip_ok(client_of(order.shop.owner).get(url), entries=4)
-    _zip_ok(client_of(staff("support")).get(url), entries=5)  # with the internal note
+    theirs, everything = subject_entries(order), subject_entries(order, role="staff")
+    notes = [e for e in everything if e.kind == "case.message" and internal(e)]
+    assert len(notes) == 2 and not set(notes) & set(theirs)  # the staff note (as logged, and as the kit recorded it)
+    _zip_ok(client_of(order.buyer).get(url), entries=theirs)
+    _zip_ok(client_of(order.shop.owner).get(url), entries=theirs)
+    _zip_ok(client_of(staff("support")).get(url), entries=everything)  # with the internal note
 
 
 def test_another_buyer_another_merchant_and_anonymous_get_404(scene):
@@ -54,7 +61,7 @@ def test_another_buyer_another_merchant_and_anonymous_get_404(scene):
 def test_the_case_bundle_is_named_after_the_case(scene):
     order, case = scene
     response = client_of(order.shop.owner).get(f"/cases/{case.case_no}/evidence.zip")
-    data = _zip_ok(response, entries=4)
+    data = _zip_ok(response, entries=subject_entries(order, case, role="merchant"))
     assert f"kadun-evidence-case-{case.case_no}.zip" in response["Content-Disposition"]
     assert b'"type": "case"' in unzip(data)["manifest.json"]
 
@@ -62,12 +69,14 @@ def test_the_case_bundle_is_named_after_the_case(scene):
 def test_a_guest_downloads_with_the_access_link_or_the_token(kit):
     order, token, _ = buy(make_product(make_shop(), keys=2))
     order = pay(order)
-    record("order", order.pk, "order.paid", {"amount": order.amount})
+    paid = record("order", order.pk, "order.paid", {"amount": order.amount})
     kit.settle()
+    entries = subject_entries(order)
+    assert paid in entries and {"order.placed", "payment.notified"} <= {e.kind for e in entries}  # checkout's and payment's own too
     guest = Client()
     assert guest.get(f"/o/{token}/").status_code == 302
-    _zip_ok(guest.get(f"/orders/{order.order_no}/evidence.zip"), entries=1)
-    _zip_ok(Client().get(f"/api/orders/{order.order_no}/evidence-bundle", HTTP_X_ORDER_TOKEN=token), entries=1)
+    _zip_ok(guest.get(f"/orders/{order.order_no}/evidence.zip"), entries=entries)
+    _zip_ok(Client().get(f"/api/orders/{order.order_no}/evidence-bundle", HTTP_X_ORDER_TOKEN=token), entries=entries)
     assert Client().get(f"/api/orders/{order.order_no}/evidence-bundle", HTTP_X_ORDER_TOKEN="wrong").status_code == 404
     assert Client().get(f"/orders/{order.order_no}/evidence.zip").status_code == 404
 
@@ -75,10 +84,12 @@ def test_a_guest_downloads_with_the_access_link_or_the_token(kit):
 def test_the_api_gives_the_same_bundle_and_a_consistency_proof_with_since(kit, scene):
     order, case = scene
     old = kit.head["tree_size"]
-    record("case", case.pk, "case.decided", {"remedy": "full_refund"})
+    decided = record("case", case.pk, "case.decided", {"remedy": "full_refund"})
     kit.settle()
     response = client_of(order.buyer).get(f"/api/orders/{order.order_no}/evidence-bundle?since={old}")
-    files = unzip(_zip_ok(response, entries=5))
+    entries = subject_entries(order)
+    assert entries[-1] == decided
+    files = unzip(_zip_ok(response, entries=entries))
     assert b'"first": %d' % old in files["consistency.json"]
     bad = client_of(order.buyer).get(f"/api/orders/{order.order_no}/evidence-bundle?since=0")
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_since")

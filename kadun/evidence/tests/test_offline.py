@@ -15,7 +15,7 @@ import pytest
 from kadun.evidence import merkle
 from kadun.evidence.offline.verify import head_message, verify_bundle
 from kadun.evidence.tests.bundle_kit import KitLog, KitKey, bundle_bytes, record, rezip, unzip
-from kadun.evidence.tests.conftest import PNG_A, PNG_B, evidence_order
+from kadun.evidence.tests.conftest import PNG_A, PNG_B, evidence_order, internal, subject_entries
 
 pytestmark = pytest.mark.django_db
 SHA_A, SHA_B = hashlib.sha256(PNG_A).hexdigest(), hashlib.sha256(PNG_B).hexdigest()
@@ -155,9 +155,16 @@ def test_a_bundle_as_built_passes_every_check(built):
     order, _case, data = built
     report = verify_bundle(data)
     assert report.ok, report.problems
-    # the buyer's bundle: 3 integrated entries (the staff note left out) and 1 pending with its promise; the case's picture
-    assert (report.entries, report.included, report.promised, report.attachments) == (4, 3, 1, 1)
+    # the buyer's bundle: every entry on the order and its case — those checkout, payment, delivery
+    # and the case wrote, and the kit's — but the staff note (as logged, and as the kit recorded
+    # it), all integrated under the head but the last, which is pending with its promise; the case's picture
+    entries, everything = subject_entries(order), subject_entries(order, role="staff")
+    notes = [e for e in everything if e.kind == "case.message" and internal(e)]
+    assert len(notes) == 2 and not set(notes) & set(entries)
+    assert [e.leaf_index is None for e in entries] == [False] * (len(entries) - 1) + [True]
+    assert (report.entries, report.included, report.promised, report.attachments) == (len(entries), len(entries) - 1, 1, 1)
     files = unzip(data)
+    assert json.loads(files["manifest.json"])["entries"] == [e.pk for e in entries]
     assert f"attachments/{SHA_A}" in files and f"attachments/{SHA_B}" not in files
     assert json.loads(files["manifest.json"])["subject"]["no"] == order.order_no
 
@@ -165,7 +172,22 @@ def test_a_bundle_as_built_passes_every_check(built):
 def test_staff_get_the_internal_note_and_its_picture(kit):
     order, _case = evidence_order(kit)
     report = verify_bundle(bundle_bytes(order=order, role="staff"))
-    assert report.ok and (report.entries, report.attachments) == (5, 2)
+    everything = subject_entries(order, role="staff")
+    assert len(everything) == len(subject_entries(order)) + 2  # the note as logged and as the kit recorded it
+    assert report.ok and (report.entries, report.attachments) == (len(everything), 2)
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: the case.attachment entry of an internal note has no internal flag "
+                   "(cases/evidence.py case_attachment), so bundle.visible gives it to the buyer and the merchant")
+def test_the_buyer_gets_no_entry_about_the_internal_notes_picture(built):
+    from kadun.cases.models import CaseAttachment
+
+    order, _case, data = built
+    picture = CaseAttachment.objects.get(sha256=SHA_B)
+    assert picture.message.internal
+    files = unzip(data)
+    assert f"attachments/{SHA_B}" not in files  # the picture itself is withheld …
+    assert SHA_B.encode() not in files["entries.jsonl"]  # … and so must be the entry naming it (its hash, size, note)
 
 
 @pytest.mark.parametrize("tamper,code", TAMPERS, ids=[t.__name__[2:] for t, _ in TAMPERS])
@@ -274,10 +296,12 @@ def test_kadun_verify_is_the_same_check(built, tmp_path, capsys):
     assert done.value.code == 0 and "通过 / PASS" in capsys.readouterr().out
 
 
+@pytest.mark.evidence_tampered  # the stored picture is deleted behind the app's back (the check below says so)
 def test_a_picture_missing_from_storage_is_left_out_and_named(kit):
     from django.core.files.storage import default_storage
 
     from kadun.cases.models import CaseAttachment
+    from kadun.evidence.check import evidence_check
 
     order, _case = evidence_order(kit)
     attachment = CaseAttachment.objects.get(sha256=SHA_A)
@@ -288,3 +312,5 @@ def test_a_picture_missing_from_storage_is_left_out_and_named(kit):
     assert manifest["unavailable"] == [SHA_A] and f"attachments/{SHA_A}" not in files
     report = verify_bundle(rezip(files))
     assert report.ok and any(SHA_A[:16] in zh for zh, _en in report.notes)  # the entries still prove themselves; the picture is named missing
+    gone = [f for f in evidence_check().findings]
+    assert [(f.problem, f.source, f.row_id) for f in gone] == [("file", "cases.attachment", attachment.pk)]  # and the log's check sees it gone

@@ -34,6 +34,9 @@ def test_a_burst_of_events_marks_the_shop_once_and_recomputes_it_once(monkeypatc
     calls = []
     real = services.scores_recompute
     monkeypatch.setattr(services, "scores_recompute", lambda **kw: calls.append(kw) or real(**kw))
+    # The duty arms the nightly run on the process's first round only (a module flag): a worker
+    # round an earlier test ran in this process (kadun/evidence's `run_once`) has set it already.
+    monkeypatch.setattr("kadun.reputation.deadlines._armed", False)
     assert duties_run() == 0  # not yet: the delay lets the burst finish
     clock.advance(dt.timedelta(minutes=1))
     assert duties_run() == 1 and duties_run() == 0
