@@ -74,8 +74,8 @@ def case_attachment(attachment) -> Fact:
     return Fact(
         kind="case.attachment", subject_type=subject_type, subject_id=subject_id, actor_role=message.party, actor_id=message.author_id,
         body={
-            "message": attachment.message_id, "content_type": attachment.content_type, "size": attachment.size,
-            "sha256": attachment.sha256, "created_at": privacy.iso(attachment.created_at),
+            "message": attachment.message_id, "internal": message.internal, "content_type": attachment.content_type,
+            "size": attachment.size, "sha256": attachment.sha256, "created_at": privacy.iso(attachment.created_at),
         },
     )
 

@@ -48,20 +48,20 @@ CASE_OUTCOMES = {
     "replaced": PublicOutcome.REPLACED, "rejected": PublicOutcome.REJECTED, "resolved": PublicOutcome.RESOLVED,
     "withdrawn": PublicOutcome.NO_REMEDY, "lapsed": PublicOutcome.NO_REMEDY,
 }
-# The evidence entries each field is built from, by the kinds' prefixes (the names evhooks
-# logs: ``order.placed``, ``order.<event>``, ``refund.request``, ``refund.<event>``,
-# ``case.<event>``, ``case.decision`` …): on the order (subject order) and on its cases.
+# The evidence entries each field is built from, by their exact kinds (kadun/evidence/kinds.py):
+# on the order (subject order) and on its cases. Only the entry whose body holds the fact is
+# cited: the category and the amount are in the order as placed, the rules in it and in the
+# buyer's confirmations, the decision in the decision rows, the events and the refunds paid.
+_REFUND_STEPS = ("refund.request", "refund.requested", "refund.approved", "refund.partially_approved", "refund.rejected",
+                 "refund.promised", "refund.replaced", "refund.not_eligible", "refund.approved_by_default", "refund.breach_refunded")
 CITES = {
-    "category": ("order", ("order.placed", "order.created", "order.paid")),
-    "amount_band": ("order", ("order.placed", "order.created", "order.paid")),
-    "dates": ("both", ("order.placed", "order.created", "order.paid", "refund.request", "case.opened", "case.decision",
-                       "case.appeal_decision", "case.decided", "case.appeal_decided")),
-    "rules": ("order", ("order.placed", "order.created", "order.paid", "order.confirmation", "refund.request", "policy.")),
-    "timeline": ("both", ("refund.request", "refund.approved", "refund.partially", "refund.rejected", "refund.replaced", "refund.not_eligible",
-                          "refund.breach", "breach.", "merchant.breach", "merchants.breach", *(f"case.{k}" for k in CASE_TIMELINE), "case.decision",
-                          "case.appeal_decision")),
+    "category": ("order", ("order.placed",)),
+    "amount_band": ("order", ("order.placed",)),
+    "dates": ("both", ("order.placed", "refund.request", "case.opened", "case.decision", "case.appeal_decision")),
+    "rules": ("order", ("order.placed", "order.confirmation")),
+    "timeline": ("both", (*_REFUND_STEPS, *(f"case.{k}" for k in CASE_TIMELINE), "case.decision", "case.appeal_decision")),
     "decision": ("both", ("case.decision", "case.appeal_decision", "case.decided", "case.appeal_decided", "case.closed",
-                          "order.refunded", "order.partially_refunded", "refund.paid", "payment.refund")),
+                          "order.refunded", "order.partially_refunded", "refund.issued")),
 }
 MAX_CITES = 50
 
@@ -216,9 +216,9 @@ def _citations(rec: Records) -> dict[str, list[int]]:
     order_entries = list(Entry.objects.filter(subject_type="order", subject_id=rec.order.pk).order_by("id").values_list("id", "kind"))
     case_entries = list(Entry.objects.filter(subject_type="case", subject_id__in=[c.pk for c in rec.cases]).order_by("id").values_list("id", "kind"))
     out = {}
-    for name, (where, prefixes) in CITES.items():
+    for name, (where, kinds) in CITES.items():
         pool = order_entries + (case_entries if where == "both" else [])
-        out[name] = sorted(i for i, kind in pool if kind.startswith(prefixes))[:MAX_CITES]
+        out[name] = sorted(i for i, kind in pool if kind in kinds)[:MAX_CITES]
     return out
 
 

@@ -103,7 +103,7 @@ def funds(request):
     }
 
 
-@router.post("/deposit/topup", response={200: TopupOut, **errors(400, 401, 403, 409)}, summary="充值保证金")
+@router.post("/deposit/topup", response={200: TopupOut, **errors(400, 401, 403, 409, 422)}, summary="充值保证金")
 def deposit_topup(request, data: TopupIn):
     shop = _shop(request)
     if data.source == "available":
@@ -118,7 +118,7 @@ def accounts(request):
     return [AccountOut(id=a.pk, kind=a.kind, masked=a.masked, holder_masked=a.holder_masked) for a in payout_accounts.payout_accounts_of(_shop(request).pk)]
 
 
-@router.post("/payout-accounts", response={201: AccountOut, **errors(400, 401, 403, 409)}, summary="添加收款账户")
+@router.post("/payout-accounts", response={201: AccountOut, **errors(400, 401, 403, 409, 422)}, summary="添加收款账户")
 def account_add(request, data: AccountIn):
     a = payout_accounts.payout_account_add(shop_id=_shop(request).pk, **data.dict())
     return Status(201, AccountOut(id=a.pk, kind=a.kind, masked=a.masked, holder_masked=a.holder_masked))
@@ -134,7 +134,7 @@ def withdrawal_detail(request, withdrawal_no: str):
     return withdrawal_of_shop(shop_id=_shop(request).pk, withdrawal_no=withdrawal_no)
 
 
-@router.post("/withdrawals", response={201: WithdrawalOut, 200: WithdrawalOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/withdrawals", response={201: WithdrawalOut, 200: WithdrawalOut, **errors(400, 401, 403, 404, 409, 422)},
              summary="申请提现（Idempotency-Key 必填）")
 def withdrawal_create(request, data: WithdrawalIn):
     key = request.headers.get("Idempotency-Key", "")

@@ -194,7 +194,7 @@ def reject(request, application_id: int, data: ReasonIn):
     return _application_out(reads.application_get(application_id))
 
 
-@router.post("/staff/shops/{int:shop_id}/official", auth=STAFF_AUTH, response={201: AuthorisationOut, **errors(400, 401, 403, 422)},
+@router.post("/staff/shops/{int:shop_id}/official", auth=STAFF_AUTH, response={201: AuthorisationOut, **errors(400, 401, 403, 404, 422)},
              summary="平台：授予官方直营（管理员）", description="multipart/form-data：brand、document（品牌方授权文件图片）。")
 def official_grant(request, shop_id: int):
     user = _risk(request)

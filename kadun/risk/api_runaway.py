@@ -97,21 +97,21 @@ def shop_detail(request, shop_id: int):
     return _out(shop_id)
 
 
-@router.post("/staff/runaway/shops/{shop_id}/freeze", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/staff/runaway/shops/{shop_id}/freeze", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409, 422)},
              summary="风控：冻结店铺")
 def shop_freeze(request, shop_id: int, data: ReasonIn):
     runaway.shop_freeze(shop_id=shop_id, reason=data.reason, actor=_risk_user(request, shop_id))
     return _out(shop_id)
 
 
-@router.post("/staff/runaway/shops/{shop_id}/unfreeze", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/staff/runaway/shops/{shop_id}/unfreeze", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409, 422)},
              summary="风控：解冻店铺", description="需填写原因；已宣告跑路处置的店铺不能解冻（409）。")
 def shop_unfreeze(request, shop_id: int, data: NoteIn):
     runaway.shop_unfreeze(shop_id=shop_id, actor=_risk_user(request, shop_id), note=data.note)
     return _out(shop_id)
 
 
-@router.post("/staff/runaway/shops/{shop_id}/declare", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409)},
+@router.post("/staff/runaway/shops/{shop_id}/declare", auth=STAFF_AUTH, response={200: ShopRunawayOut, **errors(400, 401, 403, 404, 409, 422)},
              summary="风控：宣告跑路处置", description="confirm_name 须与店铺名称一致。售后期内的订单由系统分批全额退款。")
 def shop_declare(request, shop_id: int, data: DeclareIn):
     runaway_disposal.runaway_declare(shop_id=shop_id, actor=_risk_user(request, shop_id), reason=data.reason, notice=data.notice,

@@ -294,7 +294,7 @@ CASES = [
     Case("page staff runaway console", "page", "GET", lambda w: reverse("risk:runaway_home"), RISK_PAGE),
     Case("page staff runaway shop", "page", "GET", lambda w: reverse("risk:runaway_shop", args=[w.shop_a.pk]), RISK_PAGE),
     Case("page staff runaway freeze", "page", "POST", lambda w: reverse("risk:runaway_freeze", args=[w.shop_a.pk]),
-         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "矩阵"}),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "矩阵"}, writer=("risk", "admin")),
     Case("page staff runaway report csv", "page", "GET", lambda w: reverse("risk:runaway_report_csv", args=[w.shop_a.pk]),
          {**RISK_PAGE, "risk": 404, "admin": 404}),  # no disposal declared
     # The staff API takes the website's session only: a bearer key is 403 session_required.

@@ -173,12 +173,10 @@ def test_staff_get_the_internal_note_and_its_picture(kit):
     order, _case = evidence_order(kit)
     report = verify_bundle(bundle_bytes(order=order, role="staff"))
     everything = subject_entries(order, role="staff")
-    assert len(everything) == len(subject_entries(order)) + 2  # the note as logged and as the kit recorded it
+    assert len(everything) == len(subject_entries(order)) + 3  # the note as logged and as the kit recorded it, and its picture
     assert report.ok and (report.entries, report.attachments) == (len(everything), 2)
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: the case.attachment entry of an internal note has no internal flag "
-                   "(cases/evidence.py case_attachment), so bundle.visible gives it to the buyer and the merchant")
 def test_the_buyer_gets_no_entry_about_the_internal_notes_picture(built):
     from kadun.cases.models import CaseAttachment
 
