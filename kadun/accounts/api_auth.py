@@ -128,6 +128,16 @@ class AnonymousAuth:
         return Caller()
 
 
+class NoApiKey:
+    """First in a staff endpoint's list: a bearer API key is refused outright (403
+    ``session_required``) — staff decisions are made on the website's session only."""
+
+    def __call__(self, request):
+        if request.headers.get("Authorization", "").strip().lower().startswith("bearer"):
+            raise SessionRequired()
+        return None
+
+
 api_key = ApiKeyAuth()  # any key: public reads
 buyer_key = ApiKeyAuth("buyer")
 merchant_key = ApiKeyAuth("merchant")
@@ -141,6 +151,7 @@ CHECKOUT_AUTH = [buyer_key, session, anonymous]
 ORDER_AUTH = [buyer_key, session, order_token, anonymous]
 PARTY_AUTH = [party_key, session, order_token, anonymous]  # the order's buyer or its merchant
 MERCHANT_AUTH = [merchant_key, session]
+STAFF_SESSION_AUTH = [NoApiKey(), session]  # staff consoles' API: the logged-in staff member, never a key
 USER_AUTH = MERCHANT_AUTH  # the old name: every endpoint that used it is a merchant one
 # OpenAPI: an empty security requirement marks credentials as optional.
 OPTIONAL_AUTH = {"security": [{}]}

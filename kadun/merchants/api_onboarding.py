@@ -15,7 +15,7 @@ from typing import Optional
 from ninja import Field, Router, Schema
 from ninja.responses import Status
 
-from kadun.accounts.api_auth import MERCHANT_AUTH, PUBLIC_AUTH, SessionRequired, caller_of, session
+from kadun.accounts.api_auth import MERCHANT_AUTH, PUBLIC_AUTH, STAFF_SESSION_AUTH, caller_of
 from kadun.core import clock
 from kadun.core.api_errors import errors
 from kadun.core.errors import NotFound
@@ -28,14 +28,7 @@ from kadun.merchants.selectors import shop_of
 router = Router(tags=["onboarding"])
 
 
-class NoApiKey:
-    def __call__(self, request):
-        if request.headers.get("Authorization", "").strip().lower().startswith("bearer"):
-            raise SessionRequired()
-        return None
-
-
-STAFF_AUTH = [NoApiKey(), session]
+STAFF_AUTH = STAFF_SESSION_AUTH
 
 
 class BadgeOut(Schema):

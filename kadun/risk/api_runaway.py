@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from ninja import Router, Schema
 
-from kadun.accounts.api_auth import SessionRequired, caller_of, session
+from kadun.accounts.api_auth import STAFF_SESSION_AUTH, caller_of
 from kadun.core.api_errors import errors
 from kadun.core.errors import NotFound
 from kadun.merchants import selectors_runaway as merchant_reads
@@ -22,14 +22,7 @@ from kadun.risk.services import can_resolve
 router = Router(tags=["risk: runaway"])
 
 
-class NoApiKey:
-    def __call__(self, request):
-        if request.headers.get("Authorization", "").strip().lower().startswith("bearer"):
-            raise SessionRequired()
-        return None
-
-
-STAFF_AUTH = [NoApiKey(), session]
+STAFF_AUTH = STAFF_SESSION_AUTH
 
 
 class FreezeOut(Schema):
