@@ -18,7 +18,6 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 PASSWORD = "kadun-demo-2026"
-CARD = "网易一卡通"
 
 PAID = textwrap.dedent('''
     from kadun.accounts.models import User
@@ -30,7 +29,21 @@ PAID = textwrap.dedent('''
     from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
-    card = Product.objects.get(title__contains="网易")
+    # the cases' own shop: their decisions and lures lower its credit, not the demo shop's
+    card = Product.objects.filter(title="工单测试点卡 50元").first()
+    if card is None:
+        from kadun.accounts.services import user_create as _user_create
+        from kadun.catalog.services import product_create
+        from kadun.inventory.services import keys_import
+        from kadun.merchants.onboarding import shop_preapprove
+        from kadun.merchants.services import shop_create
+
+        _shop = shop_create(owner=_user_create(username="cases-merchant", password="kadun-demo-2026"), name="工单浏览器测试店")
+        shop_preapprove(shop_id=_shop.pk)
+        _shop.refresh_from_db()
+        card = product_create(shop=_shop, data={"title": "工单测试点卡 50元", "category": "game_card", "delivery": "auto",
+                                                "price": 4850, "max_per_order": 5})
+        keys_import(product=card, lines=[(i + 1, f"CASEPAGES-{i:04d}-{_shop.pk}") for i in range(60)], source="cli")
 
     def paid(quantity=1, reveal=True):
         order, _, _ = order_create(product_id=card.pk, quantity=quantity, buyer=buyer, confirm_no_reason_exclusion=True)
@@ -93,7 +106,7 @@ def test_a_whole_dispute_ends_refunded_on_the_buyers_page(live_kadun, browser):
     buyer.wait_for_selector("[data-refund-status=awaiting_merchant]")
     request_no = buyer.get_attribute(".refund-request", "id").removeprefix("refund-")
 
-    merchant = _login(merchant_ctx, base, "demo-merchant")
+    merchant = _login(merchant_ctx, base, "cases-merchant")
     merchant.goto(base + f"/merchant/refunds/{request_no}/")
     merchant.fill("#reject-note", "卡密出库时面值为 50 元，买家查看后才反馈")
     merchant.click("#act-reject button[type=submit]")
@@ -228,7 +241,7 @@ def test_case_pages_at_desktop_and_phone_width(live_kadun, browser, scenes, widt
     context.close()
 
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN", is_mobile=mobile, has_touch=mobile)
-    merchant = _login(context, base, "demo-merchant")
+    merchant = _login(context, base, "cases-merchant")
     merchant.goto(base + f"/merchant/cases/{scenes['talking']}/")
     expect(merchant.locator(".refusal")).to_have_count(0)  # a refund dispute: every remedy is the merchant's to offer
     _shot(live_kadun, merchant, "merchant-case", width)

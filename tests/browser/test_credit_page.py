@@ -19,12 +19,17 @@ SEED = textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.core import clock
     from kadun.merchants import penalties
-    from kadun.merchants.models import Shop
     from kadun.merchants.services import breach_record
     from kadun.reputation import services
 
-    merchant = User.objects.get(username="demo-merchant")
-    shop = Shop.objects.get(owner=merchant)
+    from kadun.accounts.services import user_create
+    from kadun.merchants.onboarding import shop_preapprove
+    from kadun.merchants.services import shop_create
+
+    # its own shop: the warning and breaches must not restrict the demo shop other browser tests sell from
+    merchant = user_create(username="credit-merchant", password="kadun-demo-2026")
+    shop = shop_create(owner=merchant, name="信用分测试店")
+    shop_preapprove(shop_id=shop.pk)
     staff = User.objects.get(username="demo-admin")
     services.score_recompute(shop_id=shop.pk)
     for n in range(3):
@@ -66,10 +71,10 @@ def test_the_public_credit_page(live_kadun, shop_id, screen):
 def test_the_merchant_credit_page(live_kadun, shop_id, screen):
     base, var, page = live_kadun["base"], live_kadun["var"], screen
     page.goto(base + "/login/")
-    page.fill("#id_username", "demo-merchant")
+    page.fill("#id_username", "credit-merchant")
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
-    page.wait_for_selector("text=demo-merchant")
+    page.wait_for_selector("text=credit-merchant")
     page.goto(base + "/merchant/credit/")
     page.screenshot(path=str(var / f"credit-merchant-{page.viewport_size['width']}.png"), full_page=True)
     assert "如何提高" in page.locator("#credit-breakdown").inner_text()

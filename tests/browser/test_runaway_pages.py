@@ -19,6 +19,7 @@ SEED = textwrap.dedent('''
     from kadun.accounts.services import user_create
     from kadun.catalog.services import product_create
     from kadun.inventory.services import keys_import
+    from kadun.merchants.onboarding import shop_preapprove
     from kadun.merchants.services import breach_record, shop_create
     from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
@@ -27,6 +28,8 @@ SEED = textwrap.dedent('''
 
     merchant = user_create(username="runaway-merchant", password="kadun-demo-2026")
     shop = shop_create(owner=merchant, name="星河跑路测试店")
+    shop_preapprove(shop_id=shop.pk)  # 资质审核 passed
+    shop.refresh_from_db()
     product = product_create(shop=shop, data={"title": "跑路测试点卡 100元", "price": 9800, "delivery": "auto", "category": "game_card"})
     keys_import(product=product, lines=[(i + 1, f"RUNAWAY-BROWSER-{i:04d}") for i in range(3)], source="cli")
     buyer = User.objects.get(username="demo-buyer")

@@ -11,6 +11,7 @@ from kadun.aftersales.models import RefundRequest
 from kadun.core import clock
 from kadun.deadlines.models import Deadline
 from kadun.deadlines.services import deadlines_sweep_all
+from kadun.evidence import services as evidence
 from kadun.inventory.models import CardKey, VerificationReport
 from kadun.merchants.services import breach_record
 from kadun.risk import runaway, runaway_signals
@@ -80,7 +81,9 @@ def _revealed_batch(reported: int):
     keys = list(CardKey.objects.filter(order=order).order_by("pk"))
     CardKey.objects.filter(order=order).update(first_revealed_at=clock.now())
     for key in keys[:reported]:
-        VerificationReport.objects.create(order=order, key=key, checker="test", result="used", checked_at=clock.now(), before_first_reveal=False)
+        report = VerificationReport.objects.create(order=order, key=key, checker="test", result="used", checked_at=clock.now(),
+                                                   before_first_reveal=False)
+        evidence.record("inventory.verification", report)  # seeded rows are facts too: logged as the service would
     return product.shop
 
 
@@ -101,10 +104,11 @@ def _complaints(n):
     order, _, _ = buy(product)
     order = pay(order)
     for i in range(n):
-        RefundRequest.objects.create(
+        request = RefundRequest.objects.create(
             request_no=f"RRT{order.pk}{i}", order=order, shop=order.shop, reason="other", amount_requested=100, outcome="ask_merchant",
             explanation="-", status="rejected", created_at=clock.now(),
         )
+        evidence.record("aftersales.request", request)
     return order.shop
 
 
