@@ -16,17 +16,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.seeds import PAY
+
 pytestmark = pytest.mark.browser
 PASSWORD = "kadun-demo-2026"
 
-PAID = textwrap.dedent('''
+PAID = PAY + textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.catalog.models import Product
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
     # the cases' own shop: their decisions and lures lower its credit, not the demo shop's
@@ -47,9 +47,7 @@ PAID = textwrap.dedent('''
 
     def paid(quantity=1, reveal=True):
         order, _, _ = order_create(product_id=card.pk, quantity=quantity, buyer=buyer, confirm_no_reason_exclusion=True)
-        sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-        outbox_deliver_all()
-        order.refresh_from_db()
+        pay(order)
         if reveal:
             for key in CardKey.objects.filter(order=order):
                 key_reveal(order=order, key_id=key.pk, actor="buyer", user=buyer, ip="127.0.0.1")

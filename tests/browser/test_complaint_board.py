@@ -14,23 +14,22 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.seeds import PAY
+
 pytestmark = pytest.mark.browser
 PASSWORD = "kadun-demo-2026"
 
-SEED = textwrap.dedent('''
+SEED = PAY + textwrap.dedent('''
     import json
     from kadun.accounts.models import User
     from kadun.catalog.models import Product
     from kadun.merchants.services import breach_record
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
     card = Product.objects.get(title__contains="网易")
     order, _, _ = order_create(product_id=card.pk, quantity=1, buyer=buyer, confirm_no_reason_exclusion=True)
-    sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-    outbox_deliver_all()
+    pay(order)
     breach_record(shop_id=order.shop_id, kind="refund_no_response", order_id=order.pk, note="退款申请逾期未处理")
     print(json.dumps({"order": order.order_no}))
 ''')

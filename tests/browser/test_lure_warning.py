@@ -9,29 +9,27 @@ import textwrap
 
 import pytest
 
+from tests.browser.seeds import PAY
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "kadun-demo-2026"
 WARNING = "脱离平台交易不受担保和售后保护，请勿私下转账"
-SEED = textwrap.dedent('''
+SEED = PAY + textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.aftersales.services import refund_request_create, refund_request_respond
     from kadun.catalog import services
     from kadun.catalog.models import Product
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
     office = Product.objects.get(title__contains="Office")
     services.product_update(shop=office.shop, product_id=office.pk, data={
         "description": office.description + "\\n批量购买更便宜，加我vx: xinghe_888 私聊，微信支付宝转账9折。"})
     order, _, _ = order_create(product_id=office.pk, quantity=1, buyer=buyer, confirm_no_reason_exclusion=True)
-    sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-    outbox_deliver_all()
-    order.refresh_from_db()
+    pay(order)
     key = CardKey.objects.get(order=order)
     key_reveal(order=order, key_id=key.pk, actor="buyer", user=buyer, ip="127.0.0.1")
     request = refund_request_create(order=order, reason="not_as_described", statement="激活不了", key_ids=[key.pk])

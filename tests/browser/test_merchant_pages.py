@@ -12,19 +12,19 @@ import textwrap
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.seeds import PAY
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "kadun-demo-2026"
-SEED = textwrap.dedent('''
+SEED = PAY + textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.aftersales.services import refund_request_create
     from kadun.catalog import selectors, services
     from kadun.catalog.models import Product
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
     topup = Product.objects.get(title__contains="代充")
@@ -36,9 +36,7 @@ SEED = textwrap.dedent('''
 
     def paid(product, **kwargs):
         order, _, _ = order_create(product_id=product.pk, quantity=kwargs.pop("quantity", 1), buyer=buyer, confirm_no_reason_exclusion=True, **kwargs)
-        sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-        outbox_deliver_all()
-        order.refresh_from_db()
+        pay(order)
         return order
 
     service = paid(topup, buyer_inputs={"uid": "1008611", "server": "天空岛"})

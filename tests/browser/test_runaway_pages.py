@@ -11,19 +11,19 @@ import time
 
 import pytest
 
+from tests.browser.seeds import PAY
+
 pytestmark = pytest.mark.browser
 
 PASSWORD = "kadun-demo-2026"
-SEED = textwrap.dedent('''
+SEED = PAY + textwrap.dedent('''
     from kadun.accounts.models import User
     from kadun.accounts.services import user_create
     from kadun.catalog.services import product_create
     from kadun.inventory.services import keys_import
     from kadun.merchants.onboarding import shop_preapprove
     from kadun.merchants.services import breach_record, shop_create
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
     from kadun.risk import runaway, runaway_disposal
 
     merchant = user_create(username="runaway-merchant", password="kadun-demo-2026")
@@ -35,8 +35,7 @@ SEED = textwrap.dedent('''
     buyer = User.objects.get(username="demo-buyer")
     for _ in range(2):
         order, _, _ = order_create(product_id=product.pk, quantity=1, buyer=buyer, confirm_no_reason_exclusion=True)
-        sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-        outbox_deliver_all()
+        pay(order)
     for i in range(3):
         breach_record(shop_id=shop.pk, kind="refund_no_response", note=f"退款申请 {i} 逾期未处理")
     runaway.runaway_evaluate(shop_id=shop.pk)

@@ -10,11 +10,13 @@ import textwrap
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.seeds import PAY
+
 from tests.browser.test_merchant_pages import _assert_cards, _login
 
 pytestmark = pytest.mark.browser
 
-SEED = textwrap.dedent('''
+SEED = PAY + textwrap.dedent('''
     import datetime as dt
     import time
     from kadun.accounts.models import User
@@ -23,9 +25,7 @@ SEED = textwrap.dedent('''
     from kadun.core import clock
     from kadun.inventory.models import CardKey
     from kadun.inventory.services import key_reveal
-    from kadun.notifications.services import outbox_deliver_all
     from kadun.orders.services import order_create
-    from kadun.payments.providers.sandbox import sandbox_trade_finish
 
     buyer = User.objects.get(username="demo-buyer")
     # A shop of its own: the browser tests share one live database (another test may have paused
@@ -48,13 +48,7 @@ SEED = textwrap.dedent('''
 
     def paid(**kwargs):
         order, _, _ = order_create(product_id=card.pk, quantity=kwargs.pop("quantity", 1), buyer=buyer, confirm_no_reason_exclusion=True, **kwargs)
-        sandbox_trade_finish(out_trade_no=order.payment.out_trade_no, paid=True)
-        for _ in range(100):  # the notification reaches the live server through the outbox; a failed try is retried
-            outbox_deliver_all()
-            order.refresh_from_db()
-            if order.status != "pending_payment":
-                break
-            time.sleep(0.2)
+        pay(order)
         assert order.status == "delivered", (order.order_no, order.status)
         return order
 
