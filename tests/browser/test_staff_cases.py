@@ -18,7 +18,6 @@ pytestmark = pytest.mark.browser
 
 SEED = PAY + textwrap.dedent('''
     import datetime as dt
-    import time
     from kadun.accounts.models import User
     from kadun.accounts.services import user_create
     from kadun.cases import services, thread
