@@ -57,3 +57,6 @@ class ScoreDirty(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["marked_at"])]
+
+
+from kadun.reputation.models_reviews import Review, ReviewAudit  # noqa: E402,F401
