@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("kadun.reputation.urls")),
     path("", include("kadun.merchants.urls_penalties")),
     path("", include("kadun.merchants.urls_onboarding")),
+    path("", include("kadun.insurance.urls")),
     path("account/notifications/", include("kadun.notifications.urls")),
     path("merchant/", include("kadun.merchants.urls")),
     path("staff/", include("kadun.backoffice.urls")),

@@ -44,7 +44,10 @@ def _check_open(order, kind: str, remedy: str) -> None:
         if remedy not in (Remedy.FULL_REFUND, Remedy.PARTIAL_REFUND, Remedy.REPLACEMENT):
             raise InvalidCaseInput("invalid_remedy", "请选择您的诉求：全额退款、部分退款或补发。")
     if order.status == OrderStatus.CONFIRMED and order.confirmed_at:
+        from kadun.insurance.selectors import protection_ends_at
+
         limit = order.confirmed_at + dt.timedelta(days=settings.KADUN_CASE_OPEN_DAYS_AFTER_CONFIRM)
+        limit = max(limit, protection_ends_at(order) or limit)  # 售后保险: the cover's protection period extends it
         if clock.now() > limit:
             raise InvalidCaseInput("case_window_over", f"确认收货已超过 {settings.KADUN_CASE_OPEN_DAYS_AFTER_CONFIRM} 天，不能再发起售后工单。")
 

@@ -13,6 +13,7 @@ KINDS = {
     "insurance_pool": True,   # 售后保险 pool
     "advance": False,         # 先行赔付: platform pays buyers before recovering from merchants
     "debt": False,            # what a merchant owes the platform after 先行赔付 (negative = owed)
+    "pool_debt": False,       # of that debt, the part the 售后保险 pool paid and is owed (positive = owed to the pool)
     "payout_in_flight": True,  # a withdrawal on its way to the merchant's payout account
     "fines": False,           # fines paid by merchants (罚款)
 }
@@ -44,6 +45,10 @@ def merchant_deposit(shop_id: int) -> str:
 
 def merchant_debt(shop_id: int) -> str:
     return f"merchant:{shop_id}:debt"
+
+
+def merchant_pool_debt(shop_id: int) -> str:
+    return f"merchant:{shop_id}:pool_debt"
 
 
 def merchant_payout_in_flight(shop_id: int) -> str:

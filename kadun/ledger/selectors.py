@@ -101,3 +101,20 @@ def ledger_invariants(report: CheckReport) -> None:
             report.problems.append(f"account {account.code}: stored balance {account.balance} != postings {total}")
         if total < 0:
             report.problems.append(f"account {account.code} is negative ({total})")
+
+
+def entry_kind_posted(*, kind: str, ref_type: str, ref_id: int) -> bool:
+    """Whether an entry of this kind about this subject was posted (an order's 售后保险 premium)."""
+    return JournalEntry.objects.filter(kind=kind, ref_type=ref_type, ref_id=ref_id).exists()
+
+
+def kind_totals_by_month(*, kinds: list[str], account_code: str) -> list[tuple]:
+    """(month start, kind, sum of the postings to ``account_code``) for entries of these kinds —
+    the insurance pool's page (premiums in, claims and returns out, recoveries in)."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        Posting.objects.filter(account__code=account_code, entry__kind__in=kinds)
+        .annotate(month=TruncMonth("entry__created_at")).values("month", "entry__kind").annotate(s=Sum("amount")).order_by("month")
+    )
+    return [(row["month"], row["entry__kind"], row["s"] or 0) for row in rows]

@@ -45,6 +45,9 @@ def _collect(shop_id: int, penalty_id: int) -> int:
             lines=[(codes.merchant_available(shop_id), -recover), (codes.merchant_debt(shop_id), recover)],
             ref_type="penalty", ref_id=penalty_id, memo="封号结算：抵扣商家欠款（先行赔付）",
         )
+        from kadun.insurance.services import recovery_book
+
+        recovery_book(shop_id=shop_id, recovered=recover, key=f"ban:{penalty_id}", source="ban_settlement", ref_id=penalty_id)  # 售后保险池 first
     return available - recover
 
 

@@ -73,6 +73,7 @@ def order_create(request, data: OrderCreateIn):
         buyer_inputs=data.buyer_inputs,
         confirm_no_reason_exclusion=data.confirm_no_reason_exclusion,
         channel="api",
+        insure=data.insure,
     )
     request.kadun_sensitive = True
     # Built from what checkout has in hand: its payment, its one event, its confirmations, no keys yet.

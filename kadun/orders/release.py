@@ -138,13 +138,14 @@ def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
             raise RuntimeError("orders changed under their locks")
         moved = pending_moved_for(ref_type="order", ref_ids=ids)
         owed = debts_lock(shop_ids=[o.shop_id for o in orders])  # 先行赔付 debt: recovered first
-        entries, events = [], []
+        entries, events, recovered_by_order = [], [], {}
         for o in orders:
             pending = codes.merchant_pending(o.shop_id)
             amount = max(moved.get((o.pk, pending)) or 0, 0)
             recovered = min(amount, owed.get(o.shop_id, 0))
             if recovered:
                 owed[o.shop_id] -= recovered
+                recovered_by_order[o.pk] = (o.shop_id, recovered)
             if amount > 0:
                 entries.append({
                     "kind": "settle", "idempotency_key": f"settle:order:{o.pk}", "ref_type": "order", "ref_id": o.pk,
@@ -153,6 +154,10 @@ def orders_settle(*, order_ids: list[int]) -> dict[int, str]:
             note = f"结算期结束，{fen_to_yuan(amount - recovered)} 元转入商家可用余额"
             events.append((o.pk, SETTLE.name, "", "", note + (f"，{fen_to_yuan(recovered)} 元抵扣商家欠款" if recovered else "")))
         ledger.entries_post(entries)
+        if recovered_by_order:  # 售后保险: what the shop owed the pool goes back into it first
+            from kadun.insurance.services import recoveries_from_settlement
+
+            recoveries_from_settlement(recovered=recovered_by_order)
         events_write(events)
     outcomes.update(dict.fromkeys(ids, "done"))
     return outcomes

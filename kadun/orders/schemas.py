@@ -28,6 +28,7 @@ class OrderCreateIn(Schema):
     buyer_inputs: Optional[dict[str, str]] = Field(None, description="手动服务商家要求的下单信息，如 {\"account\": \"...\"}")
     # Strict: only JSON true confirms; "yes", 1 or "true" is a 422, never a confirmation.
     confirm_no_reason_exclusion: StrictBool = Field(False, description=confirmations.api_description())
+    insure: StrictBool = Field(False, description="购买售后保险：保费（见 GET /orders/{order_no}/cover 的 terms）与货款一并支付，pay_url 的金额含保费")
 
 
 class KeyOut(Schema):

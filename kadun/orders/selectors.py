@@ -69,6 +69,10 @@ def order_access(*, order_no: str, viewer: Viewer, related: tuple[str, ...] = ("
     raise OrderNotFound()
 
 
+def order_by_id(order_id: int) -> Order:
+    return Order.objects.get(pk=order_id)
+
+
 def order_by_token(token: str) -> Order:
     order = Order.objects.filter(access_token_hash=token_hash(token or "")).first()
     if order is None:

@@ -113,6 +113,7 @@ def order_create(
     provider: str | None = None,
     confirm_no_reason_exclusion: bool = False,
     channel: str = confirmations.API,
+    insure: bool = False,
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
     order page; only its hash is stored, so it is shown once, on the page that follows checkout.
@@ -124,8 +125,10 @@ def order_create(
     buyer's confirmation on this purchase (``confirm_no_reason_exclusion``; 暂行办法 §20), else
     NoReasonConfirmationRequired and nothing is created. ``channel`` (web / api) is recorded with
     the confirmation, and chooses the text stored: the page's label in its language, or the
-    Chinese text the API documents."""
+    Chinese text the API documents. ``insure``: the buyer bought 售后保险 (kadun.insurance): its
+    terms are frozen onto the order and its premium is added to the payment."""
     from kadun.catalog import selectors as catalog
+    from kadun.insurance import services as insurance
     from kadun.payments import services as payments
 
     product = catalog.product_for_checkout(product_id)
@@ -185,7 +188,8 @@ def order_create(
         # The order with its frozen rules, its event and the buyer's confirmations: one INSERT.
         evidence.record_rows([("orders.order", order), ("orders.event", created)] + [("orders.confirmation", c) for c in made])
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
-        _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]))
+        premium = insurance.cover_create(order=order, product=product) if insure else 0  # 售后保险: terms frozen, premium paid with the order
+        _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]), premium=premium)
     order.checkout_events = [created]  # for the response, with order.payment (see above)
     order.checkout_confirmations_made = made
     return order, token, pay_url

@@ -13,6 +13,8 @@ class Payment(models.Model):
     provider = models.CharField(max_length=20)
     out_trade_no = models.CharField(max_length=32, unique=True)
     amount = models.PositiveBigIntegerField()
+    # 售后保险: of ``amount``, the premium paid with the order (into the insurance pool, never escrow).
+    premium = models.PositiveBigIntegerField(default=0)
     currency = models.CharField(max_length=3, default="CNY")
     status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     gateway_trade_no = models.CharField(max_length=64, blank=True)

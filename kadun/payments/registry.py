@@ -60,3 +60,33 @@ def payout_result(*, payout_no: str, succeeded: bool, gateway_no: str, reason: s
     if not _payout_handlers:
         raise ImproperlyConfigured("no handler for a payout result (kadun.merchants registers it when ready)")
     return _payout_handlers[0](payout_no=payout_no, succeeded=succeeded, gateway_no=gateway_no, reason=reason, amount=amount)
+
+
+# 售后保险 (kadun.insurance registers both when ready). A refund after release that the merchant
+# can't cover asks how much of the shortfall the insurance pool pays for this order (0: not
+# insured, or the pool is empty), and, once the refund's entry is posted, books the claim (its
+# row and its entry) in the same transaction. Without a registered handler nothing is insured.
+_shortfall_handlers: list[Callable[..., int]] = []
+_claim_handlers: list[Callable[..., None]] = []
+
+
+def on_insured_shortfall(fn: Callable[..., int]) -> Callable[..., int]:
+    """Register ``fn(*, order, shortfall) -> 分 the pool pays`` (one)."""
+    _shortfall_handlers[:] = [fn]
+    return fn
+
+
+def on_insured_claim_paid(fn: Callable[..., None]) -> Callable[..., None]:
+    """Register ``fn(*, order, amount, refund)`` (one)."""
+    _claim_handlers[:] = [fn]
+    return fn
+
+
+def insured_shortfall(*, order, shortfall: int) -> int:
+    return max(int(_shortfall_handlers[0](order=order, shortfall=shortfall)), 0) if _shortfall_handlers else 0
+
+
+def insured_claim_paid(*, order, amount: int, refund) -> None:
+    if not _claim_handlers:
+        raise ImproperlyConfigured("the insurance pool paid a refund but no claim handler is registered")
+    _claim_handlers[0](order=order, amount=amount, refund=refund)

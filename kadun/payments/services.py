@@ -18,7 +18,7 @@ from kadun.payments import evidence as sources
 from kadun.payments import providers
 from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
-from kadun.payments.registry import deposit_changed, payment_succeeded
+from kadun.payments.registry import deposit_changed, insured_claim_paid, insured_shortfall, payment_succeeded
 from kadun.payments.states import PaymentStatus, RefundStatus
 
 log = logging.getLogger("kadun.payments")
@@ -28,12 +28,15 @@ def _number(prefix: str) -> str:
     return prefix + clock.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(5).upper()
 
 
-def payment_create(*, order, provider: str | None = None, return_url: str) -> tuple[Payment, str]:
+def payment_create(*, order, provider: str | None = None, return_url: str, premium: int = 0) -> tuple[Payment, str]:
     """Register the order's payment with the provider (an enabled one; none named: the first
-    enabled gateway). Returns (payment, pay_url)."""
+    enabled gateway). Returns (payment, pay_url). ``premium`` (售后保险, 分) is paid with the
+    order: the payment is for ``order.amount + premium``, and on success the premium goes to the
+    insurance pool, the order's amount to escrow (``_paid_in``)."""
     impl = providers.get(provider or providers.default())
     # The provider is asked first and the payment inserted with its pay URL: one INSERT, no UPDATE.
-    payment = Payment(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount, created_at=clock.now())
+    payment = Payment(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount + int(premium),
+                      premium=int(premium), created_at=clock.now())
     payment.pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
     payment.save(force_insert=True)
     return payment, payment.pay_url
@@ -70,15 +73,26 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
         evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="succeeded", at=now))
         if payment.purpose == PURPOSE_DEPOSIT:
             return _deposit_paid(payment, provider=impl.name, gateway_trade_no=note.gateway_trade_no)
-        ledger.entry_post(
-            kind="payment",
-            idempotency_key=f"payment:{payment.pk}",
-            lines=[(codes.external(impl.name), -payment.amount), (codes.escrow(payment.order_id), payment.amount)],
-            ref_type="order",
-            ref_id=payment.order_id,
-            memo=f"{impl.name} {note.gateway_trade_no}",
-        )
+        _paid_in(payment, source=codes.external(impl.name), memo=f"{impl.name} {note.gateway_trade_no}")
         return payment_succeeded(order_id=payment.order_id)
+
+
+def _paid_in(payment: Payment, *, source: str, memo: str) -> None:
+    """A succeeded order payment: the order's amount into its escrow (``payment``), and the
+    售后保险 premium paid with it, if any, straight into the insurance pool — its own entry
+    (``insurance_premium``, key ``premium:payment:<id>``), never through the merchant's escrow."""
+    premium = payment.premium
+    ledger.entry_post(
+        kind="payment", idempotency_key=f"payment:{payment.pk}",
+        lines=[(source, -(payment.amount - premium)), (codes.escrow(payment.order_id), payment.amount - premium)],
+        ref_type="order", ref_id=payment.order_id, memo=memo,
+    )
+    if premium:
+        ledger.entry_post(
+            kind="insurance_premium", idempotency_key=f"premium:payment:{payment.pk}",
+            lines=[(source, -premium), (codes.PLATFORM_INSURANCE_POOL, premium)],
+            ref_type="order", ref_id=payment.order_id, memo="售后保险保费",
+        )
 
 
 PURPOSE_DEPOSIT = "deposit"
@@ -148,7 +162,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     from_escrow = min(amount, held)
     rest = amount - from_escrow
     lines = [(codes.escrow(order.pk), -from_escrow)] if from_escrow else []
-    shortfall = 0
+    shortfall = from_pool = 0
     if rest:
         fee_left = sum_for_ref(code=codes.PLATFORM_FEES, ref_type="order", ref_id=order.pk)
         released = released_from_escrow(order_id=order.pk)  # what left escrow at confirmation: the fee's base
@@ -162,12 +176,15 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
         from_available = min(merchant_part - from_pending, balance_of(codes.merchant_available(order.shop_id)))
         from_deposit = min(merchant_part - from_pending - from_available, balance_of(codes.merchant_deposit(order.shop_id)))
         shortfall = merchant_part - from_pending - from_available - from_deposit
+        # 售后保险: an insured order's shortfall is paid by the pool (as far as it holds), before 先行赔付.
+        from_pool = min(insured_shortfall(order=order, shortfall=shortfall), shortfall) if shortfall else 0
         lines += [
             (codes.PLATFORM_FEES, -fee_back),
             (codes.merchant_pending(order.shop_id), -from_pending),
             (codes.merchant_available(order.shop_id), -from_available),
             (codes.merchant_deposit(order.shop_id), -from_deposit),
-            (codes.PLATFORM_ADVANCE, -shortfall),
+            (codes.PLATFORM_INSURANCE_POOL, -from_pool),
+            (codes.PLATFORM_ADVANCE, -(shortfall - from_pool)),
         ]
     to_wallet = destination == "wallet" or payment.provider == "wallet"  # a wallet payment's source is the wallet
     target = codes.buyer_wallet(order.buyer_id) if to_wallet else codes.external(payment.provider)
@@ -182,13 +199,16 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
     ledger.entry_post(kind="refund", idempotency_key=idem, lines=lines, ref_type="order", ref_id=order.pk, memo=reason)
     if rest and from_deposit:
         deposit_changed(shop_id=order.shop_id)
-    if shortfall:
+    if shortfall - from_pool:
         # 先行赔付: the platform advanced what the merchant could not cover; the merchant owes it.
         ledger.entry_post(
             kind="merchant_debt", idempotency_key=f"debt:{idem}",
-            lines=[(codes.merchant_debt(order.shop_id), -shortfall), (codes.PLATFORM_ADVANCE, shortfall)],
+            lines=[(codes.merchant_debt(order.shop_id), -(shortfall - from_pool)), (codes.PLATFORM_ADVANCE, shortfall - from_pool)],
             ref_type="order", ref_id=order.pk, memo="先行赔付，记为商家欠款",
         )
+    if from_pool:
+        # The pool paid: the claim's row and its entry (the merchant's debt, owed to the pool).
+        insured_claim_paid(order=order, amount=from_pool, refund=refund)
     if not to_wallet:
         outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
     return refund
@@ -210,14 +230,36 @@ def payment_pay_with_wallet(*, order, user) -> str:
                 raise BadNotification("not_a_wallet_payment", "该订单不是余额支付。", status=409)
             if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now()):
                 return "duplicate"
-            ledger.entry_post(
-                kind="payment", idempotency_key=f"payment:{payment.pk}",
-                lines=[(codes.buyer_wallet(user.pk), -payment.amount), (codes.escrow(order.pk), payment.amount)],
-                ref_type="order", ref_id=order.pk, memo="余额支付",
-            )
+            _paid_in(payment, source=codes.buyer_wallet(user.pk), memo="余额支付")
             return payment_succeeded(order_id=order.pk)
     except InsufficientFunds:
         raise WalletInsufficient() from None
+
+
+def premium_return(*, order, amount: int, key: str, note: str = "") -> Refund:
+    """Give an order's 售后保险 premium back (the cover never started): out of the insurance pool
+    to where the buyer paid from, as a refund of its own (reason ``insurance_premium``; the
+    provider's refund call goes through the outbox after commit). Idempotent on ``key``. The
+    order's ``refunded_amount`` is not touched: the premium was never part of the order's amount."""
+    idem = f"refund:{key}"
+    existing = Refund.objects.filter(idempotency_key=idem).first()
+    if existing is not None:
+        return existing
+    payment = Payment.objects.get(order=order)
+    to_wallet = payment.provider == "wallet"
+    target = codes.buyer_wallet(order.buyer_id) if to_wallet else codes.external(payment.provider)
+    now = clock.now()
+    refund = Refund.objects.create(
+        order=order, payment=payment, refund_no=_number("R"), amount=int(amount), reason="insurance_premium", note=note[:300],
+        destination="wallet" if to_wallet else "source", idempotency_key=idem, created_at=now,
+        status=RefundStatus.SUCCEEDED if to_wallet else RefundStatus.PENDING, completed_at=now if to_wallet else None,
+    )
+    evidence.record("payments.refund", refund)
+    ledger.entry_post(kind="insurance_premium_return", idempotency_key=idem, lines=[(codes.PLATFORM_INSURANCE_POOL, -int(amount)), (target, int(amount))],
+                      ref_type="order", ref_id=order.pk, memo="售后保险保费退回")
+    if not to_wallet:
+        outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
+    return refund
 
 
 @sender("provider_refund")

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kadun.risk",
     "kadun.evidence",
     "kadun.reputation",
+    "kadun.insurance",
     "kadun.web",
     "kadun.backoffice",
 ]
@@ -303,6 +304,8 @@ from kadun.settings.cases import *  # noqa: E402,F401,F403
 # The evidence log (docs/evidence.md) and merchant accountability (docs/merchants.md).
 from kadun.settings.evidence import *  # noqa: E402,F401,F403
 from kadun.settings.accountability import *  # noqa: E402,F401,F403
+# 售后保险 (docs/insurance.md).
+from kadun.settings.insurance import *  # noqa: E402,F401,F403
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)

@@ -119,6 +119,7 @@ def checkout(request, product_id: int):
         fields = {
             "product_id": product.pk, "quantity": data["quantity"], "buyer_inputs": form.buyer_inputs(),
             "confirm_no_reason_exclusion": data.get("no_reason_waived", False), "channel": "web",
+            "insure": request.POST.get("insure") == "1",  # 售后保险: the box of {% insurance_checkout %}
         }
         try:
             if data.get("pay_with") == "wallet":
