@@ -9,8 +9,9 @@ refunded (or skipped: already refunded or closed), the order's lock, then
 idempotency key), so each order is refunded once however many sweepers run and however often a
 crashed batch is retried. The money comes from escrow, then the merchant's pending income, then
 the available balance, then the deposit (funds), then 先行赔付 from the platform booked as the
-merchant's debt (``payments.services.refund_issue``'s chain); the insurance pool (issue #12) is a
-documented step, skipped until insurance exists. Each buyer is told (the refund's message).
+merchant's debt (``payments.services.refund_issue``'s chain) — for an insured order (售后保险)
+the insurance pool pays before 先行赔付, booked as debt owed to the pool (docs/insurance.md).
+Each buyer is told (the refund's message).
 """
 from __future__ import annotations
 

@@ -131,5 +131,5 @@ KADUN_RUNAWAY_EVAL_HOURS = 6  # a watched shop is evaluated again this often (de
 # after delivery) are refunded too; this caps how far back the window is looked for.
 KADUN_RUNAWAY_MAX_WINDOW_DAYS = 90
 # Where a runaway refund is paid from, in this order (payments.services.refund_issue's chain).
-# insurance_pool (售后保险, issue #12) is documented and skipped until insurance exists.
+# insurance_pool (售后保险) pays for insured orders only (kadun.insurance; docs/insurance.md).
 KADUN_RUNAWAY_REFUND_SOURCES = ["escrow", "pending", "available", "deposit", "insurance_pool", "advance"]

@@ -287,3 +287,5 @@ def test_every_operation_is_fuzzed():
     assert len(OPERATIONS) >= 30
     assert "POST /api/orders/{order_no}/refund-requests" in OPERATIONS
     assert "POST /api/merchant/refund-requests/{request_no}/respond" in OPERATIONS
+    assert "GET /api/orders/{order_no}/cover" in OPERATIONS  # 售后保险 (the world's orders are its known order_no)
+    assert "GET /api/staff/insurance/pool" in OPERATIONS

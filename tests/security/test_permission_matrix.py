@@ -92,6 +92,16 @@ def _api(path: str) -> str:
     return "/api" + path
 
 
+def _covered(order) -> str:
+    """The order, with a 售后保险 cover (as checkout with ``insure`` writes it); its number."""
+    from kadun.core import clock
+    from kadun.insurance.models import Cover
+
+    Cover.objects.get_or_create(order_id=order.pk, defaults={
+        "shop_id": order.shop_id, "premium": 20, "protection_days": 7, "terms": {}, "terms_hash": "0" * 64, "created_at": clock.now()})
+    return order.order_no
+
+
 CASES = [
     # --- API: orders ---------------------------------------------------------------------
     Case("api order read", "api", "GET", lambda w: _api(f"/orders/{w.auto_order.order_no}"), API_SEE),
@@ -307,6 +317,11 @@ CASES = [
          {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"reason": "矩阵"}, writer=("risk", "admin")),
     Case("page staff runaway report csv", "page", "GET", lambda w: reverse("risk:runaway_report_csv", args=[w.shop_a.pk]),
          {**RISK_PAGE, "risk": 404, "admin": 404}),  # no disposal declared
+    # 售后保险: an order's cover as the order itself (its buyer and merchant; the pool for staff only).
+    Case("api order cover", "api", "GET", lambda w: _api(f"/orders/{_covered(w.auto_order)}/cover"), API_SEE),
+    Case("api order cover (guest)", "api", "GET", lambda w: _api(f"/orders/{_covered(w.guest_order)}/cover"), API_SEE, owner="guest"),
+    Case("page staff insurance pool", "page", "GET", lambda w: reverse("insurance:staff_pool"), STAFF_PAGE),
+    Case("api staff insurance pool", "api", "GET", lambda w: _api("/staff/insurance/pool"), API_STAFF_SESSION_ONLY),
     # The staff API takes the website's session only: a bearer key is 403 session_required.
     Case("api staff runaway shop", "api", "GET", lambda w: _api(f"/staff/runaway/shops/{w.shop_a.pk}"),
          E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
