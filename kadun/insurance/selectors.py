@@ -27,6 +27,12 @@ def protection_ends_at(order) -> dt.datetime | None:
     return order.delivered_at + dt.timedelta(days=row)
 
 
+def protection_days_of_shop(shop_id: int) -> dict[int, int]:
+    """{order id: protection days} of the shop's covers in force (跑路处置 refunds a confirmed
+    insured order until its protection period ends)."""
+    return dict(Cover.objects.filter(shop_id=shop_id, premium_returned_at__isnull=True).values_list("order_id", "protection_days"))
+
+
 def order_cover(order) -> dict | None:
     """What the order page and the API show: the cover, its period, the claims paid."""
     from kadun.ledger.selectors import entry_kind_posted

@@ -11,6 +11,7 @@ import json
 import math
 
 from django.conf import settings
+from django.utils.translation import gettext_noop as _noop
 
 TERMS_VERSION = 1
 
@@ -37,11 +38,12 @@ def protection_days_for(*, kind: str, inspection_hours: int) -> int:
     return max(settings.KADUN_INSURANCE_PROTECTION_DAYS[kind], math.ceil(int(inspection_hours) / 24) + 1)
 
 
+# Frozen in Chinese onto each order (the terms' hash covers them); pages show them translated.
 CLAUSES = (
-    "保障期内（交付后起算），即使已确认收货或已超过售后期，您仍可发起售后工单。",
-    "平台裁定或规则判定应退给您的款项，商家无法支付（跑路、封号、账户余额不足）时，由售后保险池立即赔付。",
-    "保险池赔付后，由平台向商家追偿（保证金及其后续收入），记为商家对保险池的欠款，不影响您已收到的赔付。",
-    "订单在交付前全额退款（保障未开始）的，保费原路退回；交付后保费不退。",
+    _noop("保障期内（交付后起算），即使已确认收货或已超过售后期，您仍可发起售后工单。"),
+    _noop("平台裁定或规则判定应退给您的款项，商家无法支付（跑路、封号、账户余额不足）时，由售后保险池立即赔付。"),
+    _noop("保险池赔付后，由平台向商家追偿（保证金及其后续收入），记为商家对保险池的欠款，不影响您已收到的赔付。"),
+    _noop("订单在交付前全额退款（保障未开始）的，保费原路退回；交付后保费不退。"),
 )
 
 

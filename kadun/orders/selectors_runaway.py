@@ -30,9 +30,13 @@ def last_merchant_action_at(*, shop_id: int) -> dt.datetime | None:
 def disposal_orders(*, shop_id: int, now: dt.datetime, max_days: int) -> list[tuple[int, int]]:
     """(order id, amount still refundable) of every order of the shop a runaway disposal refunds:
     the money still in escrow (paid, in service, delivered), or confirmed and still within its
-    after-sales window (the frozen rules' refund_window_hours after delivery), or held by an open
-    refund request or case."""
+    after-sales window (the frozen rules' refund_window_hours after delivery, or the 售后保险
+    protection period of an insured order if that ends later), or held by an open refund request
+    or case."""
+    from kadun.insurance.selectors import protection_days_of_shop
+
     since = now - dt.timedelta(days=max_days)
+    covered = protection_days_of_shop(shop_id)
     rows = Order.objects.filter(
         Q(status__in=OPEN_HELD) | Q(status=S.CONFIRMED, refund_hold=True) | Q(status=S.CONFIRMED, delivered_at__gte=since),
         shop_id=shop_id,
@@ -44,6 +48,7 @@ def disposal_orders(*, shop_id: int, now: dt.datetime, max_days: int) -> list[tu
             continue
         if status == S.CONFIRMED and not hold:
             hours = ((snapshot or {}).get("rules") or {}).get("refund_window_hours") or 0
+            hours = max(hours, 24 * covered.get(pk, 0))
             if delivered_at is None or delivered_at + dt.timedelta(hours=hours) < now:
                 continue
         out.append((pk, left))

@@ -4,6 +4,7 @@ page (``{% insurance_checkout product %}``) and the cover on an order page
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext
 
 from kadun.insurance import selectors
 
@@ -16,7 +17,9 @@ def insurance_checkout(context, product):
                                      delivery=product.delivery, inspection_hours=product.inspection_hours)
     request = context.get("request")
     ticked = bool(request is not None and request.method == "POST" and request.POST.get("insure") == "1")
-    return {"offer": offer, "ticked": ticked}
+    # The clauses are frozen in Chinese (the terms' hash covers them); shown in the page's language.
+    clauses = [gettext(c) for c in offer["clauses"]] if offer else []
+    return {"offer": offer, "ticked": ticked, "clauses": clauses}
 
 
 @register.inclusion_tag("insurance/_order.html")

@@ -178,3 +178,28 @@ def test_a_covered_order_may_still_open_a_case_within_its_protection_period():
     clock.advance(dt.timedelta(days=11))  # past the protection period too
     with pytest.raises(InvalidCaseInput):
         case_open(order=orders[True], kind="complaint", statement="服务没有完成，账号段位未提升", author=buyer)
+
+
+def test_runaway_disposal_refunds_an_insured_service_within_its_protection_period():
+    product = make_product(price=1000, delivery="manual")  # services: 30 days of protection; refund window 7 days
+    set_score(product.shop, 850)
+    fund_pool(5000)
+    orders = {}
+    for insure in (True, False):
+        order, _, _ = buy(product, insure=insure, buyer_inputs={"account": "p1"})
+        order = pay(order)
+        order_services.order_accept(order=order, shop=product.shop)
+        order_services.order_deliver(order=Order.objects.get(pk=order.pk), shop=product.shop, note="已完成")
+        order_services.order_confirm(order_id=order.pk, actor="buyer")
+        orders[insure] = order
+    clock.advance(dt.timedelta(days=12))  # past the 7-day refund window, within the 30-day protection
+    deadlines_sweep_all()  # settled
+    drain_available(product.shop_id)
+    staff = make_user(staff_role="risk")
+    runaway.shop_freeze(shop_id=product.shop_id, reason="失联", actor=staff)
+    disposal = runaway_disposal.runaway_declare(shop_id=product.shop_id, actor=staff, reason="跑路", notice="", confirm_name=product.shop.name)
+    assert disposal.orders_total == 1
+    deadlines_sweep_all()
+    assert Order.objects.get(pk=orders[True].pk).status == "refunded" and Order.objects.get(pk=orders[False].pk).status == "confirmed"
+    assert Claim.objects.get().amount == 1000 - FEE and balance_of(POOL) == 5000 + 20 - (1000 - FEE)
+    assert ledger_clean()
