@@ -203,3 +203,13 @@ def test_runaway_disposal_refunds_an_insured_service_within_its_protection_perio
     assert Order.objects.get(pk=orders[True].pk).status == "refunded" and Order.objects.get(pk=orders[False].pk).status == "confirmed"
     assert Claim.objects.get().amount == 1000 - FEE and balance_of(POOL) == 5000 + 20 - (1000 - FEE)
     assert ledger_clean()
+
+
+def test_the_pool_summary_reads_premiums_claims_recoveries_and_the_loss_ratio():
+    from kadun.insurance.selectors import pool_summary
+
+    _ran_away(insure=True)  # premium 20 in, claim 980 out (after a 5000 seed, not a premium)
+    summary = pool_summary()
+    assert summary["balance"] == 5000 + 20 - 980
+    assert summary["totals"]["premiums"] == 20 and summary["totals"]["claims_paid"] == 980 and summary["totals"]["recoveries"] == 0
+    assert summary["totals"]["loss_ratio"] == 49.0  # claims paid ÷ net premiums
