@@ -126,3 +126,11 @@ def test_api_own_record_contest_and_staff_reject():
     assert answer.status_code == 200 and answer.json()["status"] == "rejected"
     assert c.get("/api/abuse/record").json()["flagged"] is True
     assert c.get(f"/api/staff/buyers/user:{buyer.pk}").status_code == 403
+
+
+@override_settings(KADUN_ABUSE_MIN_REQUESTS=7, KADUN_ABUSE_BAD_SHARE_PCT=40, KADUN_ABUSE_UNREPORTED_CLAIMS=4)
+def test_the_rules_page_prints_the_threshold_the_code_applies():
+    body = Client().get(reverse("abuse:rules")).content.decode()
+    assert "退款申请至少 7 次" in body and "40% 及以上" in body and "达到 4 次" in body
+    english = Client(headers={"Accept-Language": "en"}).get(reverse("abuse:rules")).content.decode()
+    assert "at least 7 refund requests" in english and "40% or more" in english
