@@ -136,3 +136,14 @@ def test_a_case_decided_against_the_buyer_is_counted():
     assert record_of_order(order).against == 0  # not yet: the appeal window is open
     later(days=3, seconds=1)
     assert record_of_order(order).against == 1
+
+
+def test_reading_a_record_is_two_queries_however_many_facts_and_links(django_assert_num_queries):
+    alice, bob = make_user(), make_user()
+    for u in (alice, bob):
+        claim_after_reveal(paid(buyer=u, product=make_product(keys=2)), device="dev-shared", ip="203.0.113.9")
+    order = paid(buyer=alice)
+    facts(order, K.REQUEST, 20)
+    with django_assert_num_queries(2):
+        record = record_of(f"user:{alice.pk}")
+    assert record.requests == 22 and len(record.keys) == 2
