@@ -89,6 +89,7 @@ def _mount() -> None:
     api.add_router("/", "kadun.merchants.api_onboarding.router")
     api.add_router("/", "kadun.risk.api_runaway.router")
     api.add_router("/", "kadun.insurance.api.router")
+    api.add_router("/", "kadun.risk.api_abuse.router")
 
 
 _mount()

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("kadun.cases.urls")),
     path("", include("kadun.evidence.urls_bundles")),
     path("", include("kadun.risk.urls")),
+    path("", include("kadun.risk.urls_abuse")),
     path("", include("kadun.web.urls")),
     path("", include("kadun.evidence.urls_complaints")),
     path("", include("kadun.reputation.urls")),

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from kadun.core.errors import DomainError
+
 from kadun.aftersales.models import RefundRequest
 from kadun.aftersales.states import OPEN, RequestStatus
 from kadun.core import clock
 from kadun.merchants.services import breach_record
 from kadun.orders import services as orders
+from kadun.risk import abuse
+from kadun.risk.selectors_abuse import record_of_order
 
 # services imports this module last, when these are defined.
 from kadun.aftersales.services import _close, _event, _lock_order, _pay  # noqa: E402
@@ -30,8 +34,41 @@ def _refund_by_default(request_id: int, *, waiting: str, to: str, explanation: s
     return "done"
 
 
+TO_PLATFORM = "商家逾期未处理；买家的退款记录达到「高风险退款记录」标准，按规则不自动退款，转平台审核"
+_CASE_KIND = {"invalid_key": "key_problem", "not_delivered": "service_dispute"}
+
+
+def _to_platform(request: RefundRequest, order) -> None:
+    """The flagged buyer's request goes to the platform as a case (platform_review), carrying the
+    request; the merchant's silence is still a breach on their record."""
+    from kadun.cases import services as cases
+
+    _close(request, frm=[RequestStatus.AWAITING_MERCHANT], to=RequestStatus.PLATFORM_REVIEW, resolved_at=clock.now())
+    _event(request, RequestStatus.PLATFORM_REVIEW, "system", TO_PLATFORM)
+    breach_record(shop_id=order.shop_id, kind="refund_no_response", order_id=order.pk, note=f"退款申请 {request.request_no} 逾期未处理")
+    cases.case_open(order=order, kind=_CASE_KIND.get(request.reason, "refund_dispute"), statement=f"系统：{TO_PLATFORM}。",
+                    refund_request=request, key_ids=request.key_ids)
+
+
 def merchant_silent(request_id: int) -> str:
-    """Deadline: the merchant did not answer in time — the refund fires (burden on the merchant)."""
+    """Deadline: the merchant did not answer in time — the refund fires (burden on the merchant);
+    unless the buyer is flagged (「高风险退款记录」), then the platform reviews it (docs/refunds.md,
+    "Buyer abuse record"). The flag state read is logged either way."""
+    request = RefundRequest.objects.filter(pk=request_id, status=RequestStatus.AWAITING_MERCHANT).first()
+    if request is None:
+        return "noop"
+    order = _lock_order(request.order_id)
+    record = record_of_order(order)
+    ref = f"refund_request:{request.request_no}:merchant_silent"
+    if record.flagged:
+        try:
+            with transaction.atomic():
+                _to_platform(request, order)
+                abuse.abuse_flag_use(order=order, ref=ref, flagged=True, counts=record.counts, effect="platform_review")
+            return "done"
+        except DomainError:
+            pass  # no case can be opened on the order now (closed, past the case window): the written-down default applies
+    abuse.abuse_flag_use(order=order, ref=ref, flagged=record.flagged, counts=record.counts, effect="refunded")
     return _refund_by_default(
         request_id, waiting=RequestStatus.AWAITING_MERCHANT, to=RequestStatus.APPROVED_BY_DEFAULT,
         explanation="商家逾期未处理，按规则视为同意，全额退款", pay_note="商家逾期未处理退款申请，系统按规则退款",

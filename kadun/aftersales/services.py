@@ -34,6 +34,7 @@ from kadun.orders import services as orders
 from kadun.orders.errors import OutOfStock
 from kadun.orders.states import REFUND_REQUEST_SOURCES
 from kadun.risk import selectors as risk_reads
+from kadun.risk import abuse
 from kadun.risk import services as risk
 
 if TYPE_CHECKING:
@@ -219,6 +220,7 @@ def refund_request_create(
             _event(request, "requested", "buyer", f"{_zh(Reason(reason).label)}：{statement[:200]}")
             _event(request, decision.outcome, "system", decision.explanation)
             _stat(order, requests=1)
+            abuse.abuse_request_recorded(order=order, request=request, keys=facts.keys)  # 用后退款防护: the buyer's record
             if reason == Reason.INVALID_KEY:
                 from kadun.risk.runaway import runaway_poke
 

@@ -32,6 +32,8 @@ class RequestStatus(models.TextChoices):
     NOT_ELIGIBLE = "not_eligible", _("不符合退款规则")
     WITHDRAWN = "withdrawn", _("买家已撤回")
     ORDER_REFUNDED = "order_refunded", _("订单已按规则全额退款")
+    # 用后退款防护: a silent merchant's default on a buyer with a 「高风险退款记录」 (docs/refunds.md).
+    PLATFORM_REVIEW = "platform_review", _("商家逾期未处理，已转平台审核")
 
 
 OPEN = (RequestStatus.AWAITING_MERCHANT, RequestStatus.AWAITING_REPLACEMENT)

@@ -53,6 +53,7 @@ _STATUS_BADGE = {
     RequestStatus.REJECTED: "ok",
     RequestStatus.WITHDRAWN: "",
     RequestStatus.NOT_ELIGIBLE: "",
+    RequestStatus.PLATFORM_REVIEW: "warn",
 }
 _CHECKERS = {"format": gettext_lazy("格式校验"), "http": gettext_lazy("HTTP 接口")}
 _VERIFY_RESULTS = {"valid": gettext_lazy("有效"), "used": gettext_lazy("已被使用"), "invalid": gettext_lazy("无效"), "error": gettext_lazy("验货失败")}

@@ -14,6 +14,7 @@ from kadun.cases.models import Case, CaseDecision, CaseEvent, CaseMessage, Evide
 from kadun.cases.states import MONEY_KINDS, WITH_PLATFORM, CaseStatus, EvidenceRequestStatus, Fault, Outcome, Party, Remedy, label
 from kadun.core import clock
 from kadun.evidence import services as evidence_log
+from kadun.risk import abuse
 
 S = CaseStatus
 SUPPORT_ROLES = ("support", "arbitrator")  # admins too (User.has_staff_role)
@@ -241,6 +242,7 @@ def appeal_decide(*, case: Case, arbitrator, remedy: str, fault: str, reasons: s
 
 def _take_effect(case: Case, decision: CaseDecision, *, note: str) -> None:
     records.event(case, "decision_effective", Party.SYSTEM, note, decision=decision.pk)
+    abuse.abuse_case_decided(case=case, decision=decision)  # 用后退款防护: a decision against the buyer counts on their record
     remedies.carry_out(case, remedy=decision.remedy, amount=decision.amount, hours=decision.replace_hours, party=Party.STAFF,
                        stage=f"decision:{decision.pk}", note=f"售后工单 {case.case_no} 平台裁决")
     for party in (Party.BUYER, Party.MERCHANT):

@@ -76,3 +76,4 @@ class LureAuthor(models.Model):
 
 
 from kadun.risk.models_freeze import RunawayDisposal, RunawayRefund, RunawayWatch, ShopFreeze  # noqa: E402,F401
+from kadun.risk.models_abuse import AbuseContest, AbuseFact, AbuseFlagUse, AbuseLink  # noqa: E402,F401

@@ -70,3 +70,25 @@ class RunawaySignal(models.TextChoices):
     WITHDRAWAL_AFTER_COMPLAINTS = "withdrawal_after_complaints", _("投诉激增后申请提现")
     INVALID_KEYS = "invalid_keys", _("批次卡密大量无效")
     INACTIVE_WITH_QUEUE = "inactive_with_queue", _("服务商家失联且有待处理订单")
+
+
+# --- buyer abuse records (用后退款防护): kadun/risk/abuse.py ------------------------------------------
+
+
+class AbuseFactKind(models.TextChoices):
+    REQUEST = "request", _("退款申请")
+    AGAINST = "against", _("裁决认定买家责任或驳回")
+    INVALID_ON_VALID = "invalid_on_valid", _("验货确认有效的卡密被申报无效")
+    UNREPORTED = "unreported", _("查看后申报无效且无他人反馈同类问题")
+
+
+class SignalKind(models.TextChoices):
+    DEVICE = "device", _("设备")
+    CONTACT = "contact", _("联系方式")
+    IP = "ip", _("IP 地址")
+
+
+class ContestStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    ACCEPTED = "accepted", _("已采纳")
+    REJECTED = "rejected", _("已驳回")

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kadun.risk.middleware_abuse.DeviceCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kadun.core.middleware.SecurityHeadersMiddleware",
@@ -306,6 +307,7 @@ from kadun.settings.evidence import *  # noqa: E402,F401,F403
 from kadun.settings.accountability import *  # noqa: E402,F401,F403
 # 售后保险 (docs/insurance.md).
 from kadun.settings.insurance import *  # noqa: E402,F401,F403
+from kadun.settings.abuse import *  # noqa: E402,F401,F403
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)

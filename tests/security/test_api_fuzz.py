@@ -154,6 +154,9 @@ def known_path_parameters(world, operation, role: str):
             "authorisation_id": [1],
             "appeal_id": [1],  # 处罚申诉: none filed in the world (the staff API answers 404 or refuses the caller)
             "withdrawal_no": [world.withdrawal.withdrawal_no],  # 提现: shop A's, held for review
+            # 用后退款防护 (kadun/risk/api_abuse.py): the buyer's and a guest's keys; no contest filed in the world.
+            "buyer_key": [f"user:{world.buyer.pk}", f"user:{world.other_buyer.pk}", "contact:0000"],
+            "contest_id": [1],
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

@@ -325,6 +325,23 @@ CASES = [
     # The staff API takes the website's session only: a bearer key is 403 session_required.
     Case("api staff runaway shop", "api", "GET", lambda w: _api(f"/staff/runaway/shops/{w.shop_a.pk}"),
          E(owner=403, other_buyer=403, merchant=403, other_merchant=403, anonymous=401, staff=403)),
+    # 用后退款防护: each buyer reads and contests their own record; risk staff (session only) answer.
+    Case("page buyers rules", "page", "GET", lambda w: reverse("abuse:rules"), EVERYONE_200),
+    Case("page own abuse record", "page", "GET", lambda w: reverse("abuse:account_record"),
+         E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=302, staff=200)),
+    Case("page staff buyer contests", "page", "GET", lambda w: reverse("abuse:staff_contests"), RISK_PAGE),
+    Case("page staff buyer record", "page", "GET", lambda w: reverse("abuse:staff_buyer", args=[f"user:{w.buyer.pk}"]), RISK_PAGE),
+    Case("page staff contest answer", "page", "POST", lambda w: reverse("abuse:staff_contest_answer", args=[999999]),
+         {**RISK_PAGE, "risk": 302, "admin": 302}, data=lambda w: {"decision": "reject", "note": "矩阵测试说明"}),  # no such contest: back to the queue
+    Case("api own abuse record", "api", "GET", lambda w: _api("/abuse/record"),
+         E(owner=200, other_buyer=200, merchant=200, other_merchant=200, anonymous=401, staff=200)),
+    Case("api own abuse contest", "api", "POST", lambda w: _api("/abuse/contests"),
+         E(owner=201, other_buyer=201, merchant=201, other_merchant=201, anonymous=401, staff=201),
+         data=lambda w: {"reason": "矩阵测试：我认为我的退款记录有误"}),
+    Case("api staff buyer record", "api", "GET", lambda w: _api(f"/staff/buyers/user:{w.buyer.pk}"), API_STAFF_SESSION_ONLY),
+    Case("api staff buyer contests", "api", "GET", lambda w: _api("/staff/buyers/contests"), API_STAFF_SESSION_ONLY),
+    Case("api staff contest answer", "api", "POST", lambda w: _api("/staff/buyers/contests/1/answer"), API_STAFF_SESSION_ONLY,
+         data=lambda w: {"decision": "reject", "note": "矩阵测试说明"}),
 ]
 
 
