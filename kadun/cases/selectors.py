@@ -244,7 +244,8 @@ def merchant_case_stats(*, shop_id: int, since: dt.datetime | None = None) -> di
     p90 = seconds[min(len(seconds) - 1, max(0, -(-9 * len(seconds) // 10) - 1))] if seconds else None
     median = seconds[(len(seconds) - 1) // 2] if seconds else None  # the lower median: a real answer's time
     return {
-        "opened": opened, "orders": orders, "first_response_median_seconds": median, "escalated": escalated, "intervention_rate": round(escalated / opened, 4) if opened else None,
+        "opened": opened, "orders": orders, "first_response_median_seconds": median,
+        "escalated": escalated, "intervention_rate": round(escalated / opened, 4) if opened else None,
         "closed": closed.count(), "decided": decided, "merchant_fault": merchant_fault,
         "merchant_fault_rate": round(merchant_fault / decided, 4) if decided else None,
         "answered": len(seconds), "first_response_p90_seconds": p90,

@@ -18,10 +18,10 @@ def _row(shop_id: int) -> tuple[dict, dt.datetime | None]:
     return row if row else ({}, None)
 
 
-def headline(shop_id: int) -> dict:
+def headline(shop_id: int, *, row: tuple | None = None) -> dict:
     """The figures every product page and checkout shows: 成交量, 差评率, 退款率, 经营时长 and
     the credit score (two queries: the record row and the score row)."""
-    f, computed_at = _row(shop_id)
+    f, computed_at = row or _row(shop_id)
     if f.get("opened_at"):
         opened = dt.datetime.fromisoformat(f["opened_at"])
     else:  # not yet counted (a shop opened since the last run)
@@ -46,8 +46,8 @@ def shop_record(shop_id: int, *, with_others: bool = True) -> dict:
     ratings, the score history; and (``with_others``) deposit, badges, credit breakdown,
     warnings on record and public complaints — the shop page already shows those through its
     own includes, so it asks without them; the API asks with them."""
-    rec = headline(shop_id)
-    f, _at = _row(shop_id)
+    row = _row(shop_id)
+    rec, f = headline(shop_id, row=row), row[0]
     rec.update({
         "disputed": f.get("disputed", 0), "escalated": f.get("escalated", 0), "answered": f.get("answered", 0),
         "dispute_rate": defs.rate(f.get("disputed", 0), rec["paid"]),

@@ -51,7 +51,7 @@ def world():
     old = confirmed_orders(shop, 6)
     Order.objects.filter(pk__in=[o.pk for o in old[:2]]).update(confirmed_at=clock.now() - dt.timedelta(days=40),
                                                                  paid_at=clock.now() - dt.timedelta(days=41))
-    for order, rating in zip(old[2:], (5, 4, 2)):
+    for order, rating in zip(old[2:5], (5, 4, 2), strict=True):
         review(order, rating)
     review(quiet, 1, hidden="personal_info")
     review(old[0], 1, days_ago=120)
@@ -77,10 +77,10 @@ def test_each_figure_on_fixed_data(world):
 def test_monthly_ratings_and_the_median_of_several_answers():
     shop = make_shop()
     orders = confirmed_orders(shop, 4)
-    for order, (rating, days) in zip(orders, [(5, 0), (3, 0), (1, 62), (2, 62)]):
+    for order, (rating, days) in zip(orders, [(5, 0), (3, 0), (1, 62), (2, 62)], strict=True):
         review(order, rating, days_ago=days)
     cases_ = [_open(delivered_order(shop=shop)) for _ in range(3)]
-    for minutes, case in zip((10, 50, 240), cases_):
+    for minutes, case in zip((10, 50, 240), cases_, strict=True):
         clock.advance(dt.timedelta(minutes=minutes))
         thread.message_post(order=case.order, party=Party.MERCHANT, author=shop.owner, body="在的")
     records_recompute(shop_ids=[shop.pk])
