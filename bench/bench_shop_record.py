@@ -38,8 +38,8 @@ def _build(shops: int, orders: int, reviews: int) -> None:
         if c.fetchone()[0] >= reviews:
             return
         now = clock.now()
-        c.execute("TRUNCATE reputation_shoprecord, catalog_refundpolicy, reputation_review, reputation_scoredirty, reputation_scorehistory, reputation_shopscore, "
-                  "orders_order, catalog_product, merchants_shop, accounts_user RESTART IDENTITY CASCADE")
+        c.execute("TRUNCATE reputation_shoprecord, catalog_refundpolicy, reputation_review, reputation_scoredirty, reputation_scorehistory, "
+                  "reputation_shopscore, orders_order, catalog_product, merchants_shop, accounts_user RESTART IDENTITY CASCADE")
         c.execute("""INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email, is_staff, is_active,
                      date_joined, staff_role, contact)
                      SELECT '!', false, 'bench' || i, '', '', '', false, true, %s, '', '' FROM generate_series(1, %s) i""", [now, shops])

@@ -47,7 +47,7 @@ def test_the_shop_page_shows_the_record_with_definitions_and_charts(client, shop
     assert "10.0%（2/20）" in html  # 退款率
     assert "25.0%（5/20）" in html  # 差评率
     assert "近 90 天付款的订单中，有任何退款（全额或部分）的订单占比。" in html  # the rule, as computed
-    assert 'id="ratings-chart"' in html and "数据在订单确认、退款、纠纷、评价等事件后约 30 秒内更新" in html
+    assert 'id="ratings-chart"' in html and "数据在订单确认、全额退款、纠纷结案后约 30 秒内更新" in html
     assert html.count('id="shop-age"') == 1 and 'id="record-age"' not in html  # 经营时长 shown once (the shop head's)
 
 
