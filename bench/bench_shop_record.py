@@ -148,6 +148,15 @@ def main() -> None:
         n = services.scores_recompute_all(reason="nightly")
         full = time.perf_counter() - t
         print(f"nightly run (score + record): {n} shops in {full:.1f} s ({full / max(1, n) * 1000:.2f} ms per shop)")
+        from kadun.merchants.selectors_penalties import shop_ids_chunks
+        from kadun.reputation.services_record import records_recompute
+
+        t, n = time.perf_counter(), 0
+        for ids in shop_ids_chunks(500):
+            n += records_recompute(shop_ids=ids)
+        alone = time.perf_counter() - t
+        print(f"  of which the record alone (records_recompute, chunks of 500): {n} shops in {alone:.1f} s "
+              f"({alone / max(1, n) * 1000:.2f} ms per shop)")
     print(f"record rows: {ShopRecord.objects.count()}")
     rng = random.Random(12)
     picks = [rng.randint(1, shops) for _ in range(args.requests)]
