@@ -97,10 +97,10 @@ def rows_of(rec: dict) -> list[dict]:
     values = {
         "age": _days_text(rec["days_open"]),
         "confirmed": f"{rec['confirmed_short']} / {rec['confirmed']}",
-        "bad_rate": f"{defs.percent_text(rec['bad_rate'])}（{rec['bad_reviews']}/{rec['reviews']}）",
-        "refund_rate": f"{defs.percent_text(rec['refund_rate'])}（{rec['refunded']}/{rec['paid']}）",
-        "dispute_rate": f"{defs.percent_text(rec.get('dispute_rate'))}（{rec.get('disputed', 0)}/{rec['paid']}）",
-        "intervention_rate": f"{defs.percent_text(rec.get('intervention_rate'))}（{rec.get('escalated', 0)}/{rec['paid']}）",
+        "bad_rate": f"{defs.percent_text(rec['bad_rate'])} ({rec['bad_reviews']}/{rec['reviews']})",
+        "refund_rate": f"{defs.percent_text(rec['refund_rate'])} ({rec['refunded']}/{rec['paid']})",
+        "dispute_rate": f"{defs.percent_text(rec.get('dispute_rate'))} ({rec.get('disputed', 0)}/{rec['paid']})",
+        "intervention_rate": f"{defs.percent_text(rec.get('intervention_rate'))} ({rec.get('escalated', 0)}/{rec['paid']})",
         "response": f"{defs.duration_text(rec.get('response_median_seconds'))} / {defs.duration_text(rec.get('response_p90_seconds'))}",
     }
     return [{"key": k, "label": lab[k], "value": values[k], "definition": d[k]} for k in defs.FIGURES if k in values]

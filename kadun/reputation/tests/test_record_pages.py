@@ -44,8 +44,8 @@ def test_the_shop_page_shows_the_record_with_definitions_and_charts(client, shop
     _grow(shop, product, 20, refunded=2, bad=5)
     html = client.get(reverse("onboarding:shop", args=[shop.pk])).content.decode()
     assert "店铺档案" in html and "20 / 20" in html  # 成交量 30 / 90 days
-    assert "10.0%（2/20）" in html  # 退款率
-    assert "25.0%（5/20）" in html  # 差评率
+    assert "10.0% (2/20)" in html  # 退款率
+    assert "25.0% (5/20)" in html  # 差评率
     assert "近 90 天付款的订单中，有任何退款（全额或部分）的订单占比。" in html  # the rule, as computed
     assert 'id="ratings-chart"' in html and "数据在订单确认、全额退款、纠纷结案后约 30 秒内更新" in html
     assert html.count('id="shop-age"') == 1 and 'id="record-age"' not in html  # 经营时长 shown once (the shop head's)
@@ -58,7 +58,7 @@ def test_the_product_page_and_checkout_show_the_headline(client, shop_product):
                      client.post(reverse("web:checkout", args=[product.pk]), {"quantity": "0"})):  # a refused checkout re-renders it
         html = response.content.decode()
         assert 'id="shop-record-headline"' in html, response.status_code
-        assert "10.0%（2/20）" in html and "25.0%（5/20）" in html and "近30天成交" in html
+        assert "10.0% (2/20)" in html and "25.0% (5/20)" in html and "近30天成交" in html
 
 
 def test_the_api_returns_the_record_with_its_counts(client, shop_product):
