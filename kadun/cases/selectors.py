@@ -229,20 +229,23 @@ __all__ = ["BUYER", "MERCHANT", "STAFF", "case_access", "open_case_of", "thread"
 def merchant_case_stats(*, shop_id: int, since: dt.datetime | None = None) -> dict:
     """What governance counts from the case events of one shop: cases opened, how many reached
     the platform (介入率), decided and found the merchant's fault (seller-fault rate), and the
-    merchant's first-response time (p90, seconds; cases the merchant never answered count as not
-    answered, not as fast)."""
+    merchant's first-response time (median and p90, seconds; cases the merchant never answered
+    count as not answered, not as fast); and how many orders those cases are about (店铺档案's 纠纷率)."""
     events = CaseEvent.objects.filter(case__shop_id=shop_id)
     if since is not None:
         events = events.filter(case__opened_at__gte=since)
     opened = events.filter(kind="opened").count()
+    orders = events.filter(kind="opened").values("case__order_id").distinct().count() if opened else 0
     escalated = events.filter(kind="escalated").values("case_id").distinct().count()
     closed = events.filter(kind="closed")
     decided = closed.exclude(data__outcome__in=[Outcome.WITHDRAWN, Outcome.LAPSED, Outcome.ORDER_REFUNDED]).count()
     merchant_fault = closed.filter(data__fault="merchant").count()
     seconds = sorted(events.filter(kind="merchant_first_response").values_list("data__seconds", flat=True))
     p90 = seconds[min(len(seconds) - 1, max(0, -(-9 * len(seconds) // 10) - 1))] if seconds else None
+    median = seconds[(len(seconds) - 1) // 2] if seconds else None  # the lower median: a real answer's time
     return {
-        "opened": opened, "escalated": escalated, "intervention_rate": round(escalated / opened, 4) if opened else None,
+        "opened": opened, "orders": orders, "first_response_median_seconds": median,
+        "escalated": escalated, "intervention_rate": round(escalated / opened, 4) if opened else None,
         "closed": closed.count(), "decided": decided, "merchant_fault": merchant_fault,
         "merchant_fault_rate": round(merchant_fault / decided, 4) if decided else None,
         "answered": len(seconds), "first_response_p90_seconds": p90,

@@ -13,7 +13,7 @@ from kadun.merchants.penalty_rules import violation_name
 from kadun.merchants.selectors import shop_of
 from kadun.reputation import selectors, services
 from kadun.reputation.errors import ShopNotFound
-from kadun.reputation.schemas import ContestIn, ContestOut, CreditOut
+from kadun.reputation.schemas import ContestIn, ContestOut, CreditOut, RecordOut
 
 router = Router(tags=["credit"])
 
@@ -48,3 +48,23 @@ def my_credit(request):
 def contest_create(request, data: ContestIn):
     contest = services.contest_file(shop=shop_of(caller_of(request).user), component=data.component, reason=data.reason)
     return Status(201, contest)
+
+
+@router.get("/shops/{int:shop_id}/record", auth=PUBLIC_AUTH, response={200: RecordOut, **errors(404)}, summary="店铺档案（公开）")
+def shop_record(request, shop_id: int):
+    """经营时长, 成交量, 差评率, 退款率, 纠纷率, 介入率, first response, deposit, badges, credit,
+    warnings, complaints — each rate with the counts behind it; ``figures`` the page's text."""
+    from kadun.reputation import record, selectors_record
+
+    if penalties.shop_public(shop_id) is None:
+        raise ShopNotFound()
+    rec = selectors_record.shop_record(shop_id)
+    keep = ("shop_id", "computed_at", "opened_at", "days_open", "window_days", "short_days", "confirmed_short", "confirmed", "paid",
+            "refunded", "refund_rate", "reviews", "bad_reviews", "bad_rate", "disputed", "dispute_rate", "escalated",
+            "intervention_rate", "answered", "response_median_seconds", "response_p90_seconds", "keyword_counts", "deposit", "badges")
+    return {
+        **{k: rec[k] for k in keep}, "freshness": record.definitions()["freshness"], "monthly_ratings": rec["monthly"],
+        "credit": _credit(shop_id), "figures": [{**r, "label": str(r["label"])} for r in selectors_record.rows_of(rec)],
+        "complaints": [{"complaint_no": c.complaint_no, "published_at": c.published_at, "outcome": c.outcome,
+                        "statement": c.statement_shown} for c in rec["complaints"]],
+    }

@@ -60,3 +60,4 @@ class ScoreDirty(models.Model):
 
 
 from kadun.reputation.models_reviews import Review, ReviewAudit  # noqa: E402,F401
+from kadun.reputation.models_record import ShopRecord  # noqa: E402,F401

@@ -131,7 +131,15 @@ def scores_recompute(*, shop_ids: list[int], reason: str = "event") -> dict[int,
                                       update_fields=["score", "provisional", "components", "computed_at"])
         ScoreHistory.objects.bulk_create(history)
         _followers_refresh([h.shop_id for h in history])
+    _records_recompute(list(figures), now)
     return scores
+
+
+def _records_recompute(shop_ids: list[int], now: dt.datetime) -> None:
+    """店铺档案 follows the score: the same shops, the same duty and nightly run."""
+    from kadun.reputation.services_record import records_recompute
+
+    records_recompute(shop_ids=shop_ids, now=now)
 
 
 def _followers_refresh(shop_ids: list[int]) -> None:

@@ -149,7 +149,7 @@ def known_path_parameters(world, operation, role: str):
             "complaint_no": _complaint_nos(),  # the public complaint board (kadun/evidence)
             "penalty_id": [world.penalty.pk, world.proposal.pk],  # shop A's warning (appealable) and its proposal
             # 资质审核 (onboard): shops A and B (approved fixtures), the pending application, no authorisation yet.
-            "shop_id": [world.shop_a.pk, world.shop_b.pk, world.application.shop_id],  # also a shop's public credit
+            "shop_id": [world.shop_a.pk, world.shop_b.pk, world.application.shop_id],  # also a shop's public credit and record (店铺档案)
             "application_id": [world.application.pk],
             "authorisation_id": [1],
             "appeal_id": [1],  # 处罚申诉: none filed in the world (the staff API answers 404 or refuses the caller)
