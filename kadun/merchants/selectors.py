@@ -71,8 +71,8 @@ def shop_by_id(shop_id: int) -> Shop | None:
 
 def checkout_facts(shop_id: int) -> dict:
     """What the checkout warnings read of a shop, in one query: whether it holds the 已认证 badge,
-    and its deposit position as the last refresh recorded it (``DepositState``: required, held,
-    short since; kept on every event that moves either side and nightly)."""
+    and since when the last deposit refresh found it short (``DepositState.short_since``; kept on
+    every event that moves either side, at checkout and nightly; None: not short)."""
     from django.db.models import Exists, OuterRef, Subquery
 
     from kadun.merchants.models_funds import DepositState
@@ -85,10 +85,8 @@ def checkout_facts(shop_id: int) -> dict:
         .annotate(
             verified_badge=Exists(ShopBadge.objects.filter(shop_id=OuterRef("pk"), kind=BadgeKind.VERIFIED)),
             short_since=Subquery(state.values("short_since")[:1]),
-            deposit_required=Subquery(state.values("required")[:1]),
-            deposit_held=Subquery(state.values("held")[:1]),
         )
-        .values("verified_at", "verified_badge", "short_since", "deposit_required", "deposit_held")
+        .values("verified_at", "verified_badge", "short_since")
         .first()
     )
-    return row or {"verified_at": None, "verified_badge": False, "short_since": None, "deposit_required": 0, "deposit_held": 0}
+    return row or {"verified_at": None, "verified_badge": False, "short_since": None}

@@ -11,8 +11,9 @@ spelled out, the ``figures`` themselves, and whether the buyer must tick it (``t
 - ``new_shop`` (新商家): the shop is younger than ``KADUN_CHECKOUT_NEW_SHOP_DAYS`` (30) days or has
   fewer than ``KADUN_CHECKOUT_NEW_SHOP_ORDERS`` (20) confirmed orders; suggests a small first order.
 - ``unverified_shop``: the shop's 资质 is not approved or it does not hold the 已认证 badge.
-- ``deposit_short``: the shop holds less deposit than it must (as the last refresh recorded it),
-  whether or not its grace period is still running.
+- ``deposit_short``: the shop holds less deposit than it must — marked short by the last refresh
+  (``DepositState``; every deposit event, each checkout's selling gate and the nightly check keep
+  it) and still short on the live position — whether or not its grace period is still running.
 - ``weaker_rules``: the product's current rules (the ones checkout freezes) or its inspection
   window are weaker for the buyer than the platform default, each weakness in plain words.
   7天无理由 is excluded by the platform default for digital goods, so its exclusion is not a
@@ -89,12 +90,17 @@ def _shop_warnings(product, confirmed: int, facts: dict, now) -> list[CheckoutWa
         out.append(CheckoutWarning(NEW_SHOP, {"age_days": age.days, "confirmed_orders": confirmed, "days_min": days, "orders_min": orders_min}))
     if facts["verified_at"] is None or not facts["verified_badge"]:
         out.append(CheckoutWarning(UNVERIFIED_SHOP, {"verified": facts["verified_at"] is not None, "verified_badge": bool(facts["verified_badge"])}))
-    if facts["short_since"] is not None and facts["deposit_held"] < facts["deposit_required"]:
-        ends = facts["short_since"] + dt.timedelta(hours=settings.KADUN_DEPOSIT_GRACE_HOURS)
-        out.append(CheckoutWarning(DEPOSIT_SHORT, {
-            "required": facts["deposit_required"], "held": facts["deposit_held"], "in_grace": now < ends,
-            "short_since": facts["short_since"].isoformat(),
-        }))
+    if facts["short_since"] is not None:
+        # Marked short at the last refresh (every deposit event, each checkout's gate, nightly):
+        # confirmed against the live position, the one the gate and the product page read.
+        from kadun.merchants.selectors_deposit import deposit_position
+
+        position = deposit_position(product.shop_id)
+        if position.held < position.required:
+            ends = facts["short_since"] + dt.timedelta(hours=settings.KADUN_DEPOSIT_GRACE_HOURS)
+            out.append(CheckoutWarning(DEPOSIT_SHORT, {
+                "required": position.required, "held": position.held, "in_grace": now < ends, "short_since": facts["short_since"].isoformat(),
+            }))
     return out
 
 

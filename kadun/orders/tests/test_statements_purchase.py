@@ -41,7 +41,8 @@ GUEST = {"contact": "guest@example.com", "query_password": "chaxun123", "confirm
 # LIMIT 20, so it stays one short read at any size) and the shop's 已认证 badge with its deposit
 # state (one query). The 超低价 median is one more row only for a product without a market price
 # whose title names a face value (this one names none); the warnings go into the order's INSERT and
-# the order's evidence INSERT, so they write nothing more.
+# the order's evidence INSERT, so they write nothing more. A shop marked short of deposit adds the
+# live deposit position (six reads) to confirm it; this one is not marked.
 BUDGET = {"checkout": 16, "notify": 17, "lookup": 4, "reveal": 5 if connection.vendor == "postgresql" else 4}
 
 
