@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kadun.risk",
     "kadun.evidence",
     "kadun.reputation",
+    "kadun.report",
     "kadun.web",
     "kadun.backoffice",
 ]
