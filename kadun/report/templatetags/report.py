@@ -51,3 +51,11 @@ def case_outcome(code):
         return Outcome(code).label
     except ValueError:
         return code
+
+
+SLA_LABELS = {"first_response": _("首次响应"), "resolution": _("处理完成"), "appeal": _("申诉复核")}
+
+
+@register.filter
+def sla_label(target):
+    return SLA_LABELS.get(target, target)

@@ -158,3 +158,16 @@ def test_the_page_and_the_api_read_the_latest_report(world):
 def test_before_any_report_the_page_says_so_and_the_api_is_404(db):
     assert "report-none" in Client().get("/report/").content.decode()
     assert Client().get("/api/report").json()["code"] == "report_not_found"
+
+
+def test_the_page_in_english_has_no_chinese_left(world):
+    from kadun.web.tests.test_english_pages import chinese_in
+
+    fixed_data(world)
+    report_build()
+    client = Client()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+
+    html = client.get("/report/").content.decode()
+
+    assert "Platform transparency report" in html and chinese_in(html) == []
