@@ -20,6 +20,7 @@ urlpatterns = [
     path("staff/", include("kadun.backoffice.urls")),
     path("pay/", include("kadun.payments.urls")),
     path("transparency/", include("kadun.evidence.urls")),
+    path("report/", include("kadun.report.urls")),  # 平台透明度报告 (not the evidence log above)
     path("api/", api.urls),
     # Anything else under /api/ answers like the API does: JSON {code, message}, not an HTML page.
     re_path(r"^api/", api_not_found),

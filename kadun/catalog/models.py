@@ -21,9 +21,13 @@ class Product(models.Model):
     checker = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+    # Which products it is compared with for the 超低价 warning when it has no market_price:
+    # "category|delivery|face value in 分" from the title ("50元", "¥50"), "" when the title
+    # names none (kadun.catalog.comparables).
+    comparable_key = models.CharField(max_length=60, blank=True, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["is_active", "category", "id"])]
+        indexes = [models.Index(fields=["is_active", "category", "id"]), models.Index(fields=["comparable_key"], name="product_comparable_key")]
         constraints = [models.CheckConstraint(condition=models.Q(price__gt=0), name="product_price_positive")]
 
     def __str__(self) -> str:
@@ -46,3 +50,15 @@ class RefundPolicy(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "version"], name="refund_policy_version_unique")]
         ordering = ["-version"]
+
+
+class ComparablePrice(models.Model):
+    """The median price of one group of comparable products on sale (``Product.comparable_key``),
+    kept by ``kadun.catalog.comparables`` when a product of the group changes and by a daily
+    duty, so checkout reads one row instead of scanning products."""
+
+    key = models.CharField(max_length=60, unique=True)
+    median = models.PositiveBigIntegerField(help_text="分")
+    products = models.PositiveIntegerField()
+    shops = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()

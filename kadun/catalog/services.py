@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from kadun.catalog import policies
+from kadun.catalog import comparables, policies
 from kadun.catalog.errors import InvalidProduct, ProductNotFound
 from kadun.catalog.models import Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
@@ -111,9 +111,10 @@ def product_create(*, shop: Shop, data: dict) -> Product:
     checker = checker_validate(data.get("checker") or {"kind": "none"}) if fields["delivery"] == Delivery.AUTO else {"kind": "none"}
     now = clock.now()
     with transaction.atomic():
-        product = Product.objects.create(shop=shop, created_at=now, updated_at=now, checker=checker, **fields)
+        product = Product.objects.create(shop=shop, created_at=now, updated_at=now, checker=checker, comparable_key=_key(fields), **fields)
         RefundPolicy.objects.create(product=product, version=1, rules=rules, created_at=now)
         _lure_check(product, shop)
+        comparables.group_refresh(product.comparable_key)  # 超低价: the group's median
     return product
 
 
@@ -204,8 +205,11 @@ def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:
     fields = _validate({**_current(product), **data, "delivery": product.delivery})
     if fields["category"] != product.category:
         _category_allowed(shop, fields["category"])
+    key = _key({**fields, "delivery": product.delivery})
     with transaction.atomic():
-        Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), **fields)
+        Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), comparable_key=key, **fields)
+        for group in {product.comparable_key, key}:  # 超低价: the medians it left and joined
+            comparables.group_refresh(group)
         before = lure_text(product)
         product.title, product.description = fields["title"], fields["description"]
         if lure_text(product) != before:  # unchanged text was checked when written
@@ -215,8 +219,14 @@ def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:
 
 
 def product_set_active(*, shop: Shop, product_id: int, active: bool) -> None:
-    if not Product.objects.filter(pk=product_id, shop=shop).update(is_active=active, updated_at=clock.now()):
-        raise ProductNotFound()
+    with transaction.atomic():
+        if not Product.objects.filter(pk=product_id, shop=shop).update(is_active=active, updated_at=clock.now()):
+            raise ProductNotFound()
+        comparables.group_refresh(Product.objects.filter(pk=product_id).values_list("comparable_key", flat=True).get())
+
+
+def _key(fields: dict) -> str:
+    return comparables.key_of(title=fields["title"], category=fields["category"], delivery=fields["delivery"])
 
 
 def _current(product: Product) -> dict:

@@ -67,3 +67,26 @@ def order_has_breach(order_id: int) -> bool:
     return Breach.objects.filter(order_id=order_id).exists()
 def shop_by_id(shop_id: int) -> Shop | None:
     return Shop.objects.filter(pk=shop_id).first()
+
+
+def checkout_facts(shop_id: int) -> dict:
+    """What the checkout warnings read of a shop, in one query: whether it holds the 已认证 badge,
+    and since when the last deposit refresh found it short (``DepositState.short_since``; kept on
+    every event that moves either side, at checkout and nightly; None: not short)."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from kadun.merchants.models_funds import DepositState
+    from kadun.merchants.models_onboarding import ShopBadge
+    from kadun.merchants.onboarding_states import BadgeKind
+
+    state = DepositState.objects.filter(shop_id=OuterRef("pk"))
+    row = (
+        Shop.objects.filter(pk=shop_id)
+        .annotate(
+            verified_badge=Exists(ShopBadge.objects.filter(shop_id=OuterRef("pk"), kind=BadgeKind.VERIFIED)),
+            short_since=Subquery(state.values("short_since")[:1]),
+        )
+        .values("verified_at", "verified_badge", "short_since")
+        .first()
+    )
+    return row or {"verified_at": None, "verified_badge": False, "short_since": None}

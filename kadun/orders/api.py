@@ -59,6 +59,8 @@ def _buyer_actor(order) -> str:
         "商品的退款规则不适用七天无理由退货（no_reason_7days=false）时，须传 confirm_no_reason_exclusion=true 逐单确认"
         "（《网络购买商品七日无理由退货暂行办法》第二十条），否则 400 no_reason_confirmation_required，不创建订单、支付单或期限；"
         "确认的文本、时间和渠道保存在订单的 checkout_confirmations 中。"
+        "下单前提示（GET /api/products/{id}/warnings）随订单保存在 checkout_warnings 中；其中超低价提醒（low_price）须传 "
+        "confirm_low_price=true，否则 400 low_price_confirmation_required，不创建订单。"
     ),
 )
 def order_create(request, data: OrderCreateIn):
@@ -72,6 +74,7 @@ def order_create(request, data: OrderCreateIn):
         query_password=data.query_password,
         buyer_inputs=data.buyer_inputs,
         confirm_no_reason_exclusion=data.confirm_no_reason_exclusion,
+        confirm_low_price=data.confirm_low_price,
         channel="api",
         insure=data.insure,
     )

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kadun.catalog.states import Delivery
-from kadun.orders.errors import NoReasonConfirmationRequired
+from kadun.orders.errors import LowPriceConfirmationRequired, NoReasonConfirmationRequired
 from kadun.orders.models import CheckoutConfirmation
 
 WEB, API = "web", "api"
@@ -38,6 +38,22 @@ def required_at_checkout(product, rules: dict, *, no_reason: bool, channel: str)
         raise NoReasonConfirmationRequired()
     text = no_reason_text(product.delivery, channel=channel)
     return [CheckoutConfirmation(kind=CheckoutConfirmation.KIND_NO_REASON_EXCLUSION, text=text, text_sha256=sha256(text), channel=channel)]
+
+
+def warnings_confirmed(shown: list, *, low_price: bool, channel: str) -> list[CheckoutConfirmation]:
+    """The ticks the checkout warnings (``orders.warnings``) need: 超低价 only, confirmed with
+    its text and figures, or LowPriceConfirmationRequired (``low_price`` must be True)."""
+    from kadun.orders.warnings import LOW_PRICE, low_price_confirmation_text
+
+    out = []
+    for warning in shown:
+        if warning.code != LOW_PRICE:
+            continue
+        if low_price is not True:
+            raise LowPriceConfirmationRequired()
+        text = low_price_confirmation_text(warning, channel=channel)
+        out.append(CheckoutConfirmation(kind=CheckoutConfirmation.KIND_LOW_PRICE, text=text, text_sha256=sha256(text), channel=channel))
+    return out
 
 
 def no_reason_required(rules: dict) -> bool:

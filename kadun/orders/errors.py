@@ -56,3 +56,8 @@ class RefundTooLarge(DomainError):
 class NoReasonConfirmationRequired(DomainError):
     code = "no_reason_confirmation_required"
     message = "本商品不适用七天无理由退货，下单前须逐单确认（勾选确认框；API 请传 confirm_no_reason_exclusion=true）。"
+
+
+class LowPriceConfirmationRequired(DomainError):
+    code = "low_price_confirmation_required"
+    message = "本商品售价远低于市场参考价（超低价），下单前须勾选确认已知悉风险（API 请传 confirm_low_price=true）。"

@@ -22,6 +22,18 @@ def _buyer(order) -> tuple[str, int | None]:
     return ("buyer", order.buyer_id) if order.buyer_id else ("guest", None)
 
 
+def _warnings(order) -> dict:
+    """下单前提示 shown at checkout (``orders.warnings``): their codes and figures, and the SHA-256
+    of their text. Only when there were any, so an order placed before warnings existed (or
+    without any) keeps the body it was logged with."""
+    if not order.checkout_warnings:
+        return {}
+    return {
+        "warnings": [{"code": w["code"], "figures": w["figures"], "tick": w["tick"]} for w in order.checkout_warnings],
+        "warnings_sha256": privacy.text("\n".join(w["text"] for w in order.checkout_warnings)),
+    }
+
+
 @source("orders.order", model="orders.Order")
 def order_placed(order) -> Fact:
     role, actor_id = _buyer(order)
@@ -35,6 +47,7 @@ def order_placed(order) -> Fact:
             "policy_hash": order.policy_hash, "policy_sha256": _rules_sha256(order.policy_snapshot),
             "no_reason_waived": order.no_reason_waived,
             "created_at": privacy.iso(order.created_at), "expires_at": privacy.iso(order.expires_at),
+            **_warnings(order),
         },
     )
 

@@ -33,6 +33,8 @@ class Order(models.Model):
     policy_hash = models.CharField(max_length=64, blank=True)
     # The buyer confirmed, on this purchase, that 7天无理由 does not apply (消保法 §25; 暂行办法 §20).
     no_reason_waived = models.BooleanField(default=False)
+    # 下单前提示 shown at checkout (kadun.orders.warnings), as they were: [{code, text, figures, tick}].
+    checkout_warnings = models.JSONField(default=list, blank=True)
     # An open refund request holds the money: auto-confirm waits until it is settled.
     refund_hold = models.BooleanField(default=False)
     # Manual services: how many of the policy's milestones the merchant has marked as reached.
@@ -79,7 +81,8 @@ class CheckoutConfirmation(models.Model):
     Written in the order's creation transaction; never changed. (Later: insurance terms.)"""
 
     KIND_NO_REASON_EXCLUSION = "no_reason_exclusion"  # 7天无理由 does not apply (暂行办法 §20)
-    KINDS = [(KIND_NO_REASON_EXCLUSION, "不适用七天无理由退货")]
+    KIND_LOW_PRICE = "low_price"  # 超低价: the buyer knows the price is far below the market (orders.warnings)
+    KINDS = [(KIND_NO_REASON_EXCLUSION, "不适用七天无理由退货"), (KIND_LOW_PRICE, "超低价提醒")]
     CHANNELS = [("web", "web"), ("api", "api")]
 
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="checkout_confirmations")

@@ -29,6 +29,13 @@ class OrderCreateIn(Schema):
     # Strict: only JSON true confirms; "yes", 1 or "true" is a 422, never a confirmation.
     confirm_no_reason_exclusion: StrictBool = Field(False, description=confirmations.api_description())
     insure: StrictBool = Field(False, description="购买售后保险：保费（见 GET /orders/{order_no}/cover 的 terms）与货款一并支付，pay_url 的金额含保费")
+    confirm_low_price: StrictBool = Field(
+        False,
+        description=(
+            "超低价提醒（GET /api/products/{id}/warnings 返回 code=low_price、tick=true）成立时必填且须为 true；"
+            "未确认则 400 low_price_confirmation_required，不创建订单。确认的文本随订单保存（checkout_confirmations，kind=low_price）。"
+        ),
+    )
 
 
 class KeyOut(Schema):
@@ -47,8 +54,15 @@ class EventOut(Schema):
     at: dt.datetime
 
 
+class CheckoutWarningOut(Schema):
+    code: str = Field(description="low_price 超低价 / new_shop 新商家 / unverified_shop 未认证 / deposit_short 保证金不足 / weaker_rules 规则弱于平台默认")
+    text: str = Field(description="买家看到的提示原文（含金额等数字）")
+    figures: dict = Field(description="提示所依据的数字（金额为分）")
+    tick: bool = Field(description="是否须勾选确认后才能下单（仅 low_price）")
+
+
 class CheckoutConfirmationOut(Schema):
-    kind: str = Field(description="no_reason_exclusion：买家确认本商品不适用七天无理由退货")
+    kind: str = Field(description="no_reason_exclusion：买家确认本商品不适用七天无理由退货；low_price：买家确认已知悉超低价风险")
     text: str = Field(description="买家确认的文本（下单时所见原文）")
     text_sha256: str = Field(description="text 的 SHA-256")
     channel: str = Field(description="web / api")
@@ -81,6 +95,7 @@ class OrderOut(Schema):
     buyer_inputs: Optional[dict[str, str]] = Field(description="仅买家和商家可见")
     events: list[EventOut]
     checkout_confirmations: list[CheckoutConfirmationOut] = Field(description="买家下单时的逐单确认（时间、所见文本、渠道）")
+    checkout_warnings: list[CheckoutWarningOut] = Field(description="下单时显示给买家的提示（下单前提示），随订单保存")
     payment: Optional[PaymentOut] = Field(description="仅买家可见")
     viewer_role: str = Field(description="buyer / merchant / staff")
 
@@ -165,6 +180,7 @@ def order_out(order, role: str, *, payment=_READ, keys=_READ, events=_READ, conf
         "buyer_inputs": order.buyer_inputs if role in (BUYER, MERCHANT) else None,
         "events": events,
         "checkout_confirmations": confirmed,
+        "checkout_warnings": order.checkout_warnings or [],
         "payment": payment,
         "viewer_role": role,
     }

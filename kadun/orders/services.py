@@ -38,6 +38,7 @@ from kadun.orders.errors import (
 from kadun.orders import confirmations, passwords
 from kadun.orders.models import CheckoutConfirmation, Order
 from kadun.orders.records import event_write, locked
+from kadun.orders.warnings import checkout_warnings
 from kadun.orders.states import (
     LATE_PAYMENT_SOURCES,
     PAY,
@@ -112,6 +113,7 @@ def order_create(
     buyer_inputs: dict | None = None,
     provider: str | None = None,
     confirm_no_reason_exclusion: bool = False,
+    confirm_low_price: bool = False,
     channel: str = confirmations.API,
     insure: bool = False,
 ) -> tuple[Order, str, str]:
@@ -125,8 +127,14 @@ def order_create(
     buyer's confirmation on this purchase (``confirm_no_reason_exclusion``; 暂行办法 §20), else
     NoReasonConfirmationRequired and nothing is created. ``channel`` (web / api) is recorded with
     the confirmation, and chooses the text stored: the page's label in its language, or the
-    Chinese text the API documents. ``insure``: the buyer bought 售后保险 (kadun.insurance): its
-    terms are frozen onto the order and its premium is added to the payment."""
+    Chinese text the API documents.
+
+    下单前提示 (``orders.warnings``): the warnings that hold now are stored on the order
+    (``checkout_warnings``, with their figures) and logged with it; a 超低价 warning needs
+    ``confirm_low_price`` (True), else LowPriceConfirmationRequired and nothing is created.
+
+    ``insure``: the buyer bought 售后保险 (kadun.insurance): its terms are frozen onto the order and
+    its premium is added to the payment."""
     from kadun.catalog import selectors as catalog
     from kadun.insurance import services as insurance
     from kadun.payments import services as payments
@@ -157,6 +165,8 @@ def order_create(
     policy = catalog.policy_current(product)
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
     confirmed = confirmations.required_at_checkout(product, policy.rules, no_reason=confirm_no_reason_exclusion, channel=channel)
+    shown = checkout_warnings(product, policy.rules)
+    confirmed += confirmations.warnings_confirmed(shown, low_price=confirm_low_price, channel=channel)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
@@ -178,6 +188,7 @@ def order_create(
             policy_snapshot=snapshot,
             policy_hash=digest,
             no_reason_waived=any(c.kind == CheckoutConfirmation.KIND_NO_REASON_EXCLUSION for c in confirmed),
+            checkout_warnings=[w.stored() for w in shown],
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )

@@ -44,11 +44,20 @@ class CheckoutForm(forms.Form):
     no_reason_waived = forms.BooleanField(
         required=True, error_messages={"required": _("本商品不适用七天无理由退货，请勾选确认后再提交订单。")}
     )
+    # Required when the 超低价 warning holds (``orders.warnings``); its label is the text ticked.
+    low_price_ok = forms.BooleanField(required=True, error_messages={"required": _("本商品售价远低于参考价，请勾选确认已知悉风险后再提交订单。")})
     pay_with = forms.ChoiceField(label=_("支付方式"), choices=[])
 
     def __init__(self, *args, product, user, policy=None, **kwargs):
+        from kadun.orders.warnings import low_price, low_price_confirmation_text
+
         super().__init__(*args, **kwargs)
         self.product = product
+        cheap = low_price(product)
+        if cheap is None:
+            del self.fields["low_price_ok"]
+        else:
+            self.fields["low_price_ok"].label = low_price_confirmation_text(cheap)
         if policy is None or not confirmations.no_reason_required(policy.rules):
             del self.fields["no_reason_waived"]
         else:

@@ -118,7 +118,8 @@ def checkout(request, product_id: int):
         data = form.cleaned_data
         fields = {
             "product_id": product.pk, "quantity": data["quantity"], "buyer_inputs": form.buyer_inputs(),
-            "confirm_no_reason_exclusion": data.get("no_reason_waived", False), "channel": "web",
+            "confirm_no_reason_exclusion": data.get("no_reason_waived", False), "confirm_low_price": data.get("low_price_ok", False),
+            "channel": "web",
             "insure": request.POST.get("insure") == "1",  # 售后保险: the box of {% insurance_checkout %}
         }
         try:
@@ -136,7 +137,8 @@ def checkout(request, product_id: int):
         except DomainError as exc:
             # The rules changed to exclude 7天无理由 while the buyer was on the page: ask at the box.
             confirm_box = exc.code == "no_reason_confirmation_required" and "no_reason_waived" in form.fields
-            field = "no_reason_waived" if confirm_box else "pay_with" if exc.code == "wallet_insufficient" else None
+            cheap_box = exc.code == "low_price_confirmation_required" and "low_price_ok" in form.fields
+            field = "no_reason_waived" if confirm_box else "low_price_ok" if cheap_box else "pay_with" if exc.code == "wallet_insufficient" else None
             form.add_error(field, exc.message)
         else:
             if order.is_guest:

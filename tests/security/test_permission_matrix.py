@@ -314,6 +314,12 @@ CASES = [
     Case("api staff official revoke", "api", "POST", lambda w: _api("/staff/official/1/revoke"), API_STAFF_SESSION_ONLY,
          data=lambda w: {"reason": "x"}),
     Case("api shop public", "api", "GET", lambda w: _api(f"/shops/{w.shop_a.pk}"), EVERYONE_200),
+    # 下单前提示: public, like the product itself.
+    Case("api product checkout warnings (public)", "api", "GET", lambda w: _api(f"/products/{w.auto.pk}/warnings"), EVERYONE_200),
+    # 平台透明度报告: public (no report written yet in this world: the API's 404 is the same for all).
+    Case("page transparency report (public)", "page", "GET", lambda w: reverse("report:report"), EVERYONE_200),
+    Case("api transparency report (public)", "api", "GET", lambda w: _api("/report"),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404)),
     # 跑路 protection: risk staff and admins; other staff 403; everyone else the console's 404.
     Case("page staff runaway console", "page", "GET", lambda w: reverse("risk:runaway_home"), RISK_PAGE),
     Case("page staff runaway shop", "page", "GET", lambda w: reverse("risk:runaway_shop", args=[w.shop_a.pk]), RISK_PAGE),
