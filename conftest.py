@@ -91,7 +91,7 @@ def _static_files_indexed_once(settings):
 # counterpart of the ledger-check the money tests run). A finding fails the test.
 EVIDENCE_CHECKED = ("kadun/aftersales/", "kadun/cases/", "kadun/orders/", "kadun/payments/", "kadun/inventory/",
                     "kadun/deadlines/", "kadun/evidence/", "kadun/merchants/", "kadun/risk/", "tests/invariants/",
-                    "kadun/reputation/tests/test_reviews")
+                    "kadun/reputation/tests/test_reviews", "kadun/reputation/tests/test_keywords")
 
 
 @pytest.hookimpl(wrapper=True)
