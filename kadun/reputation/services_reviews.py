@@ -61,6 +61,12 @@ def clean_text(value, *, required: bool = False) -> str:
     return text
 
 
+def followup_open(review) -> bool:
+    """Whether the follow-up may still be written (the same test as the UPDATE's WHERE)."""
+    since = clock.now() - dt.timedelta(days=settings.KADUN_REVIEW_FOLLOWUP_DAYS)
+    return review.followup_at is None and review.created_at >= since
+
+
 def _rating(value) -> int:
     try:
         rating = int(str(value).strip())

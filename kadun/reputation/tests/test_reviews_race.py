@@ -26,7 +26,7 @@ def test_two_reviews_of_one_order_at_once_make_one():
     product = make_product(keys=TRIALS)
     for _ in range(TRIALS):
         order = confirmed_order(product)
-        results = together(*[_code(lambda s=s: reviews.review_create(order=order, role="buyer", rating=s, text=f"{s}星")) for s in (1, 5)])
+        results = together(*[_code(lambda s=s, o=order: reviews.review_create(order=o, role="buyer", rating=s, text=f"{s}星")) for s in (1, 5)])
         assert sorted(map(type, results), key=str) == sorted([int, str], key=str), results
         assert "already_reviewed" in results
         assert Review.objects.filter(order=order).count() == 1
@@ -38,7 +38,7 @@ def test_two_replies_at_once_make_one():
     product = make_product(shop, keys=TRIALS)
     for _ in range(TRIALS):
         review = reviews.review_create(order=confirmed_order(product), role="buyer", rating=2, text="慢")
-        results = together(*[_code(lambda t=t: reviews.review_reply(review_id=review.pk, shop=shop, text=t)) for t in ("甲", "乙")])
+        results = together(*[_code(lambda t=t, r=review: reviews.review_reply(review_id=r.pk, shop=shop, text=t)) for t in ("甲", "乙")])
         assert results.count("already_replied") == 1, results
         review.refresh_from_db()
         assert review.reply_text in ("甲", "乙")
