@@ -7,6 +7,7 @@ Every action is a POST that redirects back with the service's message (a refused
 nothing)."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,7 +43,7 @@ def review_new(request, order_no: str):
     try:
         reviews.review_create(order=order, role=role, rating=request.POST.get("rating", ""), text=request.POST.get("text", ""),
                               image=request.FILES.get("image"))
-        messages.success(request, _("评价已发表。评价不能修改或删除，30 天内可追评一次。"))
+        messages.success(request, _("评价已发表。评价不能修改或删除，%(d)s 天内可追评一次。") % {"d": settings.KADUN_REVIEW_FOLLOWUP_DAYS})
     except DomainError as exc:
         messages.error(request, exc.message)
     return _back(order.order_no)
