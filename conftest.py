@@ -90,7 +90,8 @@ def _static_files_indexed_once(settings):
 # fact they wrote has exactly one entry that still matches its row (the evidence log's
 # counterpart of the ledger-check the money tests run). A finding fails the test.
 EVIDENCE_CHECKED = ("kadun/aftersales/", "kadun/cases/", "kadun/orders/", "kadun/payments/", "kadun/inventory/",
-                    "kadun/deadlines/", "kadun/evidence/", "kadun/merchants/", "kadun/risk/", "kadun/insurance/", "tests/invariants/")
+                    "kadun/deadlines/", "kadun/evidence/", "kadun/merchants/", "kadun/risk/", "kadun/insurance/", "tests/invariants/",
+                    "kadun/reputation/tests/test_reviews", "kadun/reputation/tests/test_keywords")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -84,6 +84,7 @@ def _mount() -> None:
     api.add_router("/", "kadun.evidence.api.router")
     api.add_router("/", "kadun.evidence.api_complaints.router")
     api.add_router("/", "kadun.reputation.api.router")
+    api.add_router("/", "kadun.reputation.api_reviews.router")
     api.add_router("/merchant", "kadun.merchants.api_penalties.router")
     api.add_router("/", "kadun.merchants.api_penalties_staff.router")
     api.add_router("/", "kadun.merchants.api_onboarding.router")

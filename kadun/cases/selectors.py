@@ -291,3 +291,9 @@ DEFAULTED = (Outcome.REFUNDED, Outcome.ORDER_REFUNDED)
 def shops_with_cases(*, shop_ids, since: dt.datetime) -> set[int]:
     """Which of these shops had a case opened since ``since`` (so governance reads only theirs)."""
     return set(Case.objects.filter(shop_id__in=list(shop_ids), opened_at__gte=since).order_by().values_list("shop_id", flat=True).distinct())
+
+
+def statements_of_shop(*, shop_id: int, since: dt.datetime, limit: int = 500) -> list[str]:
+    """The buyers' statements of the shop's cases opened since ``since`` (risk keywords; only the
+    counts are shown, never the text: ``reputation.selectors_reviews.other_keyword_counts``)."""
+    return list(Case.objects.filter(shop_id=shop_id, opened_at__gte=since).order_by("-id").values_list("statement", flat=True)[:limit])

@@ -52,6 +52,13 @@ KINDS: dict[str, str] = {
     "case.appeal_decision": "申诉裁决",
     # deadlines
     "deadline.fired": "时限到期执行",
+    # reviews (评价)
+    "review.written": "买家评价",
+    "review.followup": "买家追评",
+    "review.reply": "商家回复评价",
+    "review.followup_reply": "商家回复追评",
+    "review.hide": "平台隐藏评价",
+    "review.unhide": "平台恢复显示评价",
     # accounts
     "account.anonymised": "账户注销（个人信息已清除）",
 }

@@ -150,3 +150,10 @@ def bundle_url(complaint: Complaint, role: str) -> str | None:
     if role in (BUYER, MERCHANT, STAFF):
         return settings.KADUN_EVIDENCE_ORDER_BUNDLE_URL.format(order_no=complaint.order.order_no)
     return None
+
+
+def statements_of_shop(shop_id: int, *, since, limit: int = 500) -> list[str]:
+    """The public wording of the shop's published complaints since ``since`` (risk keywords,
+    ``reputation.selectors_reviews.other_keyword_counts``)."""
+    return list(Complaint.objects.filter(shop_id=shop_id, status=S.PUBLISHED, created_at__gte=since).order_by("-id")
+                .values_list("statement_shown", flat=True)[:limit])

@@ -8,6 +8,18 @@ every hide / unhide is a ``ReviewAudit`` row. ``shop`` / ``product`` / ``rating`
 are what the shop's public record and the credit score read."""
 from django.db import models
 
+# Columns nobody may change once written (migration 0004_reviews_frozen: a trigger on PostgreSQL
+# and SQLite refuses an UPDATE that touches them; PostgreSQL also refuses DELETE).
+FROZEN = ("order_id", "shop_id", "product_id", "buyer_id", "rating", "text", "image", "image_sha256", "created_at")
+# Columns written once (empty → set, by a conditional UPDATE … WHERE <at> IS NULL), then frozen.
+ONCE = (("followup_at", ("followup_text", "followup_at")), ("reply_at", ("reply_text", "reply_at")),
+        ("followup_reply_at", ("followup_reply_text", "followup_reply_at")))
+
+
+class _NeverDeleted(models.QuerySet):
+    def delete(self):
+        raise RuntimeError("reviews are never deleted (电子商务法 §39)")
+
 
 class Review(models.Model):
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="review")
@@ -27,6 +39,9 @@ class Review(models.Model):
     followup_reply_at = models.DateTimeField(null=True, blank=True)
     hidden_reason = models.CharField(max_length=20, blank=True, help_text="empty = shown; else the hide reason's code")
     hidden_at = models.DateTimeField(null=True, blank=True)
+    keywords = models.JSONField(default=list, blank=True, help_text="risk keywords (canonical phrases) in text + follow-up")
+
+    objects = _NeverDeleted.as_manager()
 
     class Meta:
         ordering = ["-id"]
@@ -38,6 +53,14 @@ class Review(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
         ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("Review: change a review only through kadun.reputation.services_reviews")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("reviews are never deleted (电子商务法 §39)")
 
 
 class ReviewAudit(models.Model):
@@ -51,3 +74,8 @@ class ReviewAudit(models.Model):
     note = models.CharField(max_length=500, blank=True)
     staff = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
+
+    objects = _NeverDeleted.as_manager()
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("review audit rows are never deleted")

@@ -105,9 +105,11 @@ def figures_of(shop_ids: list[int], *, now: dt.datetime) -> dict[int, formula.Fi
 
 
 def review_ratings(shop_id: int, *, since: dt.datetime) -> list[int]:
-    """Buyers' star ratings of the shop in the window. Reviews come with issue #12: until then
-    none, and the Bayesian rating is its prior."""
-    return []
+    """Buyers' star ratings of the shop in the window (评价): hidden reviews included, unless
+    hidden as 与交易无关 — hiding protects people, it does not launder a score."""
+    from kadun.reputation import selectors_reviews
+
+    return selectors_reviews.ratings_of_shop(shop_id, since=since)
 
 
 def scores_recompute(*, shop_ids: list[int], reason: str = "event") -> dict[int, int]:

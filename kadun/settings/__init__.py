@@ -312,6 +312,7 @@ from kadun.settings.abuse import *  # noqa: E402,F401,F403
 from kadun.settings.record import *  # noqa: E402,F401,F403
 # 下单前提示 (checkout warnings) and the public transparency report (docs/refunds.md, docs/report.md).
 from kadun.settings.warnings import *  # noqa: E402,F401,F403
+from kadun.settings.reviews import *  # noqa: E402,F401,F403
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)

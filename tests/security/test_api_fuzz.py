@@ -157,6 +157,7 @@ def known_path_parameters(world, operation, role: str):
             # 用后退款防护 (kadun/risk/api_abuse.py): the buyer's and a guest's keys; no contest filed in the world.
             "buyer_key": [f"user:{world.buyer.pk}", f"user:{world.other_buyer.pk}", "contact:0000"],
             "contest_id": [1],
+            "review_id": [1, 999999],  # 评价: none written in the world (the orders are not confirmed)
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 
