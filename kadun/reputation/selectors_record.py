@@ -78,17 +78,12 @@ def _others(shop_id: int) -> dict:
     }
 
 
-def _keyword_counts(shop_id: int) -> dict[str, int] | None:
-    """近90天评价中「…」出现 N 次: counted by the reviews work
-    (``selectors_reviews.keyword_counts``). Until that module is merged, None (the page says
-    the counts are not available) — only its absence is tolerated, any other error raises."""
-    try:
-        from kadun.reputation.selectors_reviews import keyword_counts
-    except ModuleNotFoundError as exc:
-        if exc.name != "kadun.reputation.selectors_reviews":
-            raise
-        return None
-    return keyword_counts(shop_id, days=settings.KADUN_RECORD_WINDOW_DAYS)
+def _keyword_counts(shop_id: int) -> dict[str, int]:
+    """近90天评价中「…」出现 N 次, as the reviews list on the same page shows them
+    (``selectors_reviews.keyword_counts``): phrase → number of reviews mentioning it."""
+    from kadun.reputation.selectors_reviews import keyword_counts
+
+    return dict(keyword_counts(shop_id, days=settings.KADUN_RECORD_WINDOW_DAYS))
 
 
 def rows_of(rec: dict) -> list[dict]:
