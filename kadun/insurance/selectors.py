@@ -98,3 +98,14 @@ def pool_summary() -> dict:
 
 def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
+
+
+def claims_for_report(*, since) -> dict:
+    """售后保险 for the platform's transparency report: claims the pool paid (count, amount) and
+    the covers sold, since ``since`` (None: all time)."""
+    from django.db.models import Count, Sum
+
+    claims = Claim.objects.all() if since is None else Claim.objects.filter(paid_at__gte=since)
+    covers = Cover.objects.all() if since is None else Cover.objects.filter(created_at__gte=since)
+    paid = claims.aggregate(n=Count("id"), amount=Sum("amount"))
+    return {"claims_paid": paid["n"], "claims_amount": paid["amount"] or 0, "covers": covers.count()}

@@ -16,7 +16,7 @@ class ReportOut(Schema):
     day: dt.date = Field(description="北京时间日期")
     computed_at: dt.datetime
     figures: dict = Field(description="last_30_days / all_time：refunds（按路径：count、amount 分、median_seconds、p90_seconds）、"
-                                      "case_outcomes、sla、decisions；见 docs/report.md")
+                                      "case_outcomes、sla、decisions、insurance；见 docs/report.md")
 
 
 class ReportNotFound(NotFound):

@@ -104,6 +104,7 @@ def window(since) -> dict:
     """Every figure over refunds paid / cases closed / clocks started / decisions made since
     ``since`` (None: all time)."""
     from kadun.cases import selectors_report as cases
+    from kadun.insurance.selectors import claims_for_report
     from kadun.payments.selectors_report import refunds_for_report
 
     return {
@@ -111,4 +112,5 @@ def window(since) -> dict:
         "case_outcomes": cases.outcomes_by_kind(since=since),
         "sla": sla(cases.sla_counts(since=since)),
         "decisions": decision_shares(cases.final_decisions(since=since)),
+        "insurance": claims_for_report(since=since),
     }

@@ -23,6 +23,7 @@ def report_page(request):
         for key in ("last_30_days", "all_time"):
             data = row.figures[key]
             refunds = [{"path": p, **data["refunds"][p]} for p in PATHS if data["refunds"][p]["count"] or p != "other"]
-            windows.append({"key": key, "refunds": refunds, **{k: data[k] for k in ("case_outcomes", "sla", "decisions")}})
+            windows.append({"key": key, "refunds": refunds, **{k: data[k] for k in ("case_outcomes", "sla", "decisions")},
+                            "insurance": data.get("insurance")})  # rows computed before insurance landed have none
     previous = row.day - dt.timedelta(days=1) if row else None
     return render(request, "report/report.html", {"row": row, "windows": windows, "previous": previous})

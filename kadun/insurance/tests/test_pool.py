@@ -213,3 +213,16 @@ def test_the_pool_summary_reads_premiums_claims_recoveries_and_the_loss_ratio():
     assert summary["balance"] == 5000 + 20 - 980
     assert summary["totals"]["premiums"] == 20 and summary["totals"]["claims_paid"] == 980 and summary["totals"]["recoveries"] == 0
     assert summary["totals"]["loss_ratio"] == 49.0  # claims paid ÷ net premiums
+
+
+def test_the_platform_report_counts_the_claims_the_pool_paid():
+    from kadun.report.services import report_build
+    from kadun.report.selectors import report_of
+
+    _, order = _ran_away(insure=True)
+    uninsured = runaway_product()
+    buy(uninsured)  # a cover not sold: not counted
+    assert report_build()
+    figures = report_of().figures
+    for window in ("last_30_days", "all_time"):
+        assert figures[window]["insurance"] == {"claims_paid": 1, "claims_amount": 1000 - FEE, "covers": 1}
