@@ -54,10 +54,12 @@ def order_query(out_trade_no: str) -> dict:
     return _api({"act": "order", "pid": settings.KADUN_EPAY_PID, "key": settings.KADUN_EPAY_KEY, "out_trade_no": out_trade_no})
 
 
-def _shop_of(out_trade_no: str) -> str | None:
+def _payment_of(out_trade_no: str) -> tuple[str, int] | None:
+    """(shop, amount) of our payment: checked before the panel is asked, so a mismatched or
+    unknown trade costs no query."""
     row = (Payment.objects.filter(provider="epay", out_trade_no=out_trade_no)
-           .annotate(shop=Coalesce(F("order__shop_id"), F("deposit_shop_id"))).values_list("shop", flat=True).first())
-    return None if row is None else str(row)
+           .annotate(shop=Coalesce(F("order__shop_id"), F("deposit_shop_id"))).values_list("shop", "amount").first())
+    return None if row is None else (str(row[0]), row[1])
 
 
 class EpayProvider:
@@ -91,9 +93,12 @@ class EpayProvider:
         if params["trade_status"] != "TRADE_SUCCESS":
             raise BadNotification("not_paid", "支付通知状态不是已支付。")
         amount = amount_fen(params["money"])
-        shop = _shop_of(params["out_trade_no"])
-        if shop is None:
+        ours = _payment_of(params["out_trade_no"])
+        if ours is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
+        shop, expected = ours
+        if amount != expected:
+            raise BadNotification("amount_mismatch", "支付通知金额与订单不符。")
         self._confirm(params, amount)
         return VerifiedNotification(out_trade_no=params["out_trade_no"], gateway_trade_no=params["trade_no"], amount=amount,
                                     currency="CNY", merchant_no=shop, succeeded=True)

@@ -37,6 +37,7 @@ class FakeAlipay:
         self.trades: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.transfers: dict[str, dict] = {}
+        self.transfer_status = "SUCCESS"  # what a new transfer answers: SUCCESS, or DEALING (result later)
         self.lock = threading.Lock()
         self.server = FakeServer(self._handle)
         self.gateway = self.server.url + "/gateway.do"
@@ -71,6 +72,21 @@ class FakeAlipay:
         }
         params.update({k: str(v) for k, v in overrides.items() if k != "sign"})
         params = {k: v for k, v in params.items() if v != ""}
+        params["sign"] = overrides.get("sign") or rsa2_sign(notify_content(params), self.alipay_private)
+        return params
+
+    def transfer_message(self, out_biz_no: str, status: str, **overrides) -> dict[str, str]:
+        """The asynchronous alipay.fund.trans.order.changed message for a transfer, signed."""
+        t = self.transfers[out_biz_no]
+        t["status"] = status
+        biz = {"out_biz_no": out_biz_no, "order_id": t["order_id"], "status": status, "trans_amount": t["amount"],
+               "product_code": "TRANS_ACCOUNT_NO_PWD", "biz_scene": "DIRECT_TRANSFER"}
+        if status == "FAIL":
+            biz["fail_reason"] = "收款方账户异常"
+        params = {"msg_method": "alipay.fund.trans.order.changed", "app_id": APP_ID, "version": "1.1", "charset": "utf-8",
+                  "sign_type": "RSA2", "notify_id": secrets.token_hex(16), "utc_timestamp": "1764590400000",
+                  "biz_content": json.dumps(biz, ensure_ascii=False, separators=(",", ":"))}
+        params.update({k: str(v) for k, v in overrides.items() if k != "sign"})
         params["sign"] = overrides.get("sign") or rsa2_sign(notify_content(params), self.alipay_private)
         return params
 
@@ -129,7 +145,7 @@ class FakeAlipay:
         key = biz["out_biz_no"]
         if key not in self.transfers:  # once per out_biz_no
             self.transfers[key] = {"amount": biz["trans_amount"], "payee": payee, "order_id": "2026" + secrets.token_hex(8),
-                                   "status": "SUCCESS"}
+                                   "status": self.transfer_status}
         t = self.transfers[key]
         return {"code": "10000", "msg": "Success", "out_biz_no": key, "order_id": t["order_id"],
                 "pay_fund_order_id": t["order_id"], "status": t["status"], "trans_date": "2026-12-01 12:00:00"}
