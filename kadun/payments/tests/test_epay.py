@@ -131,3 +131,14 @@ def test_a_bad_signature_never_reaches_the_panel(epay):  # noqa: F811
     with pytest.raises(BadNotification):
         epay_provider.provider.verify_notification(epay.notification(order.payment.out_trade_no, sign="f" * 32))
     assert not [c for c in epay.server.calls if c[2].get("act") == "order"]
+
+
+def test_an_enabled_gateway_without_its_keys_fails_the_system_check(settings):
+    from kadun.payments.checks import gateways_configured
+
+    settings.KADUN_PAYMENT_PROVIDERS = ["epay", "wallet"]
+    settings.KADUN_EPAY_PID, settings.KADUN_EPAY_KEY, settings.KADUN_EPAY_API_BASE = "1001", "", "https://pay.example.com"
+    errors = gateways_configured()
+    assert [e.id for e in errors] == ["kadun.E002"] and "KADUN_EPAY_KEY" in errors[0].msg
+    settings.KADUN_EPAY_KEY = KEY
+    assert gateways_configured() == []
