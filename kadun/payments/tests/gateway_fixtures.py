@@ -51,3 +51,18 @@ def books(order) -> tuple:
     payment = Payment.objects.get(order=order)
     return (payment.status, order.status, JournalEntry.objects.count(), CardKey.objects.filter(order_id=order.pk).count(),
             Refund.objects.count())
+
+
+def refused(provider: str, params: dict[str, str]) -> str:
+    """POST the notification (it must be refused: 400, a body starting ``fail``), then ask the
+    service directly which check refused it (the answer's body may be only ``fail``)."""
+    from kadun.payments.errors import BadNotification
+    from kadun.payments.services import notification_handle
+
+    status, text = post_notify(provider, params)
+    assert status == 400 and text.startswith("fail"), (status, text)
+    try:
+        notification_handle(provider=provider, params=params)
+    except BadNotification as exc:
+        return exc.code
+    raise AssertionError("the service accepted what the endpoint refused")
