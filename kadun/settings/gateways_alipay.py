@@ -1,7 +1,8 @@
 """Alipay (open platform) and 易支付 (epay) gateways: everything from the environment.
 
 Secrets (the app private key, the epay key) are never stored in the database. A provider is
-offered only when it is listed in ``KADUN_PAYMENT_PROVIDERS`` *and* configured here."""
+offered only when it is listed in ``KADUN_PAYMENT_PROVIDERS``; one listed without the settings
+it verifies with fails ``kadun check`` (kadun.E002, ``kadun/payments/checks.py``)."""
 from __future__ import annotations
 
 import os
