@@ -18,7 +18,7 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3, default="CNY")
     status = models.CharField(max_length=12, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     gateway_trade_no = models.CharField(max_length=64, blank=True)
-    pay_url = models.CharField(max_length=500, blank=True, help_text="where the buyer pays (gateway page)")
+    pay_url = models.CharField(max_length=2000, blank=True, help_text="where the buyer pays (gateway page; a signed Alipay URL is ~1 KB)")
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
 

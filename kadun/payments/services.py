@@ -61,6 +61,8 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
         if note.merchant_no != str(payment.shop_id):
             raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
         now = clock.now()
+        if getattr(note, "absorbed", False):
+            return "absorbed"  # verified but not a result (Alipay WAIT_BUYER_PAY / TRADE_CLOSED): nothing changes
         if not note.succeeded:
             if Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED):
                 evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="failed", at=now))

@@ -337,3 +337,5 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+# Real gateways: Alipay open platform and 易支付 (docs/payments-alipay-epay.md).
+from kadun.settings.gateways_alipay import *  # noqa: E402,F401,F403
