@@ -119,3 +119,13 @@ def test_ten_sequential_replays_deliver_once(order, service):
 def test_the_callback_is_json_with_numbers(order, service):
     data = json.loads(service.callback(order.payment.out_trade_no))
     assert isinstance(data["status"], int) and not isinstance(data["actual_amount"], str)
+
+
+def test_the_deploy_check_refuses_a_gateway_without_its_keys(settings):
+    from kadun.payments.checks import gateways_configured
+
+    settings.KADUN_PAYMENT_PROVIDERS = ["wallet", "epusdt"]
+    settings.KADUN_EPUSDT_TOKEN = ""
+    assert [e.id for e in gateways_configured()] == ["kadun.E010"]
+    settings.KADUN_EPUSDT_TOKEN, settings.KADUN_EPUSDT_BASE_URL = "t", "http://127.0.0.1:1"
+    assert gateways_configured() == []
