@@ -28,6 +28,8 @@ CENT = Decimal("0.01")
 # epusdt makes concurrent orders of one amount distinct by adding a few 0.0001 (BEpusdt: 0.01); a
 # quote further than this above our own conversion is refused at creation.
 MAX_QUOTE_ABOVE = Decimal("0.10")
+# BEpusdt also takes TRX and other coins; only USDT on TRON is accepted (epusdt sends no trade_type).
+TRADE_TYPE = "usdt.trc20"
 
 
 class GatewayError(Exception):
@@ -80,7 +82,7 @@ class EpusdtProvider:
         data = self._post("/api/v1/order/create-transaction", {
             "order_id": payment.out_trade_no, "amount": yuan(payment.amount), "notify_url": settings.KADUN_EPUSDT_NOTIFY_URL,
             "redirect_url": settings.SITE_URL + return_url if return_url.startswith("/") else return_url,
-            "rate": json.loads(str(rate)),
+            "rate": json.loads(str(rate)), "trade_type": TRADE_TYPE,
         })
         try:
             quoted = Decimal(str(data["actual_amount"]))
@@ -103,6 +105,8 @@ class EpusdtProvider:
             raise BadNotification("malformed_notification", "USDT 支付通知缺少参数。")
         if not hmac.compare_digest(sign(params).encode(), str(params["signature"]).encode()):
             raise BadNotification("bad_signature", "USDT 支付通知签名错误。")
+        if str(params.get("trade_type") or TRADE_TYPE) != TRADE_TYPE:
+            raise BadNotification("currency_mismatch", "USDT 支付通知的币种不符。")
         trade = UsdtTrade.objects.filter(out_trade_no=str(params["order_id"])).first()
         if trade is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")

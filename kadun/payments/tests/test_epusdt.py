@@ -90,6 +90,13 @@ def test_a_cny_amount_one_fen_off_changes_nothing(order, service, delta):
     assert snapshot(order) == before
 
 
+def test_another_coin_changes_nothing(order, service):
+    """BEpusdt's trade_type: the same number of TRX is not the same money."""
+    before = snapshot(order)
+    assert post(service.callback(order.payment.out_trade_no, trade_type="tron.trx")) == (400, "fail")
+    assert snapshot(order) == before
+
+
 def test_an_unknown_trade_changes_nothing(order, service):
     before = snapshot(order)
     assert post(service.callback("P20261201000000DEADBEEF00")) == (400, "fail")
