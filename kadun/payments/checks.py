@@ -19,22 +19,31 @@ def sandbox_off_in_production(app_configs=None, **kwargs):
     ]
 
 
-GATEWAY_SETTINGS = {
+_GATEWAY_KEYS = {
     "alipay": ("KADUN_ALIPAY_APP_ID", "KADUN_ALIPAY_PRIVATE_KEY", "KADUN_ALIPAY_PUBLIC_KEY", "KADUN_ALIPAY_SELLER_ID", "KADUN_ALIPAY_GATEWAY"),
     "epay": ("KADUN_EPAY_PID", "KADUN_EPAY_KEY", "KADUN_EPAY_API_BASE"),
+    "wechatpay": ("KADUN_WECHATPAY_MCHID", "KADUN_WECHATPAY_APPID", "KADUN_WECHATPAY_PRIVATE_KEY",
+                  "KADUN_WECHATPAY_CERT_SERIAL", "KADUN_WECHATPAY_APIV3_KEY"),
+    "epusdt": ("KADUN_EPUSDT_BASE_URL", "KADUN_EPUSDT_TOKEN", "KADUN_EPUSDT_RATE"),
 }
+_GATEWAY_KEYS["wechatpay_h5"] = _GATEWAY_KEYS["wechatpay"]
 
 
 @register(Tags.security)
 def gateways_configured(app_configs=None, **kwargs):
-    """An enabled real gateway has every setting it verifies with: an empty Alipay public key or
-    epay key must never be what a notification is checked against."""
+    """A gateway listed in KADUN_PAYMENT_PROVIDERS has every setting it verifies with
+    (docs/payments.md): an empty Alipay public key or epay key must never be what a notification is
+    checked against. WeChat also needs a platform certificate or the 微信支付公钥 with its id, and a
+    32-byte APIv3 key."""
     errors = []
-    for name, needed in GATEWAY_SETTINGS.items():
-        if name not in settings.KADUN_PAYMENT_PROVIDERS:
-            continue
-        missing = [key for key in needed if not getattr(settings, key, "")]
+    for name in settings.KADUN_PAYMENT_PROVIDERS:
+        missing = [key for key in _GATEWAY_KEYS.get(name, ()) if not getattr(settings, key, "")]
+        if name.startswith("wechatpay"):
+            if not (settings.KADUN_WECHATPAY_PLATFORM_CERTS or (settings.KADUN_WECHATPAY_PUBLIC_KEY and settings.KADUN_WECHATPAY_PUBLIC_KEY_ID)):
+                missing.append("KADUN_WECHATPAY_PLATFORM_CERTS or KADUN_WECHATPAY_PUBLIC_KEY + KADUN_WECHATPAY_PUBLIC_KEY_ID")
+            if settings.KADUN_WECHATPAY_APIV3_KEY and len(settings.KADUN_WECHATPAY_APIV3_KEY.encode()) != 32:
+                missing.append("KADUN_WECHATPAY_APIV3_KEY (32 bytes)")
         if missing:
-            errors.append(Error(f"Payment provider {name!r} is enabled but not configured: {', '.join(missing)} empty.",
-                                hint="Set them in the environment (docs/payments-alipay-epay.md).", id="kadun.E002"))
+            errors.append(Error(f"Payment provider {name!r} is enabled without: {', '.join(missing)}.",
+                                hint="Set them in the environment (docs/payments.md).", id="kadun.E010"))
     return errors

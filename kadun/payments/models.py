@@ -101,3 +101,38 @@ class SandboxPayout(models.Model):
     status = models.CharField(max_length=12, default="succeeded", help_text="succeeded / failed")
     reason = models.CharField(max_length=80, blank=True)
     created_at = models.DateTimeField()
+
+
+class NotifyNonce(models.Model):
+    """A nonce a gateway signed into a notification (WeChat Pay v3), seen once. Rows older than
+    the notification's freshness window are purged by a duty: a stale one is refused anyway."""
+
+    provider = models.CharField(max_length=20)
+    nonce = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "nonce"], name="notify_nonce_once")]
+
+
+class WechatTrade(models.Model):
+    """What WeChat Pay answered when a payment was created: the Native code_url (shown as a QR
+    code) or the H5 page."""
+
+    out_trade_no = models.CharField(max_length=32, unique=True)
+    mode = models.CharField(max_length=8, help_text="native / h5")
+    code_url = models.CharField(max_length=500, blank=True)
+    return_url = models.CharField(max_length=300, blank=True)
+    amount = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+
+
+class UsdtTrade(models.Model):
+    """A USDT-TRC20 payment through epusdt: the rate (CNY per USDT) frozen when it was created and
+    the USDT amount the buyer was asked for; the callback must pay exactly that."""
+
+    out_trade_no = models.CharField(max_length=32, unique=True)
+    rate = models.DecimalField(max_digits=12, decimal_places=4)
+    usdt_amount = models.DecimalField(max_digits=18, decimal_places=4)
+    gateway_trade_no = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()

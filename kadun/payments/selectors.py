@@ -19,3 +19,9 @@ def payment_choices(*, wallet: bool) -> list[tuple[str, str]]:
     from kadun.payments import providers
 
     return providers.choices(wallet=wallet)
+
+
+def wechat_trade(out_trade_no: str):
+    from kadun.payments.models import WechatTrade
+
+    return WechatTrade.objects.filter(out_trade_no=out_trade_no).first()

@@ -42,13 +42,16 @@ def payment_create(*, order, provider: str | None = None, return_url: str, premi
     return payment, payment.pay_url
 
 
-def notification_handle(*, provider: str, params: dict[str, str]) -> str:
+def notification_handle(*, provider: str, params: dict[str, str], request=None) -> str:
     """Verify and apply one gateway notification. Returns an outcome code; raises BadNotification,
     changing nothing, for a forged, stale or mismatched one. Replays change nothing and succeed.
     A success is announced to the order (``registry.payment_succeeded``) in the same transaction."""
     impl = providers.get(provider)
-    note = impl.verify_notification(params)
+    note = impl.verify_request(request) if request is not None else impl.verify_notification(params)
+    params = params or note.details
     with transaction.atomic():
+        if note.nonce:
+            _nonce_claim(provider=impl.name, nonce=note.nonce)
         # Of the order only its shop is needed here (the order's handler reads it under a lock).
         payment = (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")))
                    .filter(provider=impl.name, out_trade_no=note.out_trade_no).first())
@@ -58,7 +61,7 @@ def notification_handle(*, provider: str, params: dict[str, str]) -> str:
             raise BadNotification("amount_mismatch", "支付通知金额与订单不符。")
         if note.currency != payment.currency:
             raise BadNotification("currency_mismatch", "支付通知币种与订单不符。")
-        if note.merchant_no != str(payment.shop_id):
+        if note.merchant_no is not None and note.merchant_no != str(payment.shop_id):
             raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
         now = clock.now()
         if getattr(note, "absorbed", False):
@@ -95,6 +98,20 @@ def _paid_in(payment: Payment, *, source: str, memo: str) -> None:
             lines=[(source, -premium), (codes.PLATFORM_INSURANCE_POOL, premium)],
             ref_type="order", ref_id=payment.order_id, memo="售后保险保费",
         )
+
+
+def _nonce_claim(*, provider: str, nonce: str) -> None:
+    """A signed nonce is accepted once: the unique row is inserted in the notification's
+    transaction, so of two concurrent copies one waits for the other and then loses."""
+    from django.db import IntegrityError
+
+    from kadun.payments.models import NotifyNonce
+
+    try:
+        with transaction.atomic():
+            NotifyNonce.objects.create(provider=provider, nonce=nonce[:64], seen_at=clock.now())
+    except IntegrityError:
+        raise BadNotification("reused_nonce", "支付通知的随机串已使用过。") from None
 
 
 PURPOSE_DEPOSIT = "deposit"

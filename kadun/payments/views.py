@@ -17,26 +17,60 @@ log = logging.getLogger("kadun.payments")
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def notify(request, provider: str):
-    """Gateways POST here. We answer ``success`` only after our transaction has committed; a
-    refused notification gets ``fail`` and a 400 and changes nothing."""
+    """Gateways notify here (POST, or GET where the provider's ``notify_methods`` allow it). We
+    answer as the provider says (``success``, ``ok``, WeChat's JSON) only after our transaction
+    has committed; a refused notification gets the provider's failure answer (a 400 and
+    ``fail:<code>`` for providers without one) and changes nothing."""
+    from kadun.payments.providers.base import NotifyRequest
     from kadun.payments.services import notification_handle
 
     if not providers.is_enabled(provider):
         # Unknown, or switched off (the sandbox in production): there is no such endpoint.
         return HttpResponse("fail:unknown_provider", status=404, content_type="text/plain")
-    params = {k: v for k, v in request.POST.items()}
+    impl = providers.get(provider)
+    if request.method not in getattr(impl, "notify_methods", ("POST",)):
+        return HttpResponse("fail:method", status=405, content_type="text/plain")
+    source = request.GET if request.method == "GET" else request.POST
+    params = {k: v for k, v in source.items()}
+    req = None
+    if hasattr(impl, "verify_request"):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        req = NotifyRequest(method=request.method, headers=headers, body=request.body, params=params)
     trade_no = params.get("out_trade_no", "?")[:32]
     try:
-        outcome = notification_handle(provider=provider, params=params)
+        outcome = notification_handle(provider=provider, params=params, request=req)
     except (BadNotification, UnknownProvider) as exc:
         # Never log the parameters: only which check failed and for which trade number, quoted
         # (%r) so a caller's newline or control character cannot forge a log line.
         log.warning("refused %r notification for %r: %s", provider[:32], trade_no, exc.code)
-        return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+        if not hasattr(impl, "answer"):
+            return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+        return _answer(impl, False)
     log.info("%r notification for %r: %s", provider[:32], trade_no, outcome)
-    return HttpResponse("success", content_type="text/plain")
+    return _answer(impl, True)
+
+
+def _answer(impl, ok: bool) -> HttpResponse:
+    from kadun.payments.providers.base import answer
+
+    status, content_type, body = answer(impl, ok)
+    return HttpResponse(body, status=status, content_type=content_type)
+
+
+@require_http_methods(["GET"])
+def wechat_native(request, out_trade_no: str):
+    """The page a WeChat Native payment sends the buyer to: the code_url as a QR code (SVG,
+    rendered here) to scan with WeChat, and a link back to the order."""
+    from kadun.payments.providers.wechatpay import qr_svg
+
+    if not providers.is_enabled("wechatpay"):
+        raise Http404
+    trade = selectors.wechat_trade(out_trade_no)
+    if trade is None or not trade.code_url:
+        raise Http404
+    return render(request, "payments/wechat_native.html", {"trade": trade, "qr": qr_svg(trade.code_url)})
 
 
 @require_http_methods(["GET", "POST"])

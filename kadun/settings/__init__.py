@@ -313,6 +313,8 @@ from kadun.settings.record import *  # noqa: E402,F401,F403
 # 下单前提示 (checkout warnings) and the public transparency report (docs/refunds.md, docs/report.md).
 from kadun.settings.warnings import *  # noqa: E402,F401,F403
 from kadun.settings.reviews import *  # noqa: E402,F401,F403
+# Real payment gateways (docs/payments.md): WeChat Pay v3, USDT through epusdt.
+from kadun.settings.gateways import *  # noqa: E402,F401,F403
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)
@@ -337,5 +339,5 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
-# Real gateways: Alipay open platform and 易支付 (docs/payments-alipay-epay.md).
+# Real gateways: Alipay open platform and 易支付 (docs/payments.md).
 from kadun.settings.gateways_alipay import *  # noqa: E402,F401,F403

@@ -2,7 +2,7 @@
 payout-provider interface (提现): pay out, verify a result notification, query."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -15,8 +15,32 @@ class VerifiedNotification:
     gateway_trade_no: str
     amount: int  # 分
     currency: str
-    merchant_no: str
+    merchant_no: str | None  # our shop for the sandbox; None where the gateway account is the platform's
     succeeded: bool
+    # A gateway that signs a nonce (WeChat Pay v3): stored in the notification's transaction, unique
+    # per provider, so a replayed notification loses the unique constraint even concurrently.
+    nonce: str = ""
+    # What the evidence log records of a notification whose parameters are not a form (decrypted JSON).
+    details: dict = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class NotifyRequest:
+    """A notification as it reached us, for providers that verify the raw request
+    (``verify_request``): header names lower-cased, the body's exact bytes, and the form/query
+    parameters (GET query or POST form, as the provider's ``notify_methods`` allow)."""
+
+    method: str
+    headers: dict
+    body: bytes
+    params: dict
+
+
+def answer(provider, ok: bool) -> tuple[int, str, str]:
+    """(status, content type, body) the gateway expects; ``success`` unless the provider says."""
+    if hasattr(provider, "answer"):
+        return provider.answer(ok)
+    return (200, "text/plain", "success") if ok else (400, "text/plain", "fail")
 
 
 class Provider(Protocol):
@@ -29,7 +53,11 @@ class Provider(Protocol):
         set, its primary key is not."""
 
     def verify_notification(self, params: dict[str, str]) -> VerifiedNotification:
-        """Check signature, timestamp and app id; raise BadNotification with a code otherwise."""
+        """Check signature, timestamp and app id; raise BadNotification with a code otherwise.
+        A provider that needs the headers or the body implements ``verify_request(req:
+        NotifyRequest)`` instead; ``notify_methods`` (default ("POST",)) lists the HTTP methods
+        its gateway notifies with, and ``answer(ok) -> (status, content_type, body)`` what it
+        expects back."""
 
     def query(self, *, payment) -> str:
         """Ask the gateway for a payment's status: 'paid', 'failed' or 'pending'."""

@@ -137,6 +137,6 @@ def test_an_enabled_gateway_without_its_keys_fails_the_system_check(settings):
     settings.KADUN_PAYMENT_PROVIDERS = ["epay", "wallet"]
     settings.KADUN_EPAY_PID, settings.KADUN_EPAY_KEY, settings.KADUN_EPAY_API_BASE = "1001", "", "https://pay.example.com"
     errors = gateways_configured()
-    assert [e.id for e in errors] == ["kadun.E002"] and "KADUN_EPAY_KEY" in errors[0].msg
+    assert [e.id for e in errors] == ["kadun.E010"] and "KADUN_EPAY_KEY" in errors[0].msg
     settings.KADUN_EPAY_KEY = KEY
     assert gateways_configured() == []

@@ -1,0 +1,16 @@
+"""Payments' worker duty: forget notification nonces older than 10 minutes. A notification that
+old is refused as stale (5 minutes) before its nonce is looked at, so nothing is lost."""
+import datetime as dt
+
+from kadun.core import clock
+from kadun.deadlines.registry import duty
+
+NONCE_KEEP = dt.timedelta(minutes=10)
+
+
+@duty
+def notify_nonces_purge() -> int:
+    from kadun.payments.models import NotifyNonce
+
+    deleted, _ = NotifyNonce.objects.filter(seen_at__lt=clock.now() - NONCE_KEEP).delete()
+    return deleted

@@ -1,0 +1,283 @@
+"""WeChat Pay API v3 (微信支付): Native (a QR code on our page) and H5 (the gateway's page).
+
+Requests are signed with the merchant's API key: ``Authorization: WECHATPAY2-SHA256-RSA2048
+mchid="…",nonce_str="…",signature="…",timestamp="…",serial_no="…"``, the signature being
+SHA256withRSA (PKCS#1 v1.5) over ``METHOD\\nURL\\nTIMESTAMP\\nNONCE\\nBODY\\n``. Answers and
+notifications are signed by WeChat over ``TIMESTAMP\\nNONCE\\nBODY\\n`` (``Wechatpay-*`` headers),
+verified with the platform certificate or the 微信支付公钥 that ``Wechatpay-Serial`` names. A
+notification must also be fresh (5 minutes of our clock), carry a nonce never seen before (stored
+in the notification's transaction) and decrypt (AEAD_AES_256_GCM, the APIv3 key) to a trade of our
+mchid and appid. Payouts use 商家转账 (``/v3/fund-app/mch-transfer/transfer-bills``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import urllib.error
+import urllib.request
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.urls import reverse
+
+from kadun.core import clock
+from kadun.payments.errors import BadNotification
+from kadun.payments.providers import register, register_payout
+from kadun.payments.providers.base import NotifyRequest, PayoutRequest, VerifiedNotification, VerifiedPayout
+
+SIGN_SCHEME = "WECHATPAY2-SHA256-RSA2048"
+PAID_STATES = {"SUCCESS"}
+FAILED_STATES = {"CLOSED", "REVOKED", "PAYERROR"}
+
+
+class GatewayError(Exception):
+    """The gateway refused a call or answered something we cannot trust; the caller retries."""
+
+
+@lru_cache(maxsize=4)
+def _private_key(pem: str):
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+@lru_cache(maxsize=4)
+def _verifiers(certs_pem: str, public_key_pem: str, public_key_id: str) -> dict:
+    """serial → public key: every platform certificate by its own serial, and the 微信支付公钥 by its id."""
+    keys = {}
+    if certs_pem:
+        for cert in x509.load_pem_x509_certificates(certs_pem.encode()):
+            keys[format(cert.serial_number, "X")] = cert.public_key()
+    if public_key_pem and public_key_id:
+        keys[public_key_id] = serialization.load_pem_public_key(public_key_pem.encode())
+    return keys
+
+
+def verifiers() -> dict:
+    return _verifiers(settings.KADUN_WECHATPAY_PLATFORM_CERTS, settings.KADUN_WECHATPAY_PUBLIC_KEY,
+                      settings.KADUN_WECHATPAY_PUBLIC_KEY_ID)
+
+
+def rsa_sign(private_key, message: str) -> str:
+    return base64.b64encode(private_key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def authorization(*, method: str, url: str, body: str, timestamp: int, nonce: str) -> str:
+    """The Authorization header of one request (``url``: the path with its query)."""
+    message = f"{method}\n{url}\n{timestamp}\n{nonce}\n{body}\n"
+    signature = rsa_sign(_private_key(settings.KADUN_WECHATPAY_PRIVATE_KEY), message)
+    return (f'{SIGN_SCHEME} mchid="{settings.KADUN_WECHATPAY_MCHID}",nonce_str="{nonce}",signature="{signature}",'
+            f'timestamp="{timestamp}",serial_no="{settings.KADUN_WECHATPAY_CERT_SERIAL}"')
+
+
+def signature_check(headers: dict, body: bytes) -> tuple[int, str]:
+    """Verify a WeChat-signed message (an answer or a notification); returns (timestamp, nonce)."""
+    timestamp, nonce = headers.get("wechatpay-timestamp", ""), headers.get("wechatpay-nonce", "")
+    signature, serial = headers.get("wechatpay-signature", ""), headers.get("wechatpay-serial", "")
+    if not (timestamp and nonce and signature and serial):
+        raise BadNotification("malformed_notification", "微信支付通知缺少签名头。")
+    key = verifiers().get(serial)
+    if key is None:
+        raise BadNotification("unknown_serial", "微信支付通知的证书序列号未知。")
+    try:
+        message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
+        key.verify(base64.b64decode(signature, validate=True), message, padding.PKCS1v15(), hashes.SHA256())
+        return int(timestamp), nonce
+    except (InvalidSignature, ValueError):
+        raise BadNotification("bad_signature", "微信支付通知签名错误。") from None
+
+
+def decrypt_resource(resource: dict) -> dict:
+    """AEAD_AES_256_GCM with the APIv3 key: the notification's actual content."""
+    if resource.get("algorithm") != "AEAD_AES_256_GCM":
+        raise BadNotification("malformed_notification", "微信支付通知的加密算法未知。")
+    try:
+        plain = AESGCM(settings.KADUN_WECHATPAY_APIV3_KEY.encode()).decrypt(
+            str(resource["nonce"]).encode(), base64.b64decode(resource["ciphertext"]),
+            str(resource.get("associated_data", "")).encode(),
+        )
+        return json.loads(plain)
+    except (InvalidTag, KeyError, ValueError, TypeError):
+        raise BadNotification("bad_ciphertext", "微信支付通知无法解密。") from None
+
+
+def call(method: str, path: str, payload: dict | None = None) -> dict:
+    """One signed API call; the answer's signature is verified before it is believed."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")) if payload is not None else ""
+    nonce = secrets.token_hex(16)
+    headers = {
+        "Authorization": authorization(method=method, url=path, body=body, timestamp=int(clock.now().timestamp()), nonce=nonce),
+        "Accept": "application/json", "Content-Type": "application/json", "User-Agent": "kadun",
+    }
+    if settings.KADUN_WECHATPAY_PUBLIC_KEY_ID:
+        headers["Wechatpay-Serial"] = settings.KADUN_WECHATPAY_PUBLIC_KEY_ID
+    request = urllib.request.Request(settings.KADUN_WECHATPAY_BASE_URL + path, data=body.encode() if payload is not None else None,
+                                     headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=settings.KADUN_WECHATPAY_TIMEOUT_SECONDS) as response:  # noqa: S310
+            raw, answer_headers, status = response.read(), response.headers, response.status
+    except urllib.error.HTTPError as exc:
+        raw, answer_headers, status = exc.read(), exc.headers, exc.code
+    except OSError as exc:
+        raise GatewayError(f"wechatpay unreachable: {type(exc).__name__}") from None
+    try:
+        signature_check({k.lower(): v for k, v in answer_headers.items()}, raw)
+    except BadNotification as exc:
+        raise GatewayError(f"wechatpay answer not trusted: {exc.code}") from None
+    data = json.loads(raw) if raw else {}
+    if status >= 400:
+        raise GatewayError(f"wechatpay {status}: {str(data.get('code', ''))[:40]}")
+    return data
+
+
+class WechatPayNative:
+    name = "wechatpay"
+    label = "微信支付"
+    mode = "native"
+    notify_methods = ("POST",)
+
+    def _notify_url(self) -> str:
+        return settings.KADUN_WECHATPAY_NOTIFY_URL
+
+    def create_payment(self, *, payment, subject: str, merchant_no: str, return_url: str) -> str:
+        from kadun.payments.models import WechatTrade
+
+        payload = {
+            "appid": settings.KADUN_WECHATPAY_APPID, "mchid": settings.KADUN_WECHATPAY_MCHID,
+            "description": subject[:120] or "kadun", "out_trade_no": payment.out_trade_no,
+            "notify_url": self._notify_url(), "amount": {"total": int(payment.amount), "currency": "CNY"},
+        }
+        expires = getattr(payment.order, "expires_at", None)  # the order's payment deadline
+        if expires is not None:
+            payload["time_expire"] = expires.astimezone().isoformat(timespec="seconds")
+        if self.mode == "h5":
+            payload["scene_info"] = {"payer_client_ip": getattr(payment, "client_ip", "") or "127.0.0.1", "h5_info": {"type": "Wap"}}
+        answer = call("POST", f"/v3/pay/transactions/{self.mode}", payload)
+        url = answer.get("code_url" if self.mode == "native" else "h5_url", "")
+        if not url:
+            raise GatewayError("wechatpay answered no payment url")
+        WechatTrade.objects.create(out_trade_no=payment.out_trade_no, mode=self.mode, code_url=url[:500] if self.mode == "native" else "",
+                                   return_url=return_url[:300],
+                                   amount=payment.amount, created_at=clock.now())
+        if self.mode == "native":
+            return reverse("payments:wechat_native", args=[payment.out_trade_no])
+        return url
+
+    def verify_request(self, req: NotifyRequest) -> VerifiedNotification:
+        timestamp, nonce = signature_check(req.headers, req.body)
+        if abs(clock.now().timestamp() - timestamp) > settings.KADUN_NOTIFY_MAX_SKEW_SECONDS:
+            raise BadNotification("stale_timestamp", "微信支付通知已过期。")
+        try:
+            envelope = json.loads(req.body)
+            resource = envelope["resource"]
+        except (ValueError, KeyError, TypeError):
+            raise BadNotification("malformed_notification", "微信支付通知格式错误。") from None
+        trade = decrypt_resource(resource)
+        if trade.get("mchid") != settings.KADUN_WECHATPAY_MCHID:
+            raise BadNotification("merchant_mismatch", "微信支付通知的商户号不符。")
+        if trade.get("appid") != settings.KADUN_WECHATPAY_APPID:
+            raise BadNotification("app_mismatch", "微信支付通知的应用号不符。")
+        amount = trade.get("amount") or {}
+        if not isinstance(amount.get("total"), int) or not trade.get("out_trade_no"):
+            raise BadNotification("malformed_notification", "微信支付通知参数格式错误。")
+        return VerifiedNotification(
+            out_trade_no=str(trade["out_trade_no"]), gateway_trade_no=str(trade.get("transaction_id", ""))[:64],
+            amount=amount["total"], currency=str(amount.get("currency", "")), merchant_no=None,
+            succeeded=trade.get("trade_state") in PAID_STATES, nonce=nonce,
+            details={"event_type": str(envelope.get("event_type", "")), "out_trade_no": str(trade["out_trade_no"]),
+                     "transaction_id": str(trade.get("transaction_id", "")), "trade_state": str(trade.get("trade_state", "")),
+                     "total": str(amount["total"]), "currency": str(amount.get("currency", "")), "timestamp": str(timestamp)},
+        )
+
+    def answer(self, ok: bool) -> tuple[int, str, str]:
+        if ok:
+            return 200, "application/json", json.dumps({"code": "SUCCESS", "message": "成功"})
+        return 400, "application/json", json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
+
+    def query(self, *, payment) -> str:
+        data = call("GET", f"/v3/pay/transactions/out-trade-no/{payment.out_trade_no}?mchid={settings.KADUN_WECHATPAY_MCHID}")
+        state = data.get("trade_state", "")
+        if state in PAID_STATES:
+            if (data.get("amount") or {}).get("total") != payment.amount or data.get("mchid") != settings.KADUN_WECHATPAY_MCHID:
+                raise GatewayError("wechatpay query does not match the payment")
+            return "paid"
+        return "failed" if state in FAILED_STATES else "pending"
+
+    def refund(self, *, refund) -> str:
+        """``out_refund_no`` is our refund's number: WeChat refunds it once however often it is sent."""
+        payment = refund.payment
+        data = call("POST", "/v3/refund/domestic/refunds", {
+            "out_trade_no": payment.out_trade_no, "out_refund_no": refund.refund_no, "reason": refund.reason[:80],
+            "amount": {"refund": int(refund.amount), "total": int(payment.amount), "currency": "CNY"},
+        })
+        if data.get("status") not in ("SUCCESS", "PROCESSING") or not data.get("refund_id"):
+            raise GatewayError(f"wechatpay refund {str(data.get('status', ''))[:20]}")
+        return str(data["refund_id"])[:64]
+
+
+class WechatPayH5(WechatPayNative):
+    name = "wechatpay_h5"
+    label = "微信支付（H5）"
+    mode = "h5"
+
+    def _notify_url(self) -> str:
+        return settings.KADUN_WECHATPAY_H5_NOTIFY_URL
+
+
+class WechatTransfer:
+    """商家转账 (the 2025 API, ``/v3/fund-app/mch-transfer/transfer-bills``): pays a merchant's
+    WeChat 零钱 identified by its openid under our appid, idempotent on ``out_bill_no`` (the
+    withdrawal's number). The payee confirms in WeChat (state WAIT_USER_CONFIRM); the result is
+    asked for with ``query_payout``."""
+
+    name = "wechatpay"
+    label = "微信商家转账"
+    manual = False
+
+    def payout(self, *, request: PayoutRequest) -> str:
+        data = call("POST", "/v3/fund-app/mch-transfer/transfer-bills", {
+            "appid": settings.KADUN_WECHATPAY_APPID, "out_bill_no": request.payout_no,
+            "transfer_scene_id": settings.KADUN_WECHATPAY_TRANSFER_SCENE_ID, "openid": request.account_no,
+            "transfer_amount": int(request.amount), "transfer_remark": (request.memo or "kadun 提现")[:32],
+            "notify_url": settings.KADUN_WECHATPAY_TRANSFER_NOTIFY_URL,
+            "transfer_scene_report_infos": [{"info_type": "岗位类型", "info_content": "商家"}, {"info_type": "报酬说明", "info_content": "货款结算"}],
+        })
+        if not data.get("transfer_bill_no"):
+            raise GatewayError("wechatpay transfer answered no bill")
+        return str(data["transfer_bill_no"])[:64]
+
+    def verify_payout_notification(self, params: dict[str, str]) -> VerifiedPayout:
+        # The result notification is JSON with Wechatpay-* headers; until the payout endpoint
+        # passes the raw request, results come from query_payout (the sweeper asks).
+        raise BadNotification("use_query", "微信转账结果以查询为准。", status=404)
+
+    def query_payout(self, *, payout_no: str) -> tuple[str, str]:
+        try:
+            data = call("GET", f"/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{payout_no}")
+        except GatewayError as exc:
+            if "404" in str(exc):
+                return "unknown", ""
+            raise
+        state = data.get("state", "")
+        status = "succeeded" if state == "SUCCESS" else "failed" if state in ("FAIL", "CANCELLED") else "pending"
+        return status, str(data.get("transfer_bill_no", ""))[:64]
+
+
+def qr_svg(data: str) -> str:
+    """A QR code as inline SVG, rendered here: no third-party image service sees the code_url."""
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(data, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, title="微信支付二维码")
+    return out.getvalue().decode()
+
+
+provider = register(WechatPayNative())
+provider_h5 = register(WechatPayH5())
+payout_provider = register_payout(WechatTransfer())

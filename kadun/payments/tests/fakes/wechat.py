@@ -1,0 +1,204 @@
+"""A fake WeChat Pay v3 gateway: it verifies our requests' Authorization with the merchant's
+public key, signs its answers and notifications with its own platform key (a certificate or a
+微信支付公钥), and encrypts a notification's resource with AEAD_AES_256_GCM and the APIv3 key —
+exactly as the real one does. Keys are generated here, per test session."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import secrets
+import threading
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID
+
+from kadun.payments.tests.fakes.common import FakeServer
+
+MCHID, APPID = "1900000001", "wxd678efh567hg6787"
+APIV3_KEY = "0123456789abcdefABCDEF0123456789"
+MERCHANT_SERIAL = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1"
+PUBLIC_KEY_ID = "PUB_KEY_ID_0119000000012025010100000000000001"
+
+
+def _pem_private(key) -> str:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+
+
+def _pem_public(key) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@lru_cache(maxsize=1)
+def keys() -> dict:
+    """merchant key, platform key + its certificate, a 微信支付公钥 key: generated once."""
+    merchant = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    platform = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    wxpub = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Tenpay.com Root CA")])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(platform.public_key())
+            .serial_number(0x3F1D5A0B2C4E6F8091A2B3C4D5E6F70812345678).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650)).sign(platform, hashes.SHA256()))
+    return {
+        "merchant": merchant, "merchant_pem": _pem_private(merchant),
+        "platform": platform, "platform_serial": format(cert.serial_number, "X"),
+        "platform_cert_pem": cert.public_bytes(serialization.Encoding.PEM).decode(),
+        "wxpub": wxpub, "wxpub_pem": _pem_public(wxpub),
+    }
+
+
+def configure(settings, *, base_url: str, use_public_key: bool = False) -> None:
+    k = keys()
+    settings.KADUN_WECHATPAY_BASE_URL = base_url
+    settings.KADUN_WECHATPAY_MCHID, settings.KADUN_WECHATPAY_APPID = MCHID, APPID
+    settings.KADUN_WECHATPAY_PRIVATE_KEY, settings.KADUN_WECHATPAY_CERT_SERIAL = k["merchant_pem"], MERCHANT_SERIAL
+    settings.KADUN_WECHATPAY_APIV3_KEY = APIV3_KEY
+    settings.KADUN_WECHATPAY_PLATFORM_CERTS = "" if use_public_key else k["platform_cert_pem"]
+    settings.KADUN_WECHATPAY_PUBLIC_KEY = k["wxpub_pem"] if use_public_key else ""
+    settings.KADUN_WECHATPAY_PUBLIC_KEY_ID = PUBLIC_KEY_ID if use_public_key else ""
+
+
+def wechat_sign(key, body: bytes, *, timestamp: int, nonce: str) -> str:
+    message = f"{timestamp}\n{nonce}\n".encode() + body + b"\n"
+    return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
+
+
+def encrypt(plain: dict, *, key: str = APIV3_KEY) -> dict:
+    nonce, aad = secrets.token_hex(6), "transaction"
+    ciphertext = AESGCM(key.encode()).encrypt(nonce.encode(), json.dumps(plain).encode(), aad.encode())
+    return {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(ciphertext).decode(),
+            "associated_data": aad, "nonce": nonce}
+
+
+AUTH = re.compile(r'^WECHATPAY2-SHA256-RSA2048 mchid="(?P<mchid>[^"]+)",nonce_str="(?P<nonce>[^"]+)",'
+                  r'signature="(?P<sig>[^"]+)",timestamp="(?P<ts>\d+)",serial_no="(?P<serial>[^"]+)"$')
+
+
+class FakeWechat:
+    """The gateway's books: trades by out_trade_no, refunds by out_refund_no, transfers by out_bill_no."""
+
+    def __init__(self, *, use_public_key: bool = False):
+        self.use_public_key = use_public_key
+        self.trades, self.refunds, self.transfers = {}, {}, {}
+        self.requests = []  # (method, path) of every request that passed its signature check
+        self.lock = threading.Lock()
+        self.server = FakeServer(self.handle)
+        self.url = self.server.url
+
+    # --- signing as WeChat ---------------------------------------------------------------
+    def _signer(self):
+        k = keys()
+        return (k["wxpub"], PUBLIC_KEY_ID) if self.use_public_key else (k["platform"], k["platform_serial"])
+
+    def signed_headers(self, body: bytes, *, timestamp: int, nonce: str | None = None, key=None, serial: str | None = None) -> dict:
+        default_key, default_serial = self._signer()
+        nonce = nonce or secrets.token_hex(16)
+        return {"wechatpay-timestamp": str(timestamp), "wechatpay-nonce": nonce, "wechatpay-serial": serial or default_serial,
+                "wechatpay-signature": wechat_sign(key or default_key, body, timestamp=timestamp, nonce=nonce)}
+
+    def notification(self, out_trade_no: str, *, timestamp: int, nonce: str | None = None, **overrides) -> tuple[bytes, dict]:
+        """(body, headers) of the TRANSACTION.SUCCESS notification for a trade; ``overrides`` change the
+        decrypted resource (amount=…, currency=…, mchid=…, appid=…, trade_state=…)."""
+        trade = self.trades.get(out_trade_no, {"out_trade_no": out_trade_no, "amount": 0})
+        resource = {
+            "mchid": overrides.pop("mchid", MCHID), "appid": overrides.pop("appid", APPID), "out_trade_no": out_trade_no,
+            "transaction_id": trade.get("transaction_id", "4200000000" + secrets.token_hex(6)),
+            "trade_type": "NATIVE", "trade_state": overrides.pop("trade_state", "SUCCESS"), "trade_state_desc": "支付成功",
+            "success_time": "2026-12-01T12:00:00+08:00", "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+            "amount": {"total": overrides.pop("amount", trade["amount"]), "payer_total": trade["amount"],
+                       "currency": overrides.pop("currency", "CNY"), "payer_currency": "CNY"},
+        }
+        envelope = {"id": secrets.token_hex(8), "create_time": "2026-12-01T12:00:00+08:00", "resource_type": "encrypt-resource",
+                    "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功", "resource": encrypt(resource, **overrides)}
+        body = json.dumps(envelope, ensure_ascii=False).encode()
+        return body, self.signed_headers(body, timestamp=timestamp, nonce=nonce)
+
+    # --- the API -------------------------------------------------------------------------
+    def _answer(self, status: int, data: dict):
+        import time
+
+        body = json.dumps(data, ensure_ascii=False).encode()
+        headers = {k.title(): v for k, v in self.signed_headers(body, timestamp=int(time.time())).items()}
+        headers["Content-Type"] = "application/json"
+        return status, headers, body
+
+    def _authorized(self, method, path, headers, body) -> bool:
+        match = AUTH.match(headers.get("authorization", ""))
+        if not match or match["mchid"] != MCHID or match["serial"] != MERCHANT_SERIAL:
+            return False
+        message = f"{method}\n{path}\n{match['ts']}\n{match['nonce']}\n{body.decode()}\n".encode()
+        try:
+            keys()["merchant"].public_key().verify(base64.b64decode(match["sig"]), message, padding.PKCS1v15(), hashes.SHA256())
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    def handle(self, method, path, headers, body):
+        if not self._authorized(method, path, headers, body):
+            return self._answer(401, {"code": "SIGN_ERROR", "message": "签名错误"})
+        self.requests.append((method, path))
+        data = json.loads(body) if body else {}
+        with self.lock:
+            if method == "POST" and path in ("/v3/pay/transactions/native", "/v3/pay/transactions/h5"):
+                return self._create(path.rsplit("/", 1)[1], data)
+            if method == "GET" and path.startswith("/v3/pay/transactions/out-trade-no/"):
+                return self._query(path.split("/")[-1].split("?")[0])
+            if method == "POST" and path == "/v3/refund/domestic/refunds":
+                return self._refund(data)
+            if method == "POST" and path == "/v3/fund-app/mch-transfer/transfer-bills":
+                return self._transfer(data)
+            if method == "GET" and path.startswith("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"):
+                bill = self.transfers.get(path.rsplit("/", 1)[1])
+                return self._answer(200, bill) if bill else self._answer(404, {"code": "NOT_FOUND", "message": "记录不存在"})
+        return self._answer(404, {"code": "NOT_FOUND", "message": "无此接口"})
+
+    def _create(self, mode, data):
+        if data.get("mchid") != MCHID or data.get("appid") != APPID:
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "商户号与应用号不匹配"})
+        no = data["out_trade_no"]
+        self.trades[no] = {"out_trade_no": no, "amount": data["amount"]["total"], "trade_state": "NOTPAY", "mode": mode,
+                           "transaction_id": "4200000000" + secrets.token_hex(6), "refunded": 0}
+        if mode == "native":
+            return self._answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={secrets.token_hex(4)}"})
+        return self._answer(200, {"h5_url": f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={no}"})
+
+    def pay(self, out_trade_no):
+        self.trades[out_trade_no]["trade_state"] = "SUCCESS"
+
+    def _query(self, no):
+        trade = self.trades.get(no)
+        if trade is None:
+            return self._answer(404, {"code": "ORDER_NOT_EXIST", "message": "订单不存在"})
+        return self._answer(200, {"mchid": MCHID, "appid": APPID, "out_trade_no": no, "transaction_id": trade["transaction_id"],
+                                  "trade_state": trade["trade_state"], "amount": {"total": trade["amount"], "currency": "CNY"}})
+
+    def _refund(self, data):
+        existing = self.refunds.get(data["out_refund_no"])
+        if existing is not None:  # the same out_refund_no: the same refund, money moved once
+            return self._answer(200, existing)
+        trade = self.trades.get(data["out_trade_no"])
+        if trade is None or trade["trade_state"] != "SUCCESS" or trade["refunded"] + data["amount"]["refund"] > trade["amount"]:
+            return self._answer(400, {"code": "INVALID_REQUEST", "message": "退款金额超过可退金额"})
+        trade["refunded"] += data["amount"]["refund"]
+        refund = {"refund_id": "5030000000" + secrets.token_hex(6), "out_refund_no": data["out_refund_no"], "status": "PROCESSING",
+                  "amount": {"refund": data["amount"]["refund"], "total": trade["amount"], "currency": "CNY"}}
+        self.refunds[data["out_refund_no"]] = refund
+        return self._answer(200, refund)
+
+    def _transfer(self, data):
+        existing = self.transfers.get(data["out_bill_no"])
+        if existing is None:
+            existing = {"out_bill_no": data["out_bill_no"], "transfer_bill_no": "1330000" + secrets.token_hex(8),
+                        "state": "WAIT_USER_CONFIRM", "transfer_amount": data["transfer_amount"], "openid": data["openid"],
+                        "package_info": "affffddafdfafddffda=="}
+            self.transfers[data["out_bill_no"]] = existing
+        return self._answer(200, existing)
+
+    def close(self):
+        self.server.close()
