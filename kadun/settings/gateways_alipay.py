@@ -2,7 +2,7 @@
 
 Secrets (the app private key, the epay key) are never stored in the database. A provider is
 offered only when it is listed in ``KADUN_PAYMENT_PROVIDERS``; one listed without the settings
-it verifies with fails ``kadun check`` (kadun.E002, ``kadun/payments/checks.py``)."""
+it verifies with fails ``kadun check`` (kadun.E010, ``kadun/payments/checks.py``)."""
 from __future__ import annotations
 
 import os

@@ -57,13 +57,21 @@ def test_a_valid_notification_delivers_once(epay):  # noqa: F811
 
 
 def test_a_get_notification_goes_through_the_same_checks(epay):  # noqa: F811
-    """The notify by GET (the lead wires the view): the same parameters through the service."""
+    """易支付 panels notify by GET as often as by POST: the query string gets the same checks."""
+    import urllib.parse
+
+    from django.test import Client
+
     order = paid_order(epay)
-    params = epay.notification(order.payment.out_trade_no)
-    assert notification_handle(provider="epay", params=params) == "delivered"
-    assert notification_handle(provider="epay", params=params) == "duplicate"
+    query = urllib.parse.urlencode(epay.notification(order.payment.out_trade_no))
+    first = Client().get(f"/pay/notify/epay/?{query}")
+    assert (first.status_code, first.content) == (200, b"success")
+    forged = dict(epay.notification(order.payment.out_trade_no), sign="0" * 32)
+    assert Client().get("/pay/notify/epay/?" + urllib.parse.urlencode(forged)).status_code == 400
+    assert Client().get(f"/pay/notify/epay/?{query}").status_code == 200  # a replay is absorbed
     order.refresh_from_db()
-    assert order.keys.count() == 1
+    assert order.status == OrderStatus.DELIVERED and order.keys.count() == 1
+    assert JournalEntry.objects.filter(kind="payment", ref_id=order.pk).count() == 1
 
 
 @pytest.mark.parametrize("overrides,code", [
