@@ -15,7 +15,6 @@ from kadun.ledger.selectors import balance_of
 from kadun.orders.states import OrderStatus
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import epay as epay_provider
-from kadun.payments.services import notification_handle
 from kadun.payments.states import PaymentStatus
 from kadun.payments.tests.fakes_epay import KEY
 from kadun.payments.tests.gateway_fixtures import books, epay, post_notify, refused  # noqa: F401 (fixture)
