@@ -12,7 +12,7 @@ from kadun.report.selectors import report_of
 router = Router(tags=["report"], auth=PUBLIC_AUTH)
 
 
-class ReportOut(Schema):
+class PlatformReportOut(Schema):
     day: dt.date = Field(description="北京时间日期")
     computed_at: dt.datetime
     figures: dict = Field(description="last_30_days / all_time：refunds（按路径：count、amount 分、median_seconds、p90_seconds）、"
@@ -24,7 +24,7 @@ class ReportNotFound(NotFound):
     message = "该日没有透明度报告。"
 
 
-@router.get("/report", response={200: ReportOut, **errors(401, 404, 422)}, openapi_extra=OPTIONAL_AUTH, summary="平台透明度报告",
+@router.get("/report", response={200: PlatformReportOut, **errors(401, 404, 422)}, openapi_extra=OPTIONAL_AUTH, summary="平台透明度报告",
             description="每日生成一次；不带 day 为最新一期。")
 def report(request, day: Optional[dt.date] = None):
     row = report_of(day)

@@ -21,7 +21,7 @@ router = Router(tags=["risk: buyer abuse record"])
 BUYER_AUTH = [buyer_key, session]
 
 
-class RecordOut(Schema):
+class BuyerRecordOut(Schema):
     buyer_key: str
     flagged: bool
     reasons: list[str]
@@ -31,7 +31,7 @@ class RecordOut(Schema):
     contests: list[dict[str, Any]]
 
 
-class ContestIn(Schema):
+class BuyerContestIn(Schema):
     reason: str
 
 
@@ -40,7 +40,7 @@ class AnswerIn(Schema):
     note: str
 
 
-class ContestOut(Schema):
+class BuyerContestOut(Schema):
     id: int
     buyer_key: str
     status: str
@@ -66,7 +66,7 @@ def _record(key: str, *, staff: bool = False) -> dict:
     return out
 
 
-class StaffRecordOut(RecordOut):
+class StaffRecordOut(BuyerRecordOut):
     signals: list[dict[str, Any]]
 
 
@@ -82,19 +82,19 @@ def _risk(request):
     return user
 
 
-@router.get("/abuse/record", auth=BUYER_AUTH, response={200: RecordOut, **errors(401, 403)},
+@router.get("/abuse/record", auth=BUYER_AUTH, response={200: BuyerRecordOut, **errors(401, 403)},
             summary="我的退款记录", description="近窗口期内的退款申请、裁决、验货等事实及「高风险退款记录」标记；不含 IP/设备/联系方式。")
 def my_record(request):
     return _record(f"user:{_buyer(request).pk}")
 
 
-@router.post("/abuse/contests", auth=BUYER_AUTH, response={201: ContestOut, **errors(400, 401, 403, 409, 422)},
+@router.post("/abuse/contests", auth=BUYER_AUTH, response={201: BuyerContestOut, **errors(400, 401, 403, 409, 422)},
              summary="申诉我的退款记录", description="理由 10–2000 字；每个买家同时只能有一条待处理申诉（409 abuse_contest_open）。")
-def contest_open(request, data: ContestIn):
+def contest_open(request, data: BuyerContestIn):
     return 201, _contest(abuse.abuse_contest_open(user=_buyer(request), reason=data.reason))
 
 
-@router.get("/staff/buyers/contests", auth=STAFF_SESSION_AUTH, response={200: list[ContestOut], **errors(401, 403)},
+@router.get("/staff/buyers/contests", auth=STAFF_SESSION_AUTH, response={200: list[BuyerContestOut], **errors(401, 403)},
             summary="风控：待处理的买家申诉")
 def staff_contests(request):
     _risk(request)
@@ -110,7 +110,7 @@ def staff_buyer(request, buyer_key: str):
     return _record(buyer_key, staff=True)
 
 
-@router.post("/staff/buyers/contests/{contest_id}/answer", auth=STAFF_SESSION_AUTH, response={200: ContestOut, **errors(400, 401, 403, 404, 409, 422)},
+@router.post("/staff/buyers/contests/{contest_id}/answer", auth=STAFF_SESSION_AUTH, response={200: BuyerContestOut, **errors(400, 401, 403, 404, 409, 422)},
              summary="风控：答复买家申诉", description="decision：accept（撤销当时记录中的事实）或 reject（记录保持）；note 5–500 字。")
 def staff_answer(request, contest_id: int, data: AnswerIn):
     user = _risk(request)
