@@ -48,8 +48,8 @@ def _build(shops: int, orders: int, reviews: int) -> None:
                      SELECT id, 'shop' || id, '', true, %s - (id %% 720 + 1) * interval '1 day', 0, %s - (id %% 720) * interval '1 day',
                             '["game_card", "other"]' FROM accounts_user""", [now, now])
         c.execute("""INSERT INTO catalog_product (shop_id, title, description, category, delivery, price, inspection_hours, max_per_order,
-                     buyer_fields, is_active, checker, created_at, updated_at)
-                     SELECT id, 'p' || id, '', 'game_card', 'auto', 1000, 24, 10, '[]', true, '{}', %s, %s FROM merchants_shop""", [now, now])
+                     buyer_fields, is_active, checker, created_at, updated_at, comparable_key)
+                     SELECT id, 'p' || id, '', 'game_card', 'auto', 1000, 24, 10, '[]', true, '{}', %s, %s, '' FROM merchants_shop""", [now, now])
         import json
 
         from kadun.catalog.policies import default_rules
@@ -59,18 +59,20 @@ def _build(shops: int, orders: int, reviews: int) -> None:
         c.execute("""INSERT INTO orders_order (order_no, contact, query_password, access_token_hash, shop_id, product_id, title, delivery,
                      quantity, unit_price, amount, fee, refunded_amount, inspection_hours, buyer_inputs, status, delivery_note, delivery_image,
                      policy_snapshot, policy_hash, no_reason_waived, refund_hold, milestone, created_at, expires_at, paid_at, delivered_at,
-                     confirmed_at)
+                     confirmed_at, checkout_warnings)
                      SELECT 'B' || i, '', '', md5(i::text), p.shop_id, p.id, 'p', 'auto', 1, 1000, 1000, 20,
                             CASE WHEN i %% 20 = 0 THEN 500 ELSE 0 END, 24, '{}', 'confirmed', '', '', '{"rules": {}}', '', false, false, 0,
-                            t.paid, t.paid, t.paid, t.paid, t.paid + interval '1 day'
+                            t.paid, t.paid, t.paid, t.paid, t.paid + interval '1 day', '[]'
                      FROM generate_series(1, %s) i
                      JOIN catalog_product p ON p.id = 1 + (i::bigint * 7919) %% %s
                      CROSS JOIN LATERAL (SELECT %s - (i %% 120) * interval '1 day' - (i %% 1440) * interval '1 minute' AS paid) t""",
                   [orders, shops, now])
         c.execute("""INSERT INTO reputation_review (order_id, shop_id, product_id, rating, text, image, image_sha256, created_at,
-                     followup_text, reply_text, followup_reply_text, hidden_reason)
-                     SELECT o.id, o.shop_id, o.product_id, CASE WHEN o.id %% 10 = 0 THEN 1 + o.id %% 2 ELSE 4 + o.id %% 2 END, '好', '', '',
-                            %s - (o.id %% 365) * interval '1 day', '', '', '', ''
+                     followup_text, reply_text, followup_reply_text, hidden_reason, keywords)
+                     SELECT o.id, o.shop_id, o.product_id, CASE WHEN o.id %% 10 = 0 THEN 1 + o.id %% 2 ELSE 4 + o.id %% 2 END,
+                            CASE WHEN o.id %% 10 = 0 THEN '卡密无效，申请退款被拒' ELSE '好' END, '', '',
+                            %s - (o.id %% 365) * interval '1 day', '', '', '', '',
+                            CASE WHEN o.id %% 10 = 0 THEN '["卡密无效", "退款被拒"]' ELSE '[]' END::jsonb
                      FROM orders_order o WHERE o.id %% 2 = 0 AND o.id <= %s""", [now, 2 * reviews])
         c.execute("""INSERT INTO reputation_scorehistory (shop_id, score, provisional, components, reason, at)
                      SELECT s.id, 600 + (s.id * 7 + k * 13) %% 300, false, '{}', 'nightly', %s - k * interval '7 days'
