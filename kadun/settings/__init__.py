@@ -303,6 +303,7 @@ from kadun.settings.cases import *  # noqa: E402,F401,F403
 # The evidence log (docs/evidence.md) and merchant accountability (docs/merchants.md).
 from kadun.settings.evidence import *  # noqa: E402,F401,F403
 from kadun.settings.accountability import *  # noqa: E402,F401,F403
+from kadun.settings.alerts import *  # noqa: E402,F401,F403  (异常订单预警, docs/risk.md)
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)
