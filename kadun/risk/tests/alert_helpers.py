@@ -75,3 +75,53 @@ def sweep() -> int:
 def pairs(order_list, keys) -> list[tuple]:
     """(order, [its key id]) for orders of one key each, with their keys in the same order."""
     return [(o, [k.pk]) for o, k in zip(order_list, keys, strict=True)]
+
+
+def ordinary_traffic(*, shops: int, products_per_shop: int, buyers: int, guests: int, days: int, orders_per_day: int,
+                     seed: int = 12, keys: bool = True, refund_percent: float = 2.0, price_edits: int = 10) -> dict:
+    """Ordinary traffic over ``days`` ending now: many buyers (accounts and guest contacts) in many
+    shops, products of uneven popularity, most orders of one key, about ``refund_percent`` % of
+    orders reported invalid twenty minutes later, and a few price edits of a few percent. Shops and
+    products are created through their services; orders, keys and requests in bulk."""
+    from conftest import make_product, make_shop
+    from kadun.accounts.models import User
+    from kadun.catalog.models import PriceChange
+
+    rng = random.Random(seed)
+    now = clock.now()
+    products = []
+    for _ in range(shops):
+        shop = make_shop()
+        for _ in range(products_per_shop):
+            product = make_product(shop, price=rng.choice([500, 1000, 3000, 9900]))
+            age_product(product, rng.randint(20, 400))
+            products.append(product)
+    tag = next(_seq)
+    users = User.objects.bulk_create([User(username=f"ordinary{tag}-{i}") for i in range(buyers)], batch_size=5000)
+    weights = [rng.paretovariate(1.5) for _ in products]
+    sources = [(u.pk, "") for u in users] + [(None, f"guest{tag}-{i}@example.com") for i in range(guests)]
+    start = now - dt.timedelta(days=days)
+    total = days * orders_per_day
+    made = 0
+    while made < total:
+        chunk = min(20_000, total - made)
+        picks = rng.choices(products, weights=weights, k=chunk)
+        specs = []
+        for product in picks:
+            buyer_id, contact = rng.choice(sources)
+            at = start + dt.timedelta(seconds=rng.uniform(0, days * 86400 - 600))
+            specs.append((product, at, buyer_id, contact, 1 if rng.random() < 0.9 else rng.randint(2, 3)))
+        created = orders(specs)
+        if keys:
+            sold = sold_keys(created)
+            by_order: dict[int, list[int]] = {}
+            for key in sold:
+                by_order.setdefault(key.order_id, []).append(key.pk)
+            reported = [o for o in created if rng.random() * 100 < refund_percent]
+            invalid_requests([(o, by_order[o.pk][:1]) for o in reported], at=None)
+        made += chunk
+    for product in rng.sample(products, min(price_edits, len(products))):
+        new = max(1, int(product.price * rng.uniform(0.95, 1.05)))
+        PriceChange.objects.create(product=product, shop_id=product.shop_id, old_price=product.price, new_price=new,
+                                   at=start + dt.timedelta(seconds=rng.uniform(0, days * 86400 - 3600)))
+    return {"products": products, "orders": total}
