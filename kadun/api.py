@@ -88,6 +88,7 @@ def _mount() -> None:
     api.add_router("/", "kadun.merchants.api_penalties_staff.router")
     api.add_router("/", "kadun.merchants.api_onboarding.router")
     api.add_router("/", "kadun.risk.api_runaway.router")
+    api.add_router("/", "kadun.risk.api_alerts.router")
 
 
 _mount()
