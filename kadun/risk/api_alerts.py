@@ -75,7 +75,7 @@ def _detail(alert_id: int) -> dict:
     return _out(alert) | {"links": selectors_alerts.alert_links(alert)}
 
 
-@router.get("/staff/alerts", auth=STAFF_SESSION_AUTH, response={200: list[AlertOut], **errors(401, 403)},
+@router.get("/staff/alerts", auth=STAFF_SESSION_AUTH, response={200: list[AlertOut], **errors(401, 403, 422)},
             summary="风控：预警队列",
             description="按类型（kind）、状态（status，默认 open）、认领人（assignee=me / none / 用户 id）筛选，最新在前，最多 100 条。")
 def alert_list(request, kind: str = "", status: str = "open", assignee: str = ""):
@@ -84,7 +84,7 @@ def alert_list(request, kind: str = "", status: str = "open", assignee: str = ""
     return [_out(a) for a in selectors_alerts.alert_queue(kind=kind, status=status, assignee_id=assignee_id, unassigned=assignee == "none")]
 
 
-@router.get("/staff/alerts/{alert_id}", auth=STAFF_SESSION_AUTH, response={200: AlertDetailOut, **errors(401, 403, 404)},
+@router.get("/staff/alerts/{alert_id}", auth=STAFF_SESSION_AUTH, response={200: AlertDetailOut, **errors(401, 403, 404, 422)},
             summary="风控：预警详情", description="预警依据（订单、商品、店铺、次数、时间窗口、阈值）及链接。")
 def alert_detail(request, alert_id: int):
     _risk_user(request)
