@@ -84,3 +84,8 @@ def test_api_list_detail_assign_resolve(burst):
                   content_type="application/json")
     assert done.status_code == 200 and done.json()["resolution"] == "confirmed_fraud"
     assert c.get("/api/staff/alerts/999999").status_code == 404
+
+
+def test_the_merchant_rules_page_states_the_abnormal_alert_signal(client):
+    page = client.get(reverse("onboarding:rules")).content.decode()
+    assert "关于该店铺的异常订单预警" in page and "30 天内" in page
