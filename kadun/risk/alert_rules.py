@@ -100,7 +100,8 @@ def _new_unreviewed(product_ids: set[int], ref: dt.datetime, new_days: int) -> s
 
 def sales_spike(orders: list[dict]) -> list[Finding]:
     """A shop's orders in the 24 h before the batch's newest order ≥ ["min_orders"] and ≥ ["factor"]
-    × its daily average over ["baseline_days"] before that, ≥ ["new_share_percent"] % of them of
+    × its daily average over ["baseline_days"] before that (a shop with no orders before has no
+    average to spike from: its first day is not a spike), ≥ ["new_share_percent"] % of them of
     products created within ["new_days"] that have no review. Only shops with an order of such a
     product in the batch are looked at (a normal batch costs two queries)."""
     r = settings.KADUN_ALERT_SALES_SPIKE
@@ -122,7 +123,7 @@ def sales_spike(orders: list[dict]) -> list[Finding]:
         average = before.get(shop_id, 0) / r["baseline_days"]
         new_orders = sum(n for pid, n in per.items() if pid in fresh_all)
         share = new_orders * 100 // total
-        if total >= r["factor"] * max(average, 1) and share >= r["new_share_percent"]:
+        if before.get(shop_id, 0) and total >= r["factor"] * max(average, 1) and share >= r["new_share_percent"]:
             products = sorted(pid for pid in per if pid in fresh_all)
             facts = {"orders_24h": total, "daily_average": round(average, 2), "baseline_days": r["baseline_days"], "factor": r["factor"],
                      "min_orders": r["min_orders"], "new_unreviewed_orders": new_orders, "new_share_percent": share,

@@ -88,17 +88,22 @@ def batch_evaluate(source: str, *, limit: int | None = None) -> tuple[int, int]:
     return len(facts), len(findings)
 
 
-def alerts_sweep(*, max_batches: int | None = None, limit: int | None = None) -> int:
-    """The duty: every source, batch after batch until caught up (at most
-    KADUN_ALERT_MAX_BATCHES each). Returns how many facts were read."""
-    total = 0
+def alerts_sweep_counts(*, max_batches: int | None = None, limit: int | None = None) -> tuple[int, int]:
+    """Every source, batch after batch until caught up (at most KADUN_ALERT_MAX_BATCHES each):
+    (facts read, findings written to alerts)."""
+    total = found = 0
     for source in SOURCES:
         for _ in range(max_batches or settings.KADUN_ALERT_MAX_BATCHES):
-            read, _found = batch_evaluate(source, limit=limit)
-            total += read
+            read, noted = batch_evaluate(source, limit=limit)
+            total, found = total + read, found + noted
             if read == 0:
                 break
-    return total
+    return total, found
+
+
+def alerts_sweep(*, max_batches: int | None = None, limit: int | None = None) -> int:
+    """How many facts were read (benchmarks and tests)."""
+    return alerts_sweep_counts(max_batches=max_batches, limit=limit)[0]
 
 
 # --- the alert ------------------------------------------------------------------------------
