@@ -92,6 +92,7 @@ def _mount() -> None:
     api.add_router("/", "kadun.insurance.api.router")
     api.add_router("/", "kadun.risk.api_abuse.router")
     api.add_router("/", "kadun.report.api.router")
+    api.add_router("/", "kadun.risk.api_alerts.router")
 
 
 _mount()

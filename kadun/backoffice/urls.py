@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.backoffice import views, views_risk
+from kadun.backoffice import views, views_alerts, views_risk
 
 app_name = "backoffice"
 urlpatterns = [
@@ -10,5 +10,7 @@ urlpatterns = [
     path("risk/", views_risk.alerts, name="risk"),
     path("risk/<int:alert_id>/", views_risk.alert_detail, name="risk_alert"),
     path("risk/<int:alert_id>/resolve/", views_risk.alert_resolve, name="risk_alert_resolve"),
+    path("risk/alerts/", views_alerts.queue, name="risk_alerts"),
+    path("risk/<int:alert_id>/assign/", views_alerts.assign, name="risk_alert_assign"),
     path("risk/lures/<int:flag_id>/review/", views_risk.lure_review, name="risk_lure_review"),
 ]

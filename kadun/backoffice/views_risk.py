@@ -119,7 +119,8 @@ def alert_detail(request, alert_id: int):
 def alert_resolve(request, alert_id: int):
     alert = _alert(alert_id)
     try:
-        risk_services.alert_resolve(alert_id=alert.pk, actor=request.user, note=request.POST.get("note", ""))
+        risk_services.alert_resolve(alert_id=alert.pk, actor=request.user, note=request.POST.get("note", ""),
+                                    resolution=request.POST.get("resolution") or "handled")
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

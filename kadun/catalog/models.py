@@ -62,3 +62,17 @@ class ComparablePrice(models.Model):
     products = models.PositiveIntegerField()
     shops = models.PositiveIntegerField()
     refreshed_at = models.DateTimeField()
+
+
+class PriceChange(models.Model):
+    """A product's price changed by its merchant (``product_update``): old and new price and when.
+    Risk's rule 改价后短时间内大量下单 reads these; never edited."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="price_changes")
+    shop_id = models.BigIntegerField()
+    old_price = models.PositiveBigIntegerField()
+    new_price = models.PositiveBigIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "at"], name="catalog_price_change_recent")]

@@ -12,7 +12,7 @@ from django.db.models import Max
 
 from kadun.catalog import comparables, policies
 from kadun.catalog.errors import InvalidProduct, ProductNotFound
-from kadun.catalog.models import Product, RefundPolicy
+from kadun.catalog.models import PriceChange, Product, RefundPolicy
 from kadun.catalog.states import Category, Delivery
 from kadun.core import clock
 from kadun.reputation import restrictions as credit_restrictions
@@ -210,6 +210,8 @@ def product_update(*, shop: Shop, product_id: int, data: dict) -> Product:
         Product.objects.filter(pk=product.pk).update(updated_at=clock.now(), comparable_key=key, **fields)
         for group in {product.comparable_key, key}:  # 超低价: the medians it left and joined
             comparables.group_refresh(group)
+        if fields["price"] != product.price:  # recorded for risk (改价后短时间内大量下单)
+            PriceChange.objects.create(product=product, shop_id=shop.pk, old_price=product.price, new_price=fields["price"], at=clock.now())
         before = lure_text(product)
         product.title, product.description = fields["title"], fields["description"]
         if lure_text(product) != before:  # unchanged text was checked when written

@@ -1,6 +1,6 @@
 from django.db import models
 
-from kadun.risk.states import AlertKind, AlertStatus, AuthorRole, LureWhere
+from kadun.risk.states import AlertKind, AlertResolution, AlertStatus, AuthorRole, LureWhere
 
 
 class RiskAlert(models.Model):
@@ -17,10 +17,19 @@ class RiskAlert(models.Model):
     resolved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.CharField(max_length=500, blank=True)
+    # 异常订单预警 (kadun.risk.alerts): how it was closed, who holds it, how often it recurred.
+    resolution = models.CharField(max_length=20, choices=AlertResolution.choices, blank=True)
+    assigned_to = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    occurrences = models.PositiveIntegerField(default=1, help_text="times the rule found it while it was open")
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "-id"], name="risk_alert_status_recent")]
+        indexes = [
+            models.Index(fields=["status", "-id"], name="risk_alert_status_recent"),
+            models.Index(fields=["shop", "kind"], name="risk_alert_shop_kind"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "subject"], condition=models.Q(status="open"), name="risk_one_open_alert_per_subject"
@@ -77,3 +86,4 @@ class LureAuthor(models.Model):
 
 from kadun.risk.models_freeze import RunawayDisposal, RunawayRefund, RunawayWatch, ShopFreeze  # noqa: E402,F401
 from kadun.risk.models_abuse import AbuseContest, AbuseFact, AbuseFlagUse, AbuseLink  # noqa: E402,F401
+from kadun.risk.models_alerts import AlertCursor, LureKey  # noqa: E402,F401

@@ -98,8 +98,17 @@ def inactive_with_queue(shop_id: int, now: dt.datetime) -> Signal:
     return Signal("inactive_with_queue", queue["count"] if inactive else 0, r["queued"], r["weight"], facts)
 
 
+def abnormal_alerts(shop_id: int, now: dt.datetime) -> Signal:
+    """异常订单预警 about the shop (kadun.risk.alerts_signal), open or confirmed as fraud."""
+    from kadun.risk.alerts_signal import shop_alert_facts
+
+    r = rule("abnormal_alerts")
+    facts = shop_alert_facts(shop_id=shop_id, since=now - dt.timedelta(days=r["days"]))
+    return Signal("abnormal_alerts", len(facts["alert_ids"]), r["threshold"], r["weight"], facts)
+
+
 def evaluate(shop_id: int, now: dt.datetime, *, withdrawal_at: dt.datetime | None = None) -> tuple[int, list[Signal]]:
     """Every signal of the shop and its score (sum of the weights of the signals on)."""
     signals = [silent(shop_id, now), withdrawal_after_complaints(shop_id, now, withdrawal_at), invalid_keys(shop_id, now),
-               inactive_with_queue(shop_id, now)]
+               inactive_with_queue(shop_id, now), abnormal_alerts(shop_id, now)]
     return sum(s.weight for s in signals if s.on), signals

@@ -16,7 +16,8 @@ from kadun.merchants.services import breach_record
 from kadun.risk.errors import AlertAlreadyResolved, AlertNotFound, LureFlagNotFound, LureFlagReviewed, NotRiskStaff
 from kadun.risk.lures import Lure, find_lures
 from kadun.risk.models import LureAuthor, LureFlag, RiskAlert
-from kadun.risk.states import AlertKind, AlertStatus, AuthorRole, LureWhere
+from kadun.risk.errors_alerts import InvalidResolution
+from kadun.risk.states import AlertKind, AlertResolution, AlertStatus, AuthorRole, LureWhere
 
 log = logging.getLogger("kadun.risk")
 RISK_ROLES = ("risk",)  # admins too (User.has_staff_role)
@@ -44,15 +45,19 @@ def can_resolve(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.has_staff_role(*RISK_ROLES))
 
 
-def alert_resolve(*, alert_id: int, actor, note: str = "") -> RiskAlert:
+def alert_resolve(*, alert_id: int, actor, note: str = "", resolution: str = AlertResolution.HANDLED) -> RiskAlert:
     """Risk staff close an alert (which lifts what it restricted, e.g. a shop's import pause).
-    Who and when are recorded on the alert; a second resolve is refused."""
+    Who, when and the resolution (确认欺诈 / 误报 / 已处置 / 重复预警) are recorded on the alert;
+    a second resolve is refused."""
     if not can_resolve(actor):
         raise NotRiskStaff()
+    if resolution not in AlertResolution.values:
+        raise InvalidResolution()
     if not RiskAlert.objects.filter(pk=alert_id).exists():
         raise AlertNotFound()
     done = RiskAlert.objects.filter(pk=alert_id, status=AlertStatus.OPEN).update(
         status=AlertStatus.RESOLVED, resolved_by=actor, resolved_at=clock.now(), resolution_note=(note or "").strip()[:500],
+        resolution=resolution,
     )
     if done != 1:
         raise AlertAlreadyResolved()

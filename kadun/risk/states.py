@@ -18,6 +18,22 @@ class AlertKind(models.TextChoices):
     # 跑路 signals (kadun.risk.runaway_signals) scored at or above KADUN_RUNAWAY_ALERT_SCORE:
     # one open alert per shop (subject ``shop:<id>``), details = the facts behind each signal.
     RUNAWAY = "runaway", _("疑似跑路")
+    # 异常订单预警 (kadun.risk.alert_rules; thresholds KADUN_ALERT_*, docs/risk.md):
+    ORDER_BURST = "order_burst", _("同一来源短时间内大量下单")
+    INVALID_CLAIMS = "invalid_claims", _("买家大量购买卡密后多数报无效")
+    INVALID_RATE_JUMP = "invalid_rate_jump", _("商品或批次卡密无效率突增")
+    SALES_SPIKE = "sales_spike", _("商家销量暴增且多为无评价新品")
+    PRICE_FLASH = "price_flash", _("改价后短时间内大量下单")
+    LURE_ACROSS_SHOPS = "lure_across_shops", _("引流话术在多个店铺重复出现")
+
+
+class AlertResolution(models.TextChoices):
+    """How risk staff closed an alert."""
+
+    CONFIRMED_FRAUD = "confirmed_fraud", _("确认欺诈")
+    FALSE_POSITIVE = "false_positive", _("误报")
+    HANDLED = "handled", _("已处置")
+    DUPLICATE = "duplicate", _("重复预警")
 
 
 class LureKind(models.TextChoices):
@@ -70,6 +86,7 @@ class RunawaySignal(models.TextChoices):
     WITHDRAWAL_AFTER_COMPLAINTS = "withdrawal_after_complaints", _("投诉激增后申请提现")
     INVALID_KEYS = "invalid_keys", _("批次卡密大量无效")
     INACTIVE_WITH_QUEUE = "inactive_with_queue", _("服务商家失联且有待处理订单")
+    ABNORMAL_ALERTS = "abnormal_alerts", _("异常订单预警")
 
 
 # --- buyer abuse records (用后退款防护): kadun/risk/abuse.py ------------------------------------------

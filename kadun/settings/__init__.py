@@ -315,6 +315,7 @@ from kadun.settings.warnings import *  # noqa: E402,F401,F403
 from kadun.settings.reviews import *  # noqa: E402,F401,F403
 # Real payment gateways (docs/payments.md): WeChat Pay v3, USDT through epusdt.
 from kadun.settings.gateways import *  # noqa: E402,F401,F403
+from kadun.settings.alerts import *  # noqa: E402,F401,F403  (异常订单预警, docs/risk.md)
 # 脱离平台交易: an author flagged this many times within this many days (this flag included) is
 # a repeated lure — a recorded violation (a breach for a merchant) and a risk alert.
 KADUN_LURE_REPEAT_COUNT = env_int("KADUN_LURE_REPEAT_COUNT", 2)

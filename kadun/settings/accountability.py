@@ -123,6 +123,11 @@ KADUN_RUNAWAY_SIGNALS = {
     # 服务商家失联: ``queued`` or more manual-delivery orders paid and not delivered, and no login
     # or merchant action on an order for ``inactive_hours``.
     "inactive_with_queue": {"inactive_hours": 24, "queued": 3, "weight": 30},
+    # 异常订单预警: abnormal-order alerts about the shop (sales spike on unreviewed new products,
+    # price change before a flash of orders, lure text repeated across shops, an invalid-rate jump
+    # of its products or batches, a burst of orders all at this shop), open or closed as 确认欺诈,
+    # raised in the last ``days``. Alone below the alert score; with one other signal, an alert.
+    "abnormal_alerts": {"days": 30, "threshold": 1, "weight": 20},
 }
 KADUN_RUNAWAY_ALERT_SCORE = int(os.environ.get("KADUN_RUNAWAY_ALERT_SCORE", "40"))  # ≥: a RiskAlert (kind runaway)
 KADUN_RUNAWAY_FREEZE_SCORE = int(os.environ.get("KADUN_RUNAWAY_FREEZE_SCORE", "80"))  # ≥: the shop is frozen automatically

@@ -158,6 +158,7 @@ def known_path_parameters(world, operation, role: str):
             "buyer_key": [f"user:{world.buyer.pk}", f"user:{world.other_buyer.pk}", "contact:0000"],
             "contest_id": [1],
             "review_id": [1, 999999],  # 评价: none written in the world (the orders are not confirmed)
+            "alert_id": [1],  # 异常订单预警: none in the world (session-only staff API: 401/403 before 404)
         }
     return st.fixed_dictionaries({name: st.sampled_from(values[name]) for name in names})
 

@@ -369,6 +369,15 @@ CASES = [
     Case("api staff buyer contests", "api", "GET", lambda w: _api("/staff/buyers/contests"), API_STAFF_SESSION_ONLY),
     Case("api staff contest answer", "api", "POST", lambda w: _api("/staff/buyers/contests/1/answer"), API_STAFF_SESSION_ONLY,
          data=lambda w: {"decision": "reject", "note": "矩阵测试说明"}),
+    # 异常订单预警: the console queue for risk staff and admins; the staff API on the session only.
+    Case("page staff alert queue", "page", "GET", lambda w: reverse("backoffice:risk_alerts"), RISK_PAGE),
+    Case("page staff alert assign (none)", "page", "POST", lambda w: reverse("backoffice:risk_alert_assign", args=[999999]),
+         {**RISK_PAGE, "risk": 404, "admin": 404}),
+    Case("api staff alert queue", "api", "GET", lambda w: _api("/staff/alerts"), API_STAFF_SESSION_ONLY),
+    Case("api staff alert detail", "api", "GET", lambda w: _api("/staff/alerts/1"), API_STAFF_SESSION_ONLY),
+    Case("api staff alert assign", "api", "POST", lambda w: _api("/staff/alerts/1/assign"), API_STAFF_SESSION_ONLY, data=lambda w: {}),
+    Case("api staff alert resolve", "api", "POST", lambda w: _api("/staff/alerts/1/resolve"), API_STAFF_SESSION_ONLY,
+         data=lambda w: {"resolution": "handled"}),
 ]
 
 
