@@ -56,6 +56,7 @@ def shop_record(shop_id: int, *, with_others: bool = True) -> dict:
         "monthly": f.get("monthly", []),
         "history": selectors.history_of(shop_id, limit=settings.KADUN_RECORD_HISTORY_POINTS),
         "keyword_counts": _keyword_counts(shop_id),
+        "other_keywords": f.get("other_keywords") or {"complaints": [], "cases": []},
     })
     if with_others:
         rec.update(_others(shop_id))

@@ -46,9 +46,18 @@ def records_recompute(*, shop_ids, now: dt.datetime | None = None) -> int:
             "response_median_seconds": stats.get("first_response_median_seconds"),
             "response_p90_seconds": stats.get("first_response_p90_seconds"),
             "monthly": monthly.get(sid, []),
+            # risk keywords in the complaints' and cases' statements (only shops that had cases can have either)
+            "other_keywords": _other_keywords(sid) if sid in with_cases else {"complaints": [], "cases": []},
         }))
     ShopRecord.objects.bulk_create(rows, update_conflicts=True, unique_fields=["shop"], update_fields=["figures", "computed_at"])
     return len(rows)
+
+
+def _other_keywords(shop_id: int) -> dict[str, list]:
+    from kadun.reputation.selectors_reviews import other_keyword_counts
+
+    found = other_keyword_counts(shop_id, days=settings.KADUN_RECORD_WINDOW_DAYS)
+    return {where: [list(pn) for pn in counts] for where, counts in found.items()}
 
 
 def review_counts(shop_ids, *, since: dt.datetime) -> dict[int, tuple[int, int]]:

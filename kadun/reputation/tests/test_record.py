@@ -115,3 +115,19 @@ def test_the_nightly_run_recomputes_every_shops_record():
     shops = [make_shop() for _ in range(3)]
     services.scores_recompute_all(chunk=2)
     assert ShopRecord.objects.filter(shop_id__in=[s.pk for s in shops]).count() == 3
+
+
+def test_risk_keywords_in_case_statements_are_counted_on_the_shop_page(client):
+    """Reviews are not the only place buyers name 卡密无效: the statements of the shop's cases (and
+    of its public complaints) are scanned too, counted with the record, and the shop page shows
+    the counts — never the statements."""
+    shop = make_shop()
+    for text in ("卡密无效，充值提示已被使用", "卡密失效了，商家客服不回", "想问下怎么兑换"):
+        order = delivered_order(shop=shop)
+        cases.case_open(order=order, kind="key_problem", statement=text, remedy="full_refund", author=order.buyer)
+    records_recompute(shop_ids=[shop.pk])
+    found = dict(shop_record(shop.pk)["other_keywords"]["cases"])
+    assert found["卡密无效"] == 2 and found["客服不回"] == 1 and found.get("已被使用") == 1
+    page = client.get(f"/s/{shop.pk}/").content.decode()
+    assert "近90天售后工单中「卡密无效」出现 2 次" in page
+    assert "充值提示已被使用" not in page  # the statements themselves stay private
