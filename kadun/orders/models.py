@@ -35,6 +35,10 @@ class Order(models.Model):
     no_reason_waived = models.BooleanField(default=False)
     # 下单前提示 shown at checkout (kadun.orders.warnings), as they were: [{code, text, figures, tick}].
     checkout_warnings = models.JSONField(default=list, blank=True)
+    # 异常订单预警 (kadun.risk.alert_rules): keyed hashes (kadun.evidence.privacy) of the address and
+    # the device cookie the order was placed from — never the values themselves; "" when unknown.
+    ip_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
+    device_hash = models.CharField(max_length=64, blank=True, default="", db_default="")
     # An open refund request holds the money: auto-confirm waits until it is settled.
     refund_hold = models.BooleanField(default=False)
     # Manual services: how many of the policy's milestones the merchant has marked as reached.
@@ -52,6 +56,8 @@ class Order(models.Model):
             models.Index(fields=["shop", "-id"]),
             models.Index(fields=["buyer", "-id"]),
             models.Index(fields=["status", "-id"]),
+            models.Index(fields=["ip_hash", "created_at"], name="order_ip_recent", condition=~models.Q(ip_hash="")),
+            models.Index(fields=["device_hash", "created_at"], name="order_device_recent", condition=~models.Q(device_hash="")),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="order_amount_positive"),

@@ -12,7 +12,7 @@ from django.db.models import Count, Sum
 from kadun.catalog.states import Delivery
 from kadun.orders.models import Order
 
-FIELDS = ("id", "buyer_id", "contact", "shop_id", "product_id", "quantity", "created_at")
+FIELDS = ("id", "buyer_id", "contact", "ip_hash", "device_hash", "shop_id", "product_id", "quantity", "created_at")
 
 
 def orders_after(*, after_id: int, until: dt.datetime, limit: int) -> list[dict]:
@@ -20,15 +20,19 @@ def orders_after(*, after_id: int, until: dt.datetime, limit: int) -> list[dict]
     return list(Order.objects.filter(pk__gt=after_id, created_at__lt=until).order_by("pk").values(*FIELDS)[:limit])
 
 
-def orders_of_sources(*, buyer_ids: Iterable[int], contacts: Iterable[str], since: dt.datetime, until: dt.datetime) -> list[dict]:
-    """Orders of these buyer accounts, or guest orders with these contacts, placed in [since, until]."""
+def orders_of_sources(*, buyer_ids: Iterable[int], contacts: Iterable[str], since: dt.datetime, until: dt.datetime,
+                      ip_hashes: Iterable[str] = (), device_hashes: Iterable[str] = ()) -> list[dict]:
+    """Orders of these buyer accounts, guest orders with these contacts, and orders placed from
+    these addresses or devices (keyed hashes), in [since, until]. An order may come back once
+    per source it matches."""
     rows: list[dict] = []
-    buyer_ids, contacts = list(buyer_ids), list(contacts)
     span = {"created_at__gte": since, "created_at__lte": until}
-    if buyer_ids:
-        rows += Order.objects.filter(buyer_id__in=buyer_ids, **span).values("id", "buyer_id", "contact", "shop_id", "created_at")
-    if contacts:
-        rows += Order.objects.filter(buyer__isnull=True, contact__in=contacts, **span).values("id", "buyer_id", "contact", "shop_id", "created_at")
+    fields = ("id", "buyer_id", "contact", "ip_hash", "device_hash", "shop_id", "created_at")
+    for where in ({"buyer_id__in": list(buyer_ids)}, {"buyer__isnull": True, "contact__in": list(contacts)},
+                  {"ip_hash__in": [h for h in ip_hashes if h]}, {"device_hash__in": [h for h in device_hashes if h]}):
+        values = next(v for k, v in where.items() if k.endswith("__in"))
+        if values:
+            rows += Order.objects.filter(**where, **span).values(*fields)
     return rows
 
 

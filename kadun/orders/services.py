@@ -39,6 +39,7 @@ from kadun.orders import confirmations, passwords
 from kadun.orders.models import CheckoutConfirmation, Order
 from kadun.orders.records import event_write, locked
 from kadun.orders.warnings import checkout_warnings
+from kadun.risk.selectors_abuse import request_signals
 from kadun.orders.states import (
     LATE_PAYMENT_SOURCES,
     PAY,
@@ -166,6 +167,7 @@ def order_create(
     snapshot, digest = policies.snapshot(policy.rules, delivery=product.delivery, policy_version=policy.version)
     confirmed = confirmations.required_at_checkout(product, policy.rules, no_reason=confirm_no_reason_exclusion, channel=channel)
     shown = checkout_warnings(product, policy.rules)
+    device_hash, ip_hash = request_signals()  # the address and device this checkout came from (keyed hashes), for 异常订单预警
     confirmed += confirmations.warnings_confirmed(shown, low_price=confirm_low_price, channel=channel)
     token = secrets.token_urlsafe(32)
     now = clock.now()
@@ -189,6 +191,7 @@ def order_create(
             policy_hash=digest,
             no_reason_waived=any(c.kind == CheckoutConfirmation.KIND_NO_REASON_EXCLUSION for c in confirmed),
             checkout_warnings=[w.stored() for w in shown],
+            device_hash=device_hash, ip_hash=ip_hash,
             created_at=now,
             expires_at=now + dt.timedelta(minutes=settings.KADUN_PAYMENT_TIMEOUT_MINUTES),
         )

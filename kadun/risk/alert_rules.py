@@ -42,38 +42,57 @@ def contact_key(contact: str) -> str:
 
 # --- a. 同一来源短时间内大量下单 -------------------------------------------------------------
 
-def _source(row: dict) -> tuple[str, str] | None:
+def _sources(row: dict) -> list[tuple[str, str]]:
+    """Every source an order counts for: its account (or guest contact), its address, its device."""
+    out = []
     if row["buyer_id"]:
-        return f"buyer:{row['buyer_id']}", ""
-    key = contact_key(row["contact"])
-    return (f"contact:{_digest(key)}", key) if key else None
+        out.append((f"buyer:{row['buyer_id']}", ""))
+    elif key := contact_key(row["contact"]):
+        out.append((f"contact:{_digest(key)}", key))
+    if row.get("ip_hash"):
+        out.append((f"ip:{row['ip_hash']}", ""))
+    if row.get("device_hash"):
+        out.append((f"device:{row['device_hash']}", ""))
+    return out
+
+
+def _threshold(subject: str) -> int:
+    r = settings.KADUN_ALERT_BURST
+    return {"ip": r["address_orders"], "device": r["device_orders"]}.get(subject.split(":", 1)[0], r["orders"])
 
 
 def order_burst(orders: list[dict]) -> list[Finding]:
-    """KADUN_ALERT_BURST["orders"] or more orders from one buyer account or guest contact within
-    ["minutes"], the window ending at an order of this batch."""
+    """Many orders from one source within KADUN_ALERT_BURST["minutes"], the window ending at an
+    order of this batch: ["orders"] from one buyer account or guest contact, ["device_orders"]
+    from one device cookie, ["address_orders"] from one address (an address is shared by a
+    café or a carrier's NAT, so it takes more)."""
     r = settings.KADUN_ALERT_BURST
     window = dt.timedelta(minutes=r["minutes"])
     batch_ids = {o["id"] for o in orders}
-    buyers = {o["buyer_id"] for o in orders if o["buyer_id"]}
-    contacts = {o["contact"] for o in orders if not o["buyer_id"] and o["contact"]}
     lo, hi = min(o["created_at"] for o in orders) - window, max(o["created_at"] for o in orders)
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in order_reads.orders_of_sources(buyer_ids=buyers, contacts=contacts, since=lo, until=hi):
-        source = _source(row)
-        if source:
-            groups[source].append(row)
+    rows_in = order_reads.orders_of_sources(
+        buyer_ids={o["buyer_id"] for o in orders if o["buyer_id"]},
+        contacts={o["contact"] for o in orders if not o["buyer_id"] and o["contact"]},
+        ip_hashes={o.get("ip_hash", "") for o in orders}, device_hashes={o.get("device_hash", "") for o in orders}, since=lo, until=hi)
+    groups: dict[tuple[str, str], dict[int, dict]] = defaultdict(dict)
+    for row in rows_in:
+        for source in _sources(row):
+            groups[source][row["id"]] = row
     findings = []
-    for (subject, contact), rows in groups.items():
-        if len(rows) < r["orders"]:
+    for (subject, contact), by_id in groups.items():
+        need = _threshold(subject)
+        if len(by_id) < need:
             continue
-        best = _densest(sorted(rows, key=lambda x: (x["created_at"], x["id"])), window, batch_ids)
-        if len(best) >= r["orders"]:
+        best = _densest(sorted(by_id.values(), key=lambda x: (x["created_at"], x["id"])), window, batch_ids)
+        if len(best) >= need:
             shops = sorted({x["shop_id"] for x in best})
-            facts = {"order_ids": [x["id"] for x in best], "count": len(best), "threshold": r["orders"], "window_minutes": r["minutes"],
-                     "from": _iso(best[0]["created_at"]), "to": _iso(best[-1]["created_at"]), "shop_ids": shops}
+            facts = {"order_ids": [x["id"] for x in best], "count": len(best), "threshold": need, "window_minutes": r["minutes"],
+                     "from": _iso(best[0]["created_at"]), "to": _iso(best[-1]["created_at"]), "shop_ids": shops,
+                     "source": subject.split(":", 1)[0]}
             if contact:
                 facts["contact"] = contact
+            if subject.startswith(("ip:", "device:")):
+                facts["accounts"] = len({x["buyer_id"] for x in best if x["buyer_id"]})
             findings.append(Finding(AlertKind.ORDER_BURST, subject, shops[0] if len(shops) == 1 else None, facts))
     return findings
 

@@ -135,3 +135,11 @@ def threshold() -> dict:
     return {"days": settings.KADUN_ABUSE_WINDOW_DAYS, "min_requests": settings.KADUN_ABUSE_MIN_REQUESTS,
             "bad_share_pct": settings.KADUN_ABUSE_BAD_SHARE_PCT, "unreported": settings.KADUN_ABUSE_UNREPORTED_CLAIMS,
             "link_max": settings.KADUN_ABUSE_LINK_MAX_KEYS}
+
+
+def request_signals() -> tuple[str, str]:
+    """(device hash, ip hash) of the request being served — keyed hashes set by the abuse
+    middleware; ("", "") outside a request (the sweeper, the shell)."""
+    from kadun.risk.abuse import current_signals
+
+    return current_signals.get()

@@ -59,7 +59,8 @@ def published_rules() -> list[dict]:
     b, c, s = settings.KADUN_ALERT_BURST, settings.KADUN_ALERT_INVALID_CLAIMS, settings.KADUN_ALERT_INVALID_RATE
     d, e, f = settings.KADUN_ALERT_SALES_SPIKE, settings.KADUN_ALERT_PRICE_FLASH, settings.KADUN_ALERT_LURE_SHOPS
     rows = [
-        (AlertKind.ORDER_BURST, _("同一买家账号或同一游客联系方式 %(m)s 分钟内下单 ≥ %(n)s 笔。") % {"m": b["minutes"], "n": b["orders"]}),
+        (AlertKind.ORDER_BURST, _("%(m)s 分钟内：同一买家账号或同一游客联系方式下单 ≥ %(n)s 笔，同一设备 ≥ %(dev)s 笔，或同一 IP 地址 ≥ %(ip)s 笔。")
+         % {"m": b["minutes"], "n": b["orders"], "dev": b["device_orders"], "ip": b["address_orders"]}),
         (AlertKind.INVALID_CLAIMS, _("%(d)s 天内购买卡密 ≥ %(k)s 张，其中以「卡密无效」申请退款的 ≥ %(p)s%%。")
          % {"d": c["days"], "k": c["min_keys"], "p": c["share_percent"]}),
         (AlertKind.INVALID_RATE_JUMP, _("近 %(h)s 小时某商品或某导入批次被报无效 ≥ %(n)s 张，且占同期售出 ≥ %(f)s%%，并达到其前 %(d)s 天比例的 %(x)s 倍。")

@@ -2,9 +2,10 @@
 The rules page for staff (/backoffice/risk/alerts/ "规则") and docs/risk.md show these values; the
 rules read them, so what is shown is what is enforced."""
 
-# a. 同一来源短时间内大量下单: N or more orders from one buyer account or one guest contact
-#    (e-mail / QQ / phone, normalised) within M minutes.
-KADUN_ALERT_BURST = {"orders": 20, "minutes": 10}
+# a. 同一来源短时间内大量下单: within M minutes, N or more orders from one buyer account or one
+#    guest contact (e-mail / QQ / phone, normalised), ``device_orders`` from one device cookie, or
+#    ``address_orders`` from one address (IP; shared by cafés and carriers' NAT, so more).
+KADUN_ALERT_BURST = {"orders": 20, "minutes": 10, "device_orders": 20, "address_orders": 50}
 
 # b. 买家大量购买卡密后多数报无效: within ``days``, a buyer bought at least ``min_keys`` keys and
 #    reported at least ``share_percent`` % of them invalid (refund requests with reason 卡密无效).

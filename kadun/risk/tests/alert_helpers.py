@@ -18,15 +18,18 @@ _seq = itertools.count(1)
 
 
 def order_rows(specs) -> list[Order]:
-    """``specs``: (product, created_at, buyer_id or None, contact, quantity) tuples; paid at once."""
+    """``specs``: (product, created_at, buyer_id or None, contact, quantity[, ip_hash, device_hash])
+    tuples; paid at once."""
     rows = []
-    for product, at, buyer_id, contact, quantity in specs:
+    for product, at, buyer_id, contact, quantity, *signals in specs:
+        ip_hash, device_hash = (list(signals) + ["", ""])[:2]
         n = next(_seq)
         rows.append(Order(
             order_no=f"T{n:012d}{random.randrange(10**6):06d}", buyer_id=buyer_id, contact=contact or "",
             access_token_hash=f"{n:016d}{random.getrandbits(128):032x}".ljust(64, "0"), shop_id=product.shop_id, product_id=product.pk,
             title=product.title, delivery=product.delivery, quantity=quantity, unit_price=product.price, amount=product.price * quantity,
             inspection_hours=24, status="delivered", created_at=at, expires_at=at + dt.timedelta(minutes=30), paid_at=at, delivered_at=at,
+            ip_hash=ip_hash, device_hash=device_hash,
         ))
     return rows
 

@@ -38,7 +38,7 @@ def test_queue_filters_by_kind_and_assignee_and_shows_the_rules(burst):
     staff = make_user(staff_role="risk")
     c = _client(staff)
     page = c.get(reverse("backoffice:risk_alerts")).content.decode()
-    assert f'data-alert="{alert.pk}"' in page and "分钟内下单 ≥ 20 笔" in page
+    assert f'data-alert="{alert.pk}"' in page and "同一设备 ≥ 20 笔，或同一 IP 地址 ≥ 50 笔" in page
     assert f'data-alert="{alert.pk}"' not in c.get(reverse("backoffice:risk_alerts"), {"kind": "price_flash"}).content.decode()
     assert f'data-alert="{alert.pk}"' not in c.get(reverse("backoffice:risk_alerts"), {"assignee": "me"}).content.decode()
     assert f'data-alert="{alert.pk}"' in c.get(reverse("backoffice:risk_alerts"), {"assignee": "none"}).content.decode()

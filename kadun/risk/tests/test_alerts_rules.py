@@ -44,6 +44,36 @@ def test_burst_from_one_guest_contact_counts_it_however_it_is_typed():
     assert alert.details["contact"] == "bot@example.com" and alert.details["count"] == 21
 
 
+def test_burst_from_one_device_across_several_accounts_is_flagged_by_the_device():
+    product = make_product()
+    h.age_product(product, 60)
+    accounts = [make_user() for _ in range(5)]
+    start = clock.now() - dt.timedelta(hours=1)
+    device = "d" * 64
+    h.orders([(product, start + dt.timedelta(seconds=20 * i), accounts[i % 5].pk, "", 1, "", device) for i in range(20)])  # 4 each
+    h.sweep()
+    [alert] = _alerts("order_burst")
+    assert alert.subject == "device:" + device
+    assert (alert.details["count"], alert.details["threshold"], alert.details["accounts"], alert.details["source"]) == (20, 20, 5, "device")
+
+
+def test_a_busy_shared_address_under_its_higher_threshold_is_not_a_burst():
+    """40 orders in ten minutes from one café's address, by 40 people on their own devices: an
+    address takes 50 (KADUN_ALERT_BURST["address_orders"]); 50 would be."""
+    product = make_product()
+    h.age_product(product, 60)
+    people = [make_user() for _ in range(50)]
+    start = clock.now() - dt.timedelta(hours=1)
+    ip = "a" * 64
+    h.orders([(product, start + dt.timedelta(seconds=10 * i), people[i].pk, "", 1, ip, f"{i:064d}") for i in range(40)])
+    h.sweep()
+    assert not RiskAlert.objects.exists()
+    h.orders([(product, start + dt.timedelta(seconds=400 + i), people[40 + i].pk, "", 1, ip, f"{40 + i:064d}") for i in range(10)])
+    h.sweep()
+    [alert] = _alerts("order_burst")
+    assert alert.subject == "ip:" + ip and alert.details["count"] == 50 and alert.details["threshold"] == 50
+
+
 def test_orders_under_the_burst_threshold_raise_nothing():
     product = make_product()
     h.age_product(product, 60)
