@@ -20,10 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from runaway import _db_url, _env  # noqa: E402
+from runaway import scratch_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -78,26 +77,8 @@ def main() -> int:
     parser.add_argument("--planted", type=int, default=5, help="planted bursts (25 orders in 6 minutes from one buyer)")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    name = f"bench_alerts_{os.getpid()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        _env(_db_url(admin, name))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with scratch_database("bench_alerts", keep=args.keep_db):
         return run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep_db:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import io
 import os
 import secrets
@@ -52,6 +53,33 @@ def _env(db_url: str) -> None:
     )
 
 
+@contextlib.contextmanager
+def scratch_database(prefix: str, *, keep: bool = False):
+    """A fresh, migrated PostgreSQL database (``<prefix>_<pid>`` beside DATABASE_URL's) with Django
+    set up on it for one benchmark run; dropped afterwards unless ``keep``."""
+    admin = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
+    name = f"{prefix}_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        _env(_db_url(admin, name))
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        yield name
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not keep:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+
 def seed(n: int, confirmed_share: float) -> dict:
     from django.db import transaction
 
@@ -60,6 +88,7 @@ def seed(n: int, confirmed_share: float) -> dict:
     from kadun.core import clock
     from kadun.inventory.services import keys_import
     from kadun.ledger import services as ledger
+    from kadun.merchants.onboarding import shop_preapprove
     from kadun.merchants.services import shop_create
     from kadun.orders import services as orders
     from kadun.orders.models import Order
@@ -68,6 +97,8 @@ def seed(n: int, confirmed_share: float) -> dict:
     merchant, buyer, staff = user_create(username="m1", password="bench-pw-1"), user_create(username="b1", password="bench-pw-1"), \
         user_create(username="risk1", password="bench-pw-1", staff_role="risk")
     shop = shop_create(owner=merchant, name="跑路店铺")
+    shop_preapprove(shop_id=shop.pk)  # 资质审核 passed: a shop lists nothing before it
+    shop.refresh_from_db()
     product = product_create(shop=shop, data={"title": "点卡", "price": 1000, "delivery": "auto", "category": "game_card"})
     keys_import(product=product, lines=[(1, "BENCH-RUNAWAY-TEMPLATE-KEY")], source="cli")
     ledger.entry_post(kind="topup", idempotency_key="bench:topup", lines=[("external:bench", -(n + 1) * 1000), (f"buyer:{buyer.pk}:wallet", (n + 1) * 1000)])
@@ -148,26 +179,8 @@ def main() -> int:
     parser.add_argument("--confirmed-share", type=float, default=0.4)
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
-    admin = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres"
-    name = f"bench_runaway_{os.getpid()}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        _env(_db_url(admin, name))
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    with scratch_database("bench_runaway", keep=args.keep_db):
         return run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep_db:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(args) -> int:
