@@ -57,7 +57,7 @@ class TopupOut(Schema):
 
 
 class AccountIn(Schema):
-    kind: Literal["alipay", "bank", "usdt_trc20"]
+    kind: Literal["alipay", "wechat", "bank", "usdt_trc20"]
     number: str
     holder_name: str
     bank_name: str = ""

@@ -1,5 +1,5 @@
-"""收款账户: where a shop's withdrawals go. Formats are checked (Alipay account, bank card by the
-Luhn check, USDT-TRC20 address by its base58check checksum), the holder's name must be the
+"""收款账户: where a shop's withdrawals go. Formats are checked (Alipay account, WeChat openid
+under our appid, bank card by the Luhn check, USDT-TRC20 address by its base58check checksum), the holder's name must be the
 shop's verified name (实名), and number and name are stored sealed, shown masked."""
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from kadun.merchants.states_funds import AccountKind
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
+# An openid: the payee's id under our appid (28 characters of [A-Za-z0-9_-] in practice).
+_OPENID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 def luhn_ok(number: str) -> bool:
@@ -51,6 +53,10 @@ def _normalize(kind: str, number: str) -> str:
         if not (_PHONE.match(number) or _EMAIL.match(number)):
             raise BadPayoutAccount("bad_alipay_account", "支付宝账号应为手机号或邮箱。")
         return number
+    if kind == AccountKind.WECHAT:
+        if not _OPENID.match(number):
+            raise BadPayoutAccount("bad_wechat_openid", "微信收款需填写本平台公众号/小程序下的 openid（16–64 位字母、数字、_ 或 -）。")
+        return number
     if kind == AccountKind.BANK:
         number = number.replace(" ", "")
         if not (16 <= len(number) <= 19 and luhn_ok(number)):
@@ -67,7 +73,7 @@ def mask_number(kind: str, number: str) -> str:
     if kind == AccountKind.ALIPAY and "@" in number:
         name, domain = number.split("@", 1)
         return name[:1] + "***@" + domain
-    if kind == AccountKind.USDT:
+    if kind in (AccountKind.USDT, AccountKind.WECHAT):
         return number[:4] + "…" + number[-4:]
     return number[:3] + "****" + number[-4:]
 

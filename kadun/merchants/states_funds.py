@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class AccountKind(models.TextChoices):
     ALIPAY = "alipay", _("支付宝")
+    WECHAT = "wechat", _("微信零钱")
     BANK = "bank", _("银行卡")
     USDT = "usdt_trc20", _("USDT（TRC20）")
 

@@ -109,18 +109,23 @@ def staff_withdrawal_action(request, withdrawal_id: int, action: str):
         raise Http404
     withdrawal_of(withdrawal_id)  # 404 first
     try:
+        outcome = ""
         if action == "approve":
             withdrawals.withdrawal_approve(withdrawal_id=withdrawal_id, staff=request.user)
         elif action == "reject":
             withdrawals.withdrawal_reject(withdrawal_id=withdrawal_id, staff=request.user, reason=request.POST.get("reason", ""))
         elif action == "paid":
-            withdrawals.withdrawal_manual_confirm(withdrawal_id=withdrawal_id, staff=request.user, reference=request.POST.get("reference", ""))
+            outcome = withdrawals.withdrawal_manual_confirm(withdrawal_id=withdrawal_id, staff=request.user,
+                                                            reference=request.POST.get("reference", ""))
         elif action == "failed":
-            withdrawals.withdrawal_manual_confirm(withdrawal_id=withdrawal_id, staff=request.user, reference="", succeeded=False,
-                                                  reason=request.POST.get("reason", ""))
+            outcome = withdrawals.withdrawal_manual_confirm(withdrawal_id=withdrawal_id, staff=request.user, reference="", succeeded=False,
+                                                            reason=request.POST.get("reason", ""))
         else:
             raise Http404
-        messages.success(request, _("已处理。"))
+        if outcome == "duplicate":
+            messages.info(request, _("该提现已确认过，未重复记账。"))
+        else:
+            messages.success(request, _("已处理。"))
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(reverse("merchants:staff_withdrawals") + "?status=" + request.POST.get("back", "review"))

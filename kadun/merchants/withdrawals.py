@@ -13,6 +13,7 @@ under a per-day limit. Refusals (frozen, banned, no verified payout account …)
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from kadun.merchants import gate
 from kadun.merchants.errors_funds import NoPayoutAccount, PayoutAccountNotFound, WithdrawalNotFound, WithdrawalRefused
 from kadun.merchants.models_funds import PayoutAccount, Withdrawal, WithdrawalEvent
 from kadun.merchants.payout_accounts import payout_account_secret, payout_account_verified
+from kadun.merchants.states_funds import AccountKind
 from kadun.merchants.states_funds import WithdrawalStatus as W
 from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
@@ -262,17 +264,39 @@ def withdrawal_payout_result(*, payout_no: str, succeeded: bool, gateway_no: str
         return _apply_result(w, succeeded=succeeded, gateway_no=gateway_no, reason=reason)
 
 
-def withdrawal_manual_confirm(*, withdrawal_id: int, staff, reference: str, succeeded: bool = True, reason: str = "") -> str:
-    """Staff paid a manual payout (bank transfer, USDT) and enter its reference; or record that it failed."""
+_TX_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+def manual_reference_check(kind: str, reference: str) -> str:
+    """The transfer's reference as staff enter it: required; for USDT-TRC20 the transaction's hash
+    (TxID: 64 hex digits, a ``0x`` prefix dropped, lower-cased)."""
     reference = (reference or "").strip()
-    if succeeded and not reference:
+    if not reference:
         raise InvalidInput("reference_required", "请填写转账流水号 / 交易哈希。")
+    if kind == AccountKind.USDT:
+        reference = reference.lower().removeprefix("0x")
+        if not _TX_HASH.match(reference):
+            raise InvalidInput("bad_tx_hash", "USDT-TRC20 打款请填写交易哈希（TxID，64 位十六进制）。")
+    if len(reference) > 100:
+        raise InvalidInput("reference_too_long", "转账流水号不能超过 100 个字符。")
+    return reference
+
+
+def withdrawal_manual_confirm(*, withdrawal_id: int, staff, reference: str, succeeded: bool = True, reason: str = "") -> str:
+    """Staff paid a manual payout (bank transfer, USDT) and enter its reference; or record that it
+    failed (the money goes back to the shop's available balance). The same confirmation again
+    (a double click, a resent form) is ``duplicate`` and moves nothing; a different one is refused."""
+    w = _get(withdrawal_id)
+    if succeeded:
+        reference = manual_reference_check(w.account.kind, reference)
     with transaction.atomic():
-        w = _get(withdrawal_id)
         if not providers.payout_provider(w.provider).manual:
             raise InvalidTransition("not_manual", "该提现由支付渠道自动打款，不能人工确认。")
-        outcome = _apply_result(w, succeeded=succeeded, gateway_no="", reason=reason or "人工打款失败", actor=staff, reference=reference)
+        outcome = _apply_result(w, succeeded=succeeded, gateway_no="", reason=reason or "人工打款失败", actor=staff, reference=reference if succeeded else "")
     if outcome == "duplicate":
+        w.refresh_from_db()
+        if (w.status, w.reference) == ((W.SUCCEEDED, reference) if succeeded else (W.FAILED, "")):
+            return "duplicate"
         raise InvalidTransition("withdrawal_changed", "提现单状态已变化，请刷新。")
     return outcome
 

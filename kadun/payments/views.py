@@ -94,18 +94,32 @@ def sandbox_pay(request, out_trade_no: str):
 @csrf_exempt
 @require_POST
 def payout_notify(request, provider: str):
-    """Payout gateways POST a withdrawal's result here (提现). ``success`` only after our
-    transaction committed; a refused notification gets ``fail`` and a 400 and changes nothing."""
+    """Payout gateways POST a withdrawal's result here (提现). The provider's answer (``success``,
+    WeChat's JSON) only after our transaction committed; a refused notification gets the
+    provider's failure answer (``fail:<code>`` and a 400 for providers without one) and changes
+    nothing. A provider that verifies the raw request (``verify_payout_request``: WeChat) gets
+    the headers and the body's exact bytes."""
     from kadun.payments.payouts import payout_notification_handle
+    from kadun.payments.providers.base import NotifyRequest
 
     if not providers.is_enabled(provider):
         return HttpResponse("fail:unknown_provider", status=404, content_type="text/plain")
+    try:
+        impl = providers.payout_provider(provider)
+    except UnknownProvider:
+        return HttpResponse("fail:unknown_provider", status=404, content_type="text/plain")
     params = {k: v for k, v in request.POST.items()}
+    req = None
+    if hasattr(impl, "verify_payout_request"):
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        req = NotifyRequest(method=request.method, headers=headers, body=request.body, params=params)
     payout_no = params.get("payout_no", "?")[:32]
     try:
-        outcome = payout_notification_handle(provider=provider, params=params)
+        outcome = payout_notification_handle(provider=provider, params=params, request=req)
     except (BadNotification, UnknownProvider) as exc:
         log.warning("refused %r payout notification for %r: %s", provider[:32], payout_no, exc.code)
-        return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+        if not hasattr(impl, "answer"):
+            return HttpResponse(f"fail:{exc.code}", status=400, content_type="text/plain")
+        return _answer(impl, False)
     log.info("%r payout notification for %r: %s", provider[:32], payout_no, outcome)
-    return HttpResponse("success", content_type="text/plain")
+    return _answer(impl, True)

@@ -40,8 +40,10 @@ KADUN_WITHDRAWAL_BURST_COUNT = 5
 KADUN_WITHDRAWAL_BURST_DAYS = 7
 # A shop younger than this many days has its first withdrawal reviewed.
 KADUN_WITHDRAWAL_NEW_SHOP_DAYS = 30
-# Payout providers by account kind (sandbox plays the gateway; "manual": staff pay and enter the reference).
-KADUN_PAYOUT_PROVIDERS = {"alipay": "sandbox", "bank": "manual", "usdt_trc20": "manual"}
+# Payout providers by account kind (sandbox plays the gateway; "manual": staff pay and enter the
+# reference). With the real gateways signed: {"alipay": "alipay", "wechat": "wechatpay", "bank":
+# "manual", "usdt_trc20": "manual"} (docs/payments.md, Payouts).
+KADUN_PAYOUT_PROVIDERS = {"alipay": "sandbox", "wechat": "sandbox", "bank": "manual", "usdt_trc20": "manual"}
 # Minutes to wait for a payout's result before the sweeper asks the provider.
 KADUN_PAYOUT_QUERY_MINUTES = 30
 # --- 信用分 (credit score): the published formula. Every number the rules page and the shop's

@@ -77,7 +77,7 @@ class PayoutRequest:
     payout_no: str
     amount: int  # 分, what reaches the payee (the fee is already taken)
     currency: str
-    account_kind: str  # alipay / bank / usdt_trc20
+    account_kind: str  # alipay / wechat / bank / usdt_trc20
     account_no: str
     holder_name: str
     memo: str = ""
@@ -92,6 +92,8 @@ class VerifiedPayout:
     amount: int
     succeeded: bool
     reason: str = ""
+    # A gateway that signs a nonce (WeChat 商家转账): claimed once, in the result's transaction.
+    nonce: str = ""
 
 
 class PayoutProvider(Protocol):
@@ -110,7 +112,10 @@ class PayoutProvider(Protocol):
         """Ask the gateway to pay; return its acceptance number. Idempotent on ``payout_no``."""
 
     def verify_payout_notification(self, params: dict[str, str]) -> VerifiedPayout:
-        """Check signature, timestamp and app id; raise BadNotification with a code otherwise."""
+        """Check signature, timestamp and app id; raise BadNotification with a code otherwise.
+        A provider whose gateway signs the raw request (headers, body: WeChat) implements
+        ``verify_payout_request(req: NotifyRequest)`` instead, and ``answer(ok)`` for what the
+        gateway expects back."""
 
     def query_payout(self, *, payout_no: str) -> tuple[str, str]:
         """The gateway's (status, gateway_no): status 'succeeded', 'failed', 'pending' or 'unknown'

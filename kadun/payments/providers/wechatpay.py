@@ -7,7 +7,7 @@ notifications are signed by WeChat over ``TIMESTAMP\\nNONCE\\nBODY\\n`` (``Wecha
 verified with the platform certificate or the 微信支付公钥 that ``Wechatpay-Serial`` names. A
 notification must also be fresh (5 minutes of our clock), carry a nonce never seen before (stored
 in the notification's transaction) and decrypt (AEAD_AES_256_GCM, the APIv3 key) to a trade of our
-mchid and appid. Payouts use 商家转账 (``/v3/fund-app/mch-transfer/transfer-bills``).
+mchid and appid. Payouts (商家转账) are in ``wechatpay_payout``.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from django.urls import reverse
 
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
-from kadun.payments.providers import register, register_payout
-from kadun.payments.providers.base import NotifyRequest, PayoutRequest, VerifiedNotification, VerifiedPayout
+from kadun.payments.providers import register
+from kadun.payments.providers.base import NotifyRequest, VerifiedNotification
 
 SIGN_SCHEME = "WECHATPAY2-SHA256-RSA2048"
 PAID_STATES = {"SUCCESS"}
@@ -105,16 +105,17 @@ def decrypt_resource(resource: dict) -> dict:
         raise BadNotification("bad_ciphertext", "微信支付通知无法解密。") from None
 
 
-def call(method: str, path: str, payload: dict | None = None) -> dict:
-    """One signed API call; the answer's signature is verified before it is believed."""
+def call(method: str, path: str, payload: dict | None = None, *, serial: str | None = None) -> dict:
+    """One signed API call; the answer's signature is verified before it is believed. ``serial``:
+    the key a sensitive field was encrypted with (sent as Wechatpay-Serial)."""
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")) if payload is not None else ""
     nonce = secrets.token_hex(16)
     headers = {
         "Authorization": authorization(method=method, url=path, body=body, timestamp=int(clock.now().timestamp()), nonce=nonce),
         "Accept": "application/json", "Content-Type": "application/json", "User-Agent": "kadun",
     }
-    if settings.KADUN_WECHATPAY_PUBLIC_KEY_ID:
-        headers["Wechatpay-Serial"] = settings.KADUN_WECHATPAY_PUBLIC_KEY_ID
+    if serial or settings.KADUN_WECHATPAY_PUBLIC_KEY_ID:
+        headers["Wechatpay-Serial"] = serial or settings.KADUN_WECHATPAY_PUBLIC_KEY_ID
     request = urllib.request.Request(settings.KADUN_WECHATPAY_BASE_URL + path, data=body.encode() if payload is not None else None,
                                      headers=headers, method=method)
     try:
@@ -228,45 +229,6 @@ class WechatPayH5(WechatPayNative):
         return settings.KADUN_WECHATPAY_H5_NOTIFY_URL
 
 
-class WechatTransfer:
-    """商家转账 (the 2025 API, ``/v3/fund-app/mch-transfer/transfer-bills``): pays a merchant's
-    WeChat 零钱 identified by its openid under our appid, idempotent on ``out_bill_no`` (the
-    withdrawal's number). The payee confirms in WeChat (state WAIT_USER_CONFIRM); the result is
-    asked for with ``query_payout``."""
-
-    name = "wechatpay"
-    label = "微信商家转账"
-    manual = False
-
-    def payout(self, *, request: PayoutRequest) -> str:
-        data = call("POST", "/v3/fund-app/mch-transfer/transfer-bills", {
-            "appid": settings.KADUN_WECHATPAY_APPID, "out_bill_no": request.payout_no,
-            "transfer_scene_id": settings.KADUN_WECHATPAY_TRANSFER_SCENE_ID, "openid": request.account_no,
-            "transfer_amount": int(request.amount), "transfer_remark": (request.memo or "kadun 提现")[:32],
-            "notify_url": settings.KADUN_WECHATPAY_TRANSFER_NOTIFY_URL,
-            "transfer_scene_report_infos": [{"info_type": "岗位类型", "info_content": "商家"}, {"info_type": "报酬说明", "info_content": "货款结算"}],
-        })
-        if not data.get("transfer_bill_no"):
-            raise GatewayError("wechatpay transfer answered no bill")
-        return str(data["transfer_bill_no"])[:64]
-
-    def verify_payout_notification(self, params: dict[str, str]) -> VerifiedPayout:
-        # The result notification is JSON with Wechatpay-* headers; until the payout endpoint
-        # passes the raw request, results come from query_payout (the sweeper asks).
-        raise BadNotification("use_query", "微信转账结果以查询为准。", status=404)
-
-    def query_payout(self, *, payout_no: str) -> tuple[str, str]:
-        try:
-            data = call("GET", f"/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{payout_no}")
-        except GatewayError as exc:
-            if "404" in str(exc):
-                return "unknown", ""
-            raise
-        state = data.get("state", "")
-        status = "succeeded" if state == "SUCCESS" else "failed" if state in ("FAIL", "CANCELLED") else "pending"
-        return status, str(data.get("transfer_bill_no", ""))[:64]
-
-
 def qr_svg(data: str) -> str:
     """A QR code as inline SVG, rendered here: no third-party image service sees the code_url."""
     import io
@@ -280,4 +242,3 @@ def qr_svg(data: str) -> str:
 
 provider = register(WechatPayNative())
 provider_h5 = register(WechatPayH5())
-payout_provider = register_payout(WechatTransfer())

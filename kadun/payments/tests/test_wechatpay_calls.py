@@ -8,7 +8,7 @@ from kadun.ledger.selectors import balance_of
 from kadun.notifications.services import outbox_deliver_all
 from kadun.payments import services as payments
 from kadun.payments.models import Refund
-from kadun.payments.providers import wechatpay
+from kadun.payments.providers import wechatpay, wechatpay_payout
 from kadun.payments.providers.base import PayoutRequest
 from kadun.payments.states import RefundStatus
 from kadun.payments.tests.wechat_helpers import gateway, now_ts, post, wechat_order  # noqa: F401 (fixture)
@@ -83,11 +83,11 @@ def test_a_refund_the_gateway_refuses_stays_pending(paid, gateway):  # noqa: F81
 def test_a_payout_is_sent_once_per_payout_number(gateway):  # noqa: F811
     request = PayoutRequest(payout_no="W2026120100001", amount=12345, currency="CNY", account_kind="wechat",
                             account_no="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", holder_name="张三")
-    first = wechatpay.payout_provider.payout(request=request)
-    again = wechatpay.payout_provider.payout(request=request)
+    first = wechatpay_payout.provider.payout(request=request)
+    again = wechatpay_payout.provider.payout(request=request)
     assert first == again and list(gateway.transfers) == ["W2026120100001"]
     assert gateway.transfers["W2026120100001"]["transfer_amount"] == 12345
-    assert wechatpay.payout_provider.query_payout(payout_no="W2026120100001") == ("pending", first)
+    assert wechatpay_payout.provider.query_payout(payout_no="W2026120100001") == ("pending", first)
     gateway.transfers["W2026120100001"]["state"] = "SUCCESS"
-    assert wechatpay.payout_provider.query_payout(payout_no="W2026120100001") == ("succeeded", first)
-    assert wechatpay.payout_provider.query_payout(payout_no="W2026120199999") == ("unknown", "")
+    assert wechatpay_payout.provider.query_payout(payout_no="W2026120100001") == ("succeeded", first)
+    assert wechatpay_payout.provider.query_payout(payout_no="W2026120199999") == ("unknown", "")

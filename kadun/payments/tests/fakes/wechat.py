@@ -69,10 +69,10 @@ def wechat_sign(key, body: bytes, *, timestamp: int, nonce: str) -> str:
     return base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def encrypt(plain: dict, *, key: str = APIV3_KEY) -> dict:
-    nonce, aad = secrets.token_hex(6), "transaction"
-    ciphertext = AESGCM(key.encode()).encrypt(nonce.encode(), json.dumps(plain).encode(), aad.encode())
-    return {"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(ciphertext).decode(),
+def encrypt(plain: dict, *, key: str = APIV3_KEY, original_type: str = "transaction", aad: str = "transaction") -> dict:
+    nonce = secrets.token_hex(6)
+    ciphertext = AESGCM(key.encode()).encrypt(nonce.encode(), json.dumps(plain, ensure_ascii=False).encode(), aad.encode())
+    return {"original_type": original_type, "algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.b64encode(ciphertext).decode(),
             "associated_data": aad, "nonce": nonce}
 
 
@@ -86,6 +86,7 @@ class FakeWechat:
     def __init__(self, *, use_public_key: bool = False):
         self.use_public_key = use_public_key
         self.trades, self.refunds, self.transfers = {}, {}, {}
+        self.payee_names = {}  # out_bill_no → the user_name we sent, decrypted with WeChat's private key
         self.requests = []  # (method, path) of every request that passed its signature check
         self.lock = threading.Lock()
         self.server = FakeServer(self.handle)
@@ -116,6 +117,32 @@ class FakeWechat:
         }
         envelope = {"id": secrets.token_hex(8), "create_time": "2026-12-01T12:00:00+08:00", "resource_type": "encrypt-resource",
                     "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功", "resource": encrypt(resource, **overrides)}
+        body = json.dumps(envelope, ensure_ascii=False).encode()
+        return body, self.signed_headers(body, timestamp=timestamp, nonce=nonce)
+
+    def finish_transfer(self, out_bill_no: str, state: str = "SUCCESS", fail_reason: str = "") -> None:
+        """The payee confirmed (or the bill failed / was cancelled): the bill is final."""
+        bill = self.transfers[out_bill_no]
+        bill["state"] = state
+        if fail_reason:
+            bill["fail_reason"] = fail_reason
+
+    def transfer_notification(self, out_bill_no: str, /, *, timestamp: int, nonce: str | None = None, key: str = APIV3_KEY,
+                              event_type: str = "MCHTRANSFER.BILL.FINISHED", **overrides) -> tuple[bytes, dict]:
+        """(body, headers) of 商家转账回调通知 for a bill, as WeChat sends it: the envelope signed, the
+        resource (mchid, out_bill_no, transfer_bill_no, state, transfer_amount, openid, fail_reason,
+        create_time, update_time) encrypted with original_type ``mch_payment``. ``overrides``
+        change the decrypted resource (mchid=…, appid=…, state=…, transfer_amount=…, out_bill_no=…)."""
+        bill = self.transfers[out_bill_no]
+        resource = {"mchid": MCHID, "out_bill_no": out_bill_no, "transfer_bill_no": bill["transfer_bill_no"], "state": bill["state"],
+                    "transfer_amount": bill["transfer_amount"], "openid": bill["openid"],
+                    "create_time": "2026-12-01T12:00:00.120+08:00", "update_time": "2026-12-01T12:05:00.120+08:00"}
+        if bill.get("fail_reason"):
+            resource["fail_reason"] = bill["fail_reason"]
+        resource.update(overrides)
+        envelope = {"id": "EV-" + secrets.token_hex(10), "create_time": "2026-12-01T12:05:00+08:00", "resource_type": "encrypt-resource",
+                    "event_type": event_type, "summary": "商家转账单据终态通知",
+                    "resource": encrypt(resource, key=key, original_type="mch_payment", aad="mch_payment")}
         body = json.dumps(envelope, ensure_ascii=False).encode()
         return body, self.signed_headers(body, timestamp=timestamp, nonce=nonce)
 
@@ -152,7 +179,7 @@ class FakeWechat:
             if method == "POST" and path == "/v3/refund/domestic/refunds":
                 return self._refund(data)
             if method == "POST" and path == "/v3/fund-app/mch-transfer/transfer-bills":
-                return self._transfer(data)
+                return self._transfer(data, headers)
             if method == "GET" and path.startswith("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"):
                 bill = self.transfers.get(path.rsplit("/", 1)[1])
                 return self._answer(200, bill) if bill else self._answer(404, {"code": "NOT_FOUND", "message": "记录不存在"})
@@ -191,7 +218,27 @@ class FakeWechat:
         self.refunds[data["out_refund_no"]] = refund
         return self._answer(200, refund)
 
-    def _transfer(self, data):
+    def _payee_name(self, data, headers) -> str | None:
+        """The user_name field: RSA-OAEP with our public key, the key named by Wechatpay-Serial."""
+        key, serial = self._signer()
+        if headers.get("wechatpay-serial") != serial:
+            return None
+        try:
+            oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA1()), algorithm=hashes.SHA1(), label=None)  # noqa: S303
+            return key.decrypt(base64.b64decode(data["user_name"]), oaep).decode()
+        except Exception:  # noqa: BLE001
+            return None
+
+    def _transfer(self, data, headers):
+        if data.get("appid") != APPID:
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "appid与商户号不匹配"})
+        if "user_name" in data:
+            name = self._payee_name(data, headers)
+            if name is None:
+                return self._answer(400, {"code": "PARAM_ERROR", "message": "user_name 解密失败"})
+            self.payee_names[data["out_bill_no"]] = name
+        elif data["transfer_amount"] >= 200_000:
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "转账金额>=2000元时，收款用户姓名必填"})
         existing = self.transfers.get(data["out_bill_no"])
         if existing is None:
             existing = {"out_bill_no": data["out_bill_no"], "transfer_bill_no": "1330000" + secrets.token_hex(8),
