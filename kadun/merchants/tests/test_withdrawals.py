@@ -24,6 +24,7 @@ from kadun.payments.providers import sandbox, sandbox_payout
 
 pytestmark = pytest.mark.django_db
 TRC20 = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
+TX_HASH = "9f1c0e3b5a7d2c4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6"
 
 
 @pytest.fixture
@@ -228,9 +229,9 @@ def test_manual_payout_confirmed_by_staff_with_the_reference(monkeypatch):
     outbox_deliver_all()
     w.refresh_from_db()
     assert (w.provider, w.status) == ("manual", "sent")
-    withdrawals.withdrawal_manual_confirm(withdrawal_id=w.pk, staff=make_user(), reference="0xabc123")
+    withdrawals.withdrawal_manual_confirm(withdrawal_id=w.pk, staff=make_user(), reference=TX_HASH)
     w.refresh_from_db()
-    assert w.status == "succeeded" and w.reference == "0xabc123"
+    assert w.status == "succeeded" and w.reference == TX_HASH
     assert balance_of(codes.external("manual")) == 49_700 and in_flight(shop) == 0
     assert_books_clean()
 
