@@ -37,7 +37,11 @@ FAILED_STATES = {"CLOSED", "REVOKED", "PAYERROR"}
 
 
 class GatewayError(Exception):
-    """The gateway refused a call or answered something we cannot trust; the caller retries."""
+    """The gateway refused a call or answered something we cannot trust; the caller retries.
+    ``status`` and ``code``: WeChat's signed error answer (0 and "" when there was none)."""
+
+    status: int = 0
+    code: str = ""
 
 
 @lru_cache(maxsize=4)
@@ -131,7 +135,9 @@ def call(method: str, path: str, payload: dict | None = None, *, serial: str | N
         raise GatewayError(f"wechatpay answer not trusted: {exc.code}") from None
     data = json.loads(raw) if raw else {}
     if status >= 400:
-        raise GatewayError(f"wechatpay {status}: {str(data.get('code', ''))[:40]}")
+        error = GatewayError(f"wechatpay {status}: {str(data.get('code', ''))[:40]}")
+        error.status, error.code = status, str(data.get("code", ""))[:40]
+        raise error
     return data
 
 

@@ -10,7 +10,9 @@ key. It is believed only when the signature verifies, the timestamp is within
 ``KADUN_NOTIFY_MAX_SKEW_SECONDS``, the nonce was never seen (stored in the result's transaction),
 and the bill is of our mchid (and our appid, where the resource names one); the withdrawal handler
 then checks the number and the amount. A result that never comes is asked for with
-``query_payout`` by the sweeper."""
+``query_payout`` by the sweeper. A transfer WeChat refuses outright (a signed 400/403: an openid
+not of our appid, balance short …) for which no bill exists fails the withdrawal at once, and the
+money goes back to the shop's available balance; any other error is retried."""
 from __future__ import annotations
 
 import base64
@@ -19,12 +21,14 @@ import json
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
+from django.db import transaction
 
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register_payout
 from kadun.payments.providers.base import NotifyRequest, PayoutRequest, VerifiedPayout
 from kadun.payments.providers.wechatpay import GatewayError, call, decrypt_resource, signature_check, verifiers
+from kadun.payments.registry import payout_result
 
 EVENT = "MCHTRANSFER.BILL.FINISHED"
 FINAL = {"SUCCESS", "FAIL", "CANCELLED"}
@@ -61,7 +65,16 @@ class WechatTransfer:
         serial = None
         if request.amount >= NAME_REQUIRED_FROM:
             payload["user_name"], serial = encrypt_for_wechat(request.holder_name)
-        data = call("POST", "/v3/fund-app/mch-transfer/transfer-bills", payload, serial=serial)
+        try:
+            data = call("POST", "/v3/fund-app/mch-transfer/transfer-bills", payload, serial=serial)
+        except GatewayError as exc:
+            if exc.status in (400, 403) and self.query_payout(payout_no=request.payout_no)[0] == "unknown":
+                # A signed, definite refusal (openid not of our appid, balance short, no permission …)
+                # and no bill exists under this number: nothing was or will be paid.
+                with transaction.atomic():
+                    payout_result(payout_no=request.payout_no, succeeded=False, gateway_no="", reason=f"微信转账被拒绝：{exc.code}"[:80])
+                return ""
+            raise
         if not data.get("transfer_bill_no"):
             raise GatewayError("wechatpay transfer answered no bill")
         return str(data["transfer_bill_no"])[:64]
@@ -104,7 +117,7 @@ class WechatTransfer:
         try:
             data = call("GET", f"/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/{payout_no}")
         except GatewayError as exc:
-            if "404" in str(exc):
+            if exc.status == 404:
                 return "unknown", ""
             raise
         state = data.get("state", "")

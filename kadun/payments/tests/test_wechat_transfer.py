@@ -4,9 +4,12 @@ once however often it comes; a failed or cancelled bill returns the money once; 
 replayed or mismatched notification changes nothing. Books balanced after each scenario."""
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kadun.core import clock
 from kadun.deadlines.services import deadlines_sweep_all
 from kadun.ledger.models import JournalEntry
 from kadun.merchants import withdrawals
@@ -76,19 +79,12 @@ def test_the_query_after_the_notification_changes_nothing(gateway, sent, setting
     before = money(sent)
     assert wechatpay_payout.provider.query_payout(payout_no=sent.withdrawal_no) == ("succeeded", sent.gateway_no)
     assert withdrawals._payout_check(sent.pk) == "noop"  # the sweeper's check finds it final
-    from kadun.core import clock
-    import datetime as dt
-
     deadlines_sweep_all(now=clock.now() + dt.timedelta(minutes=settings.KADUN_PAYOUT_QUERY_MINUTES + 1))
     assert money(sent) == before
     assert_books_clean()
 
 
 def test_the_sweeper_finishes_a_transfer_whose_notification_never_came(gateway, sent, settings):  # noqa: F811
-    import datetime as dt
-
-    from kadun.core import clock
-
     gateway.finish_transfer(sent.withdrawal_no, "SUCCESS")
     deadlines_sweep_all(now=clock.now() + dt.timedelta(minutes=settings.KADUN_PAYOUT_QUERY_MINUTES + 1))
     assert summary(sent) == PAID
@@ -196,7 +192,7 @@ def test_an_unknown_bill_changes_nothing(gateway, sent):  # noqa: F811
     assert money(sent) == before
 
 
-def test_the_wechat_public_key_form_verifies_too(settings, wechat_shop):
+def test_the_wechat_public_key_form_verifies_too(settings, wechat_shop):  # noqa: F811
     server = fake.FakeWechat(use_public_key=True)
     fake.configure(settings, base_url=server.url, use_public_key=True)
     settings.KADUN_PAYMENT_PROVIDERS = ["sandbox", "wallet", "wechatpay"]
@@ -234,3 +230,36 @@ def test_the_provider_refuses_other_account_kinds(gateway):  # noqa: F811
     with pytest.raises(GatewayError):
         wechatpay_payout.provider.payout(request=request)
     assert gateway.transfers == {}
+
+
+def test_a_transfer_wechat_refuses_returns_the_money_once(gateway, wechat_shop):  # noqa: F811
+    shop, account = wechat_shop
+    gateway.foreign_openids.add(OPENID)
+    w = withdraw(shop, account)
+    assert summary(w) == RETURNED and gateway.transfers == {}
+    w.refresh_from_db()
+    assert w.note == "微信转账被拒绝：INVALID_REQUEST"
+    assert withdrawals._payout_check(w.pk) == "noop"
+    assert wechatpay_payout.provider.payout(request=withdrawals._payout_request(w)) == ""  # asked again: nothing more
+    assert summary(w) == RETURNED and JournalEntry.objects.filter(kind="payout_failed", ref_id=w.pk).count() == 1
+    assert_books_clean()
+
+
+def test_a_system_error_is_retried_and_pays_once(gateway, wechat_shop):  # noqa: F811
+    from kadun.notifications.models import OutboxMessage
+    from kadun.notifications.services import outbox_deliver_all
+
+    shop, account = wechat_shop
+    gateway.system_errors = 1  # WeChat answers 500 SYSTEM_ERROR once: nothing definite happened
+    w, _ = withdrawals.withdrawal_request(shop_id=shop.pk, account_id=account.pk, amount=50_000, key="e1")
+    outbox_deliver_all()
+    w.refresh_from_db()
+    message = OutboxMessage.objects.get(topic="payout_send")
+    assert (w.status, message.attempts, message.sent_at) == ("approved", 1, None) and gateway.transfers == {}
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=clock.now())  # the retry is due
+    outbox_deliver_all()
+    w.refresh_from_db()
+    assert w.status == "sent" and list(gateway.transfers) == [w.withdrawal_no]
+    gateway.finish_transfer(w.withdrawal_no, "SUCCESS")
+    assert result(gateway, w) == OK and summary(w) == PAID
+    assert_books_clean()

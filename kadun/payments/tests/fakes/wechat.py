@@ -86,6 +86,8 @@ class FakeWechat:
     def __init__(self, *, use_public_key: bool = False):
         self.use_public_key = use_public_key
         self.trades, self.refunds, self.transfers = {}, {}, {}
+        self.system_errors = 0  # how many transfer calls answer 500 SYSTEM_ERROR first
+        self.foreign_openids = set()  # openids not of our appid: a transfer to one is refused
         self.payee_names = {}  # out_bill_no → the user_name we sent, decrypted with WeChat's private key
         self.requests = []  # (method, path) of every request that passed its signature check
         self.lock = threading.Lock()
@@ -230,8 +232,13 @@ class FakeWechat:
             return None
 
     def _transfer(self, data, headers):
+        if self.system_errors:
+            self.system_errors -= 1
+            return self._answer(500, {"code": "SYSTEM_ERROR", "message": "系统错误"})
         if data.get("appid") != APPID:
             return self._answer(400, {"code": "PARAM_ERROR", "message": "appid与商户号不匹配"})
+        if data.get("openid") in self.foreign_openids and data["out_bill_no"] not in self.transfers:
+            return self._answer(400, {"code": "INVALID_REQUEST", "message": "openid与appid不匹配"})
         if "user_name" in data:
             name = self._payee_name(data, headers)
             if name is None:
