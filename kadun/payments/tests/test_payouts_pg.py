@@ -105,3 +105,27 @@ def test_ten_concurrent_copies_of_one_alipay_transfer_message_apply_once(alipay,
     assert AlipayPayoutProvider().query_payout(payout_no=alipay_sent.withdrawal_no)[0] == ("succeeded" if status == "SUCCESS" else "failed")
     assert withdrawals._payout_check(alipay_sent.pk) == "noop" and summary(alipay_sent) == expected
     assert_books_clean()
+
+
+@pytest.mark.parametrize("succeeded,expected,kind", [(True, "succeeded", "payout"), (False, "failed", "payout_failed")])
+def test_a_manual_payout_confirmed_five_times_at_once_is_recorded_once(monkeypatch, succeeded, expected, kind):
+    from conftest import make_shop, make_user
+    from kadun.ledger import accounts as codes
+    from kadun.merchants.payout_accounts import payout_account_add
+    from kadun.merchants.tests.funds_helpers import NAME, age, credit, verified
+
+    verified(monkeypatch)
+    shop = make_shop()
+    age(shop)
+    credit(codes.merchant_available(shop.pk), 100_000)
+    account = payout_account_add(shop_id=shop.pk, kind="bank", number="4111111111111111", holder_name=NAME)
+    w = withdraw(shop, account)
+    assert (w.provider, w.status) == ("manual", "sent")
+    staff = make_user(staff_role="admin")
+    outcomes = all_at_once(lambda _i: withdrawals.withdrawal_manual_confirm(
+        withdrawal_id=w.pk, staff=staff, reference="BANK-20261201-009", succeeded=succeeded, reason="退票"), range(5))
+    assert sorted(outcomes) == sorted([expected] + ["duplicate"] * 4)
+    after = summary(w)
+    assert after["status"] == expected and after["in_flight"] == 0
+    assert after["available"] == (50_000 if succeeded else 100_000) and entries(w, kind) == 1
+    assert_books_clean()
