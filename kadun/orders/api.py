@@ -143,7 +143,7 @@ def order_confirm(request, order_no: str):
     "/{order_no}/payment",
     auth=ORDER_AUTH,
     openapi_extra=OPTIONAL_AUTH,
-    response={201: PaymentSwitchOut, **errors(400, 401, 403, 404, 409)},
+    response={201: PaymentSwitchOut, **errors(400, 401, 403, 404, 409, 422)},
     summary="换一种支付方式",
     description=(
         "待支付订单的买家用另一种已启用的支付方式重新发起支付；原支付单保留，若其后仍支付成功，"
