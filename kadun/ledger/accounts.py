@@ -16,6 +16,7 @@ KINDS = {
     "pool_debt": False,       # of that debt, the part the 售后保险 pool paid and is owed (positive = owed to the pool)
     "payout_in_flight": True,  # a withdrawal on its way to the merchant's payout account
     "fines": False,           # fines paid by merchants (罚款)
+    "suspense": True,         # one per payment: a duplicate payment's money held on its way back (重复支付)
 }
 
 
@@ -55,6 +56,11 @@ def merchant_payout_in_flight(shop_id: int) -> str:
     return f"merchant:{shop_id}:payout_in_flight"
 
 
+def payment_suspense(payment_id: int) -> str:
+    """A duplicate payment's money (重复支付): in from the provider, out again by its refund."""
+    return f"suspense:payment:{payment_id}"
+
+
 PLATFORM_FEES = "platform:fees"
 PLATFORM_FINES = "platform:fines"
 PLATFORM_INSURANCE_POOL = "platform:insurance_pool"
@@ -71,6 +77,8 @@ def parse(code: str) -> tuple[str, int | None]:
         return "wallet", int(parts[1])
     if head == "escrow":
         return "escrow", int(parts[2])
+    if head == "suspense":
+        return "suspense", int(parts[2])
     if head == "merchant":
         return parts[2], int(parts[1])
     if head == "platform":

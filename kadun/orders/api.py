@@ -18,7 +18,16 @@ from kadun.core.errors import Forbidden
 from kadun.inventory.errors import KeyNotFound
 from kadun.inventory.services import key_reveal
 from kadun.orders import services
-from kadun.orders.schemas import OrderCreatedOut, OrderCreateIn, OrderOut, RevealOut, absolute_url, order_out
+from kadun.orders.schemas import (
+    OrderCreatedOut,
+    OrderCreateIn,
+    OrderOut,
+    PaymentSwitchIn,
+    PaymentSwitchOut,
+    RevealOut,
+    absolute_url,
+    order_out,
+)
 from kadun.orders.selectors import BUYER, Viewer, order_access
 from kadun.orders.states import Actor
 
@@ -31,8 +40,6 @@ def _access(request, order_no: str, *, with_payment: bool = False):
     buyer (the merchant check): for a guest with the order's token neither is read."""
     caller = caller_of(request)
     related = ("shop",) if caller.authenticated else ()
-    if with_payment:
-        related += ("payment",)
     viewer = Viewer(user=caller.user, token=order_token_of(request), roles=caller.roles)
     order, role = order_access(order_no=order_no, viewer=viewer, related=related)
     request.kadun_sensitive = True  # no caching of anything about an order
@@ -40,8 +47,8 @@ def _access(request, order_no: str, *, with_payment: bool = False):
 
 
 def _payment_read_with(order):
-    """The payment ``_access(..., with_payment=True)`` read with the order, or None."""
-    return getattr(order, "payment", None)  # an order without one: RelatedObjectDoesNotExist is an AttributeError
+    """The order's payment that counts (``Order.payment``: the credited one, else the newest), or None."""
+    return order.payment
 
 
 def _buyer_actor(order) -> str:
@@ -77,6 +84,8 @@ def order_create(request, data: OrderCreateIn):
         confirm_low_price=data.confirm_low_price,
         channel="api",
         insure=data.insure,
+        client_ip=client_ip(request) or "",
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
     )
     request.kadun_sensitive = True
     # Built from what checkout has in hand: its payment, its one event, its confirmations, no keys yet.
@@ -128,3 +137,28 @@ def order_confirm(request, order_no: str):
     services.order_confirm(order_id=order.pk, actor=_buyer_actor(order), user=caller.user)
     order.refresh_from_db()
     return order_out(order, role)
+
+
+@router.post(
+    "/{order_no}/payment",
+    auth=ORDER_AUTH,
+    openapi_extra=OPTIONAL_AUTH,
+    response={201: PaymentSwitchOut, **errors(400, 401, 403, 404, 409, 422)},
+    summary="换一种支付方式",
+    description=(
+        "待支付订单的买家用另一种已启用的支付方式重新发起支付；原支付单保留，若其后仍支付成功，"
+        "将作为重复支付自动原路退回。已支付（order_not_pending）、已过支付期限（order_payment_expired）、"
+        "支付方式未启用（provider_unavailable）、与当前相同（same_provider）、超过5次（too_many_payments）时拒绝，不作任何更改。"
+    ),
+)
+def order_payment_switch(request, order_no: str, data: PaymentSwitchIn):
+    from kadun.orders.payment_switch import order_payment_switch as switch
+
+    caller, order, role = _access(request, order_no)
+    if role != BUYER:
+        raise Forbidden("not_buyer", "只有买家可以更换支付方式。")
+    payment, outcome = switch(order=order, role=role, provider=data.provider, user=caller.user,
+                              client_ip=client_ip(request) or "", user_agent=request.META.get("HTTP_USER_AGENT", "")[:400])
+    order.refresh_from_db()
+    pay_url = absolute_url(payment.pay_url) if outcome == "created" and payment.pay_url else ""
+    return Status(201, {"order": order_out(order, role, payment=order.payment), "pay_url": pay_url, "outcome": outcome})

@@ -68,6 +68,28 @@ class Order(models.Model):
         return self.order_no
 
     @property
+    def payment(self):
+        """The order's payment that counts: the credited (succeeded) one, else the newest. An
+        order may have several (换一种支付方式). Read fresh on each use (through the
+        ``prefetch_related("payments")`` cache when the caller prefetched), unless assigned:
+        checkout assigns the one it created, so its response reads nothing again."""
+        if "_payment" in self.__dict__:
+            return self.__dict__["_payment"]
+        rows = list(self.payments.all())
+        credited = [p for p in rows if p.status == "succeeded"]
+        if credited:
+            return credited[0]
+        return max(rows, key=lambda p: p.pk, default=None)
+
+    @payment.setter
+    def payment(self, value) -> None:
+        self.__dict__["_payment"] = value
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_payment", None)
+        return super().refresh_from_db(*args, **kwargs)
+
+    @property
     def is_auto(self) -> bool:
         return self.delivery == Delivery.AUTO
 

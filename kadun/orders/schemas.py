@@ -106,6 +106,16 @@ class OrderCreatedOut(Schema):
     pay_url: str = Field(description="支付页面的完整地址；支付后回到订单页，游客凭订单号和查询密码查看")
 
 
+class PaymentSwitchIn(Schema):
+    provider: str = Field(max_length=20, description="换一种支付方式：已启用的支付方式名（如 alipay、wechatpay、epusdt；wallet 仅限登录买家，立即扣款）")
+
+
+class PaymentSwitchOut(Schema):
+    order: OrderOut
+    pay_url: str = Field(description="新支付单的支付地址（余额支付为空：已扣款）")
+    outcome: str = Field(description="created：请到 pay_url 支付；余额支付时为支付结果（delivered、paid 等）")
+
+
 class OrderSummaryOut(Schema):
     order_no: str
     status: OrderStatus

@@ -117,6 +117,8 @@ def order_create(
     confirm_low_price: bool = False,
     channel: str = confirmations.API,
     insure: bool = False,
+    client_ip: str = "",
+    user_agent: str = "",
 ) -> tuple[Order, str, str]:
     """Checkout. Returns (order, access_token, pay_url). The access token is the guest's key to the
     order page; only its hash is stored, so it is shown once, on the page that follows checkout.
@@ -135,7 +137,8 @@ def order_create(
     ``confirm_low_price`` (True), else LowPriceConfirmationRequired and nothing is created.
 
     ``insure``: the buyer bought 售后保险 (kadun.insurance): its terms are frozen onto the order and
-    its premium is added to the payment."""
+    its premium is added to the payment. ``client_ip`` and ``user_agent`` (the buyer's) reach the
+    gateway (``payments.payment_create``)."""
     from kadun.catalog import selectors as catalog
     from kadun.insurance import services as insurance
     from kadun.payments import services as payments
@@ -203,7 +206,9 @@ def order_create(
         evidence.record_rows([("orders.order", order), ("orders.event", created)] + [("orders.confirmation", c) for c in made])
         deadline_schedule(kind=KIND_EXPIRE, subject_id=order.pk, due_at=order.expires_at)
         premium = insurance.cover_create(order=order, product=product) if insure else 0  # 售后保险: terms frozen, premium paid with the order
-        _, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]), premium=premium)
+        payment, pay_url = payments.payment_create(order=order, provider=provider, return_url=reverse("web:order", args=[order.order_no]),
+                                                   premium=premium, client_ip=client_ip, user_agent=user_agent)
+    order.payment = payment  # the cached_property, assigned: the response reads nothing again
     order.checkout_events = [created]  # for the response, with order.payment (see above)
     order.checkout_confirmations_made = made
     return order, token, pay_url

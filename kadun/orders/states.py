@@ -45,6 +45,7 @@ class Actor(models.TextChoices):
 EVENT_LABELS = {
     "created": _("下单"),
     "paid": _("已支付"),
+    "payment_switched": _("更换支付方式"),
     "paid_delivered": _("已支付并自动发货"),
     "accepted": _("商家接单"),
     "delivered": _("商家发货"),

@@ -7,7 +7,9 @@ class Payment(models.Model):
     """Our side of one payment of an order at a provider."""
 
     # What is paid for: an order (escrow), or a shop's deposit top-up (保证金, no order).
-    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="payment", null=True, blank=True)
+    # An order may have several (the buyer switched method, 换一种支付方式); at most one is credited
+    # (status succeeded): a success on another becomes DUPLICATE and is refunded to its source.
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="payments", null=True, blank=True)
     purpose = models.CharField(max_length=12, default="order", help_text="order / deposit")
     deposit_shop = models.ForeignKey("merchants.Shop", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     provider = models.CharField(max_length=20)
@@ -29,6 +31,9 @@ class Payment(models.Model):
                            | models.Q(purpose="deposit", order__isnull=True, deposit_shop__isnull=False)),
                 name="payment_purpose_subject",
             ),
+            # The DB's guard for 一单只入账一次: of two payments of one order succeeding at once, the
+            # second UPDATE fails here (its savepoint rolls back; it becomes a duplicate, refunded).
+            models.UniqueConstraint(fields=["order"], condition=models.Q(status="succeeded"), name="payment_one_credited_per_order"),
         ]
 
 
@@ -135,4 +140,7 @@ class UsdtTrade(models.Model):
     rate = models.DecimalField(max_digits=12, decimal_places=4)
     usdt_amount = models.DecimalField(max_digits=18, decimal_places=4)
     gateway_trade_no = models.CharField(max_length=64, blank=True)
+    # What epusdt answered for the buyer to pay: the TRON address (token) and the counter page.
+    address = models.CharField(max_length=64, blank=True)
+    payment_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()

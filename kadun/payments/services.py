@@ -4,8 +4,8 @@ from __future__ import annotations
 import logging
 import secrets
 
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
 from django.db.models.functions import Coalesce
 
 from kadun.core import clock
@@ -16,6 +16,7 @@ from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 from kadun.payments import evidence as sources
 from kadun.payments import providers
+from kadun.payments.duplicates import duplicate_fact, duplicate_refund, payment_claim
 from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
 from kadun.payments.registry import deposit_changed, insured_claim_paid, insured_shortfall, payment_succeeded
@@ -28,16 +29,28 @@ def _number(prefix: str) -> str:
     return prefix + clock.now().strftime("%Y%m%d%H%M%S") + secrets.token_hex(5).upper()
 
 
-def payment_create(*, order, provider: str | None = None, return_url: str, premium: int = 0) -> tuple[Payment, str]:
+def payment_create(*, order, provider: str | None = None, return_url: str, premium: int = 0,
+                   client_ip: str = "", user_agent: str = "") -> tuple[Payment, str]:
     """Register the order's payment with the provider (an enabled one; none named: the first
     enabled gateway). Returns (payment, pay_url). ``premium`` (售后保险, 分) is paid with the
     order: the payment is for ``order.amount + premium``, and on success the premium goes to the
-    insurance pool, the order's amount to escrow (``_paid_in``)."""
+    insurance pool, the order's amount to escrow (``_paid_in``).
+
+    The buyer's device and address reach the gateway: ``user_agent`` chooses Alipay's 手机网站支付
+    or 电脑网站支付 (``alipay.pay_device``), ``client_ip`` is WeChat H5's ``payer_client_ip``."""
+    from kadun.payments.providers import alipay
+
     impl = providers.get(provider or providers.default())
     # The provider is asked first and the payment inserted with its pay URL: one INSERT, no UPDATE.
     payment = Payment(order=order, provider=impl.name, out_trade_no=_number("P"), amount=order.amount + int(premium),
                       premium=int(premium), created_at=clock.now())
-    payment.pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
+    payment.client_ip = client_ip  # not stored: what the gateway is told (WeChat H5)
+    token = alipay.pay_device.set(alipay.device_of(user_agent)) if user_agent else None
+    try:
+        payment.pay_url = impl.create_payment(payment=payment, subject=order.title, merchant_no=str(order.shop_id), return_url=return_url)
+    finally:
+        if token is not None:
+            alipay.pay_device.reset(token)
     payment.save(force_insert=True)
     return payment, payment.pay_url
 
@@ -53,7 +66,9 @@ def notification_handle(*, provider: str, params: dict[str, str], request=None) 
         if note.nonce:
             _nonce_claim(provider=impl.name, nonce=note.nonce)
         # Of the order only its shop is needed here (the order's handler reads it under a lock).
-        payment = (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")))
+        # And whether the order has other payments (换一种支付方式): then a success may be a duplicate.
+        others = Payment.objects.filter(order_id=OuterRef("order_id")).exclude(pk=OuterRef("pk"))
+        payment = (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")), siblings=Exists(others))
                    .filter(provider=impl.name, out_trade_no=note.out_trade_no).first())
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
@@ -70,11 +85,14 @@ def notification_handle(*, provider: str, params: dict[str, str], request=None) 
             if Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED):
                 evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="failed", at=now))
             return "failed"
-        claimed = Payment.objects.filter(pk=payment.pk, status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED]).update(
-            status=PaymentStatus.SUCCEEDED, gateway_trade_no=note.gateway_trade_no, paid_at=now
-        )
-        if not claimed:
+        claimed = payment_claim(payment, gateway_trade_no=note.gateway_trade_no, at=now, siblings=payment.siblings)
+        if claimed == "replay":
             return "duplicate"  # a replay changes nothing, and logs nothing
+        if claimed == "duplicate":
+            # 重复支付: the order already has its credited payment; this money goes straight back.
+            refund = duplicate_refund(payment, provider=impl.name, memo=f"{impl.name} {note.gateway_trade_no}")
+            evidence.record_fact(duplicate_fact(provider=impl.name, params=params, payment=payment, refund=refund, at=now))
+            return "duplicate_refunded"
         evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="succeeded", at=now))
         if payment.purpose == PURPOSE_DEPOSIT:
             return _deposit_paid(payment, provider=impl.name, gateway_trade_no=note.gateway_trade_no)
@@ -144,6 +162,17 @@ def _deposit_paid(payment: Payment, *, provider: str, gateway_trade_no: str) -> 
 DESTINATIONS = ("source", "wallet")
 
 
+def _credited(order) -> Payment:
+    """The payment a refund of the order goes back through: the credited one (an order may have
+    several; only one was credited). None credited (a refund before any success): the newest."""
+    from kadun.payments.selectors import payment_of
+
+    payment = payment_of(order)
+    if payment is None:
+        raise Payment.DoesNotExist(f"order {order.pk} has no payment")
+    return payment
+
+
 def refund_by_key(key: str) -> Refund | None:
     return Refund.objects.filter(idempotency_key=f"refund:{key}").first()
 
@@ -170,7 +199,7 @@ def refund_issue(*, order, amount: int, reason: str, destination: str = "source"
         raise InvalidInput("invalid_destination", "退款去向只能是原路退回或平台余额。")
     if destination == "wallet" and not order.buyer_id:
         raise InvalidInput("wallet_needs_account", "游客订单只能原路退回。")
-    payment = Payment.objects.get(order=order)
+    payment = _credited(order)
     refund_no = _number("R")
     idem = f"refund:{key or refund_no}"
     existing = Refund.objects.filter(idempotency_key=idem).first()
@@ -244,10 +273,20 @@ def payment_pay_with_wallet(*, order, user) -> str:
         raise Forbidden("wallet_not_yours", "只能用自己的余额支付自己的订单。")
     try:
         with transaction.atomic():
-            payment = Payment.objects.get(order=order)
-            if payment.provider != "wallet":
+            newest = list(Payment.objects.filter(order=order).order_by("-id")[:2])  # the current one, and whether it has siblings
+            payment = newest[0] if newest else None
+            if payment is None or payment.provider != "wallet":
                 raise BadNotification("not_a_wallet_payment", "该订单不是余额支付。", status=409)
-            if not Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now()):
+            claimable = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING)
+            if len(newest) == 1:
+                claimed = claimable.update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now())
+            else:
+                try:
+                    with transaction.atomic():  # another payment of the order was credited: the constraint refuses
+                        claimed = claimable.update(status=PaymentStatus.SUCCEEDED, paid_at=clock.now())
+                except IntegrityError:
+                    claimed = 0  # nothing was taken from the wallet
+            if not claimed:
                 return "duplicate"
             _paid_in(payment, source=codes.buyer_wallet(user.pk), memo="余额支付")
             return payment_succeeded(order_id=order.pk)
@@ -264,7 +303,7 @@ def premium_return(*, order, amount: int, key: str, note: str = "") -> Refund:
     existing = Refund.objects.filter(idempotency_key=idem).first()
     if existing is not None:
         return existing
-    payment = Payment.objects.get(order=order)
+    payment = _credited(order)
     to_wallet = payment.provider == "wallet"
     target = codes.buyer_wallet(order.buyer_id) if to_wallet else codes.external(payment.provider)
     now = clock.now()

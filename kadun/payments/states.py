@@ -6,6 +6,8 @@ class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("待支付")
     SUCCEEDED = "succeeded", _("已支付")
     FAILED = "failed", _("支付失败")
+    # A success for an order that already had a credited payment: never credited, refunded to its source.
+    DUPLICATE = "duplicate", _("重复支付，已自动退款")
 
 
 class RefundStatus(models.TextChoices):

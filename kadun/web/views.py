@@ -35,6 +35,7 @@ from kadun.orders.selectors import BUYER, SESSION_GRANTS, viewer_of
 from kadun.orders.states import OrderStatus
 from kadun.payments import selectors as payment_reads
 from kadun.web.forms import CheckoutForm, LookupForm, SignupForm
+from kadun.web.pay_panel import pay_panel
 from kadun.web.views_keys import keys_card_context
 
 GRANTS = SESSION_GRANTS
@@ -132,7 +133,8 @@ def checkout(request, product_id: int):
             order, token, _pay_url = order_services.order_create(
                 buyer=request.user if request.user.is_authenticated else None,
                 contact=data.get("contact", ""), query_password=data.get("query_password", ""),
-                provider=data.get("pay_with") or None, **fields,
+                provider=data.get("pay_with") or None, client_ip=client_ip(request) or "",
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:400], **fields,
             )
         except DomainError as exc:
             # The rules changed to exclude 7天无理由 while the buyer was on the page: ask at the box.
@@ -167,7 +169,8 @@ def order_created(request, order_no: str):
         del request.session[CREATED_LINK]
     request.kadun_sensitive = True
     payment = payment_reads.payment_of(order)
-    return render(request, "web/order_created.html", {"order": order, "payment": payment, "access_link": link})
+    panel = pay_panel(request, order, role, payment, refunds=[])
+    return render(request, "web/order_created.html", {"order": order, "payment": payment, "access_link": link, "pay_panel": panel})
 
 
 def order_open(request, token: str):
@@ -186,6 +189,7 @@ def _order_context(request, order, role, *, revealed: dict[int, str] | None = No
     from kadun.cases.panels import order_panel
 
     payment = payment_reads.payment_of(order)
+    refunds = list(payment_reads.refunds_of(order))
     refund_requests = list(aftersales.requests_of_order(order))
     card = keys_card_context(order, role, revealed=revealed, refund_requests=refund_requests)
     return {
@@ -199,7 +203,8 @@ def _order_context(request, order, role, *, revealed: dict[int, str] | None = No
         "buyer_fields": _buyer_fields_shown(order),
         "events": orders.events_of(order),
         "payment": payment,
-        "refunds": payment_reads.refunds_of(order),
+        "refunds": refunds,
+        "pay_panel": pay_panel(request, order, role, payment, refunds),  # current method, QR, 换一种支付方式, 重复支付
         "can_pay": role == BUYER and order.status == OrderStatus.PENDING_PAYMENT and payment is not None,
         # Not while a refund request holds the money: the confirmation would be refused.
         "can_confirm": role == BUYER and order.status == OrderStatus.DELIVERED and not order.refund_hold,

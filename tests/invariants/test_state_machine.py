@@ -161,7 +161,8 @@ class Observation:
 def observe() -> Observation:
     orders_ = list(
         Order.objects.order_by("pk")
-        .annotate(provider=F("payment__provider"), pay_status=F("payment__status"), trade_no=F("payment__out_trade_no"))
+        # one payment per order here (no 换一种支付方式 in these histories): the join keeps one row per order
+        .annotate(provider=F("payments__provider"), pay_status=F("payments__status"), trade_no=F("payments__out_trade_no"))
         .values_list(
             "id", "status", "amount", "refunded_amount", "refund_hold", "milestone", "fee", "delivery", "provider", "pay_status", "trade_no", named=True
         )

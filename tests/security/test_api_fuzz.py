@@ -294,3 +294,4 @@ def test_every_operation_is_fuzzed():
     assert "POST /api/merchant/refund-requests/{request_no}/respond" in OPERATIONS
     assert "GET /api/orders/{order_no}/cover" in OPERATIONS  # 售后保险 (the world's orders are its known order_no)
     assert "GET /api/staff/insurance/pool" in OPERATIONS
+    assert "POST /api/orders/{order_no}/payment" in OPERATIONS  # 换一种支付方式 (the world's orders are paid: 409)

@@ -127,6 +127,11 @@ CASES = [
          E(owner=200, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404), writer="owner"),
     Case("api verify (guest)", "api", "POST", lambda w: _api(f"/orders/{w.guest_order.order_no}/keys/{w.guest_key}/verify"),
          E(owner=200, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404), owner="guest", writer="owner"),
+    # 换一种支付方式: the world's orders are paid, so the buyer is refused (409 / a message) and nothing changes.
+    Case("api payment switch", "api", "POST", lambda w: _api(f"/orders/{w.auto_order.order_no}/payment"),
+         E(**{**API_BUYER_ACTS, "owner": 409}), data=lambda w: {"provider": "wallet"}),
+    Case("api payment switch (guest)", "api", "POST", lambda w: _api(f"/orders/{w.guest_order.order_no}/payment"),
+         E(**{**API_BUYER_ACTS, "owner": 409}), owner="guest", data=lambda w: {"provider": "sandbox"}),
     # --- API: the merchant ---------------------------------------------------------------
     Case("api merchant order read", "api", "GET", lambda w: _api(f"/merchant/orders/{w.manual_order.order_no}"), E(**API_MERCHANT)),
     Case("api merchant order read (guest's)", "api", "GET", lambda w: _api(f"/merchant/orders/{w.guest_order.order_no}"),
@@ -170,6 +175,10 @@ CASES = [
          E(owner=200, **PAGE_BUYER_ONLY), owner="guest", writer="owner"),
     Case("page confirm", "page", "POST", lambda w: reverse("web:confirm", args=[w.auto_order.order_no]),
          E(owner=302, **PAGE_BUYER_ONLY), writer="owner"),
+    Case("page payment switch", "page", "POST", lambda w: reverse("web:pay_switch", args=[w.auto_order.order_no]),
+         E(owner=302, **PAGE_BUYER_ONLY), data=lambda w: {"provider": "wallet"}),
+    Case("page payment switch (guest)", "page", "POST", lambda w: reverse("web:pay_switch", args=[w.guest_order.order_no]),
+         E(owner=302, **PAGE_BUYER_ONLY), owner="guest", data=lambda w: {"provider": "sandbox"}),
     Case("page delivery image", "page", "GET", lambda w: reverse("web:delivery_image", args=[w.delivered_order.order_no]), PAGE_SEE),
     Case("page refund-request create", "page", "POST", lambda w: reverse("web:refund_request", args=[w.auto_order.order_no]),
          E(owner=302, **PAGE_BUYER_ONLY), data=lambda w: {"reason": "unrevealed", "key_ids": [w.auto_key], "client_key": "m1"}, writer="owner"),

@@ -91,7 +91,8 @@ class EpusdtProvider:
         if str(data.get("order_id")) != payment.out_trade_no or not expected <= quoted <= expected + MAX_QUOTE_ABOVE:
             raise GatewayError("epusdt quote does not match the frozen rate")
         UsdtTrade.objects.create(out_trade_no=payment.out_trade_no, rate=rate, usdt_amount=quoted,
-                                 gateway_trade_no=str(data.get("trade_id", ""))[:64], created_at=clock.now())
+                                 gateway_trade_no=str(data.get("trade_id", ""))[:64], created_at=clock.now(),
+                                 address=str(data.get("token", ""))[:64], payment_url=str(data.get("payment_url", ""))[:500])
         return str(data.get("payment_url", ""))[:500]
 
     def verify_request(self, req: NotifyRequest) -> VerifiedNotification:

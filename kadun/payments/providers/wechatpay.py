@@ -235,14 +235,14 @@ class WechatPayH5(WechatPayNative):
         return settings.KADUN_WECHATPAY_H5_NOTIFY_URL
 
 
-def qr_svg(data: str) -> str:
+def qr_svg(data: str, *, title: str = "微信支付二维码") -> str:
     """A QR code as inline SVG, rendered here: no third-party image service sees the code_url."""
     import io
 
     import segno
 
     out = io.BytesIO()
-    segno.make(data, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, title="微信支付二维码")
+    segno.make(data, error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False, svgns=True, title=title)
     return out.getvalue().decode()
 
 

@@ -47,7 +47,7 @@ def test_fifty_buyers_twenty_keys_sell_each_key_once_and_refund_the_rest(capsys)
 
     order_ids = all_at_once(checkout, list(range(50)))
     assert len(set(order_ids)) == 50  # checkout checks stock, and all 20 keys are still there
-    orders = list(Order.objects.filter(pk__in=order_ids).select_related("payment"))
+    orders = list(Order.objects.filter(pk__in=order_ids).prefetch_related("payments"))
     notifications = [signed_notification(order) for order in orders]
 
     answers = all_at_once(post, notifications)

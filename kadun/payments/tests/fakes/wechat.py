@@ -192,7 +192,8 @@ class FakeWechat:
             return self._answer(400, {"code": "PARAM_ERROR", "message": "商户号与应用号不匹配"})
         no = data["out_trade_no"]
         self.trades[no] = {"out_trade_no": no, "amount": data["amount"]["total"], "trade_state": "NOTPAY", "mode": mode,
-                           "transaction_id": "4200000000" + secrets.token_hex(6), "refunded": 0}
+                           "transaction_id": "4200000000" + secrets.token_hex(6), "refunded": 0,
+                           "scene_info": data.get("scene_info")}
         if mode == "native":
             return self._answer(200, {"code_url": f"weixin://wxpay/bizpayurl?pr={secrets.token_hex(4)}"})
         return self._answer(200, {"h5_url": f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={no}"})
