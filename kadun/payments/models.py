@@ -21,6 +21,8 @@ class Payment(models.Model):
     pay_url = models.CharField(max_length=2000, blank=True, help_text="where the buyer pays (gateway page; a signed Alipay URL is ~1 KB)")
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # 我已支付: when the buyer last said they paid; the payment watch asks the gateway soon after.
+    buyer_says_paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
