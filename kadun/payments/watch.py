@@ -36,6 +36,7 @@ _m, _h = dt.timedelta(minutes=1), dt.timedelta(hours=1)
 AFTER_CREATION = (2 * _m, 5 * _m, 10 * _m, 30 * _m, _h, 2 * _h, 4 * _h, 8 * _h, 16 * _h, 24 * _h)
 AFTER_CLICK = (1 * _m, 3 * _m)
 WATCHED_FOR = 24 * _h
+CONFIRMING = 5 * _m  # how long the page shows 支付确认中 after a click (both quick checks made by then)
 CLICK_RATE = "6/h"  # 我已支付 per order: each click costs at most two gateway queries
 OPEN = (PaymentStatus.PENDING, PaymentStatus.FAILED)
 
