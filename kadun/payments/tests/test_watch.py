@@ -165,13 +165,13 @@ def test_a_query_and_a_notification_arriving_together_deliver_once(alipay):  # n
         answer = providers.get("alipay").query(payment=payment)  # the gateway's signed answer, in hand
         assert answer.status == "paid" and answer.amount == 1010
 
-        def by_query():
+        def by_query(payment=payment, answer=answer):
             from django.db import transaction
 
             with transaction.atomic():
                 return watch.query_apply(payment, answer)
 
-        outcomes = together(by_query, lambda: notification_handle(provider="alipay", params=params))
+        outcomes = together(by_query, lambda params=params: notification_handle(provider="alipay", params=params))
         assert sorted(outcomes) == ["delivered", "duplicate"], outcomes
         assert JournalEntry.objects.filter(kind="payment", ref_id=order.pk).count() == 1
         assert CardKey.objects.filter(order=order).count() == 1
