@@ -29,6 +29,21 @@ def deadline_schedule(*, kind: str, subject_id: int, due_at: dt.datetime, rearm:
         )
 
 
+def deadline_schedule_new(*, kind: str, subject_id: int, due_at: dt.datetime) -> None:
+    """A new subject's first deadline of ``kind`` (one ``INSERT … ON CONFLICT DO NOTHING``, no
+    move): for a subject created in this transaction, which cannot have one yet."""
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler for deadline kind {kind!r}")
+    Deadline.objects.bulk_create([Deadline(kind=kind, subject_id=subject_id, due_at=due_at, created_at=clock.now())], ignore_conflicts=True)
+
+
+def deadline_cancel(*, kind: str, subject_id: int) -> int:
+    """Drop the deadline of ``kind`` for a subject if it has not fired (one DELETE): a timer that
+    has nothing left to do. A fired one stays, with its evidence entry."""
+    deleted, _ = Deadline.objects.filter(kind=kind, subject_id=subject_id, fired_at__isnull=True).delete()
+    return deleted
+
+
 def deadlines_schedule_many(*, kind: str, due: dict[int, dt.datetime]) -> None:
     """Schedule (or move, if not yet fired) the deadline of ``kind`` for each subject, at its
     time. ``INSERT … ON CONFLICT DO NOTHING`` for all, then one conditional update per distinct

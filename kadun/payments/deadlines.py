@@ -3,7 +3,8 @@ old is refused as stale (5 minutes) before its nonce is looked at, so nothing is
 import datetime as dt
 
 from kadun.core import clock
-from kadun.deadlines.registry import duty
+from kadun.deadlines.registry import duty, handler
+from kadun.payments import watch
 
 NONCE_KEEP = dt.timedelta(minutes=10)
 
@@ -14,3 +15,10 @@ def notify_nonces_purge() -> int:
 
     deleted, _ = NotifyNonce.objects.filter(seen_at__lt=clock.now() - NONCE_KEEP).delete()
     return deleted
+
+
+@handler(watch.KIND)
+def payment_watch(payment_id: int) -> str:
+    """Ask the gateway about a payment still pending (the lost-callback watch): enqueues the
+    ``payment_query`` outbox message, whose sender asks outside this transaction."""
+    return watch.watch_fire(payment_id)

@@ -18,15 +18,18 @@ def redact(params: dict) -> dict:
     }
 
 
-def notification_fact(*, provider: str, params: dict, payment, outcome: str, at) -> Fact:
+def notification_fact(*, provider: str, params: dict, payment, outcome: str, at, via: str = "notify") -> Fact:
     """A notification has no row of its own: the body is the whole record (``record_fact``). A
-    deposit top-up (保证金) has no order: its subject is the shop."""
+    deposit top-up (保证金) has no order: its subject is the shop. A result learnt by asking the
+    gateway (the payment watch) is the same fact with ``"source": "query"`` and the answer's
+    fields as its parameters."""
     subject = ("order", payment.order_id) if payment.order_id else ("shop", payment.deposit_shop_id)
+    extra = {} if via == "notify" else {"source": via}
     return Fact(
         kind="payment.notified", subject_type=subject[0], subject_id=subject[1], actor_role="gateway", actor_id=None,
         body={
             "payment": payment.pk, "out_trade_no": payment.out_trade_no, "provider": provider, "outcome": outcome,
-            "amount": payment.amount, "params": redact(params), "received_at": privacy.iso(at),
+            "amount": payment.amount, "params": redact(params), "received_at": privacy.iso(at), **extra,
         },
     )
 

@@ -23,6 +23,23 @@ class Payment(models.Model):
     pay_url = models.CharField(max_length=2000, blank=True, help_text="where the buyer pays (gateway page; a signed Alipay URL is ~1 KB)")
     created_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
+    # 我已支付: when the buyer last said they paid; the payment watch asks the gateway soon after.
+    buyer_says_paid_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def is_watched(self) -> bool:
+        """At a gateway we can ask (the payment watch): 我已支付 is offered."""
+        from kadun.payments.watch import watched
+
+        return watched(self)
+
+    @property
+    def confirming(self) -> bool:
+        """The buyer said 我已支付 less than CONFIRMING ago: the page shows 支付确认中."""
+        from kadun.core import clock
+        from kadun.payments.watch import CONFIRMING
+
+        return self.buyer_says_paid_at is not None and clock.now() - self.buyer_says_paid_at < CONFIRMING
 
     class Meta:
         constraints = [

@@ -21,6 +21,7 @@ from kadun.payments.errors import BadNotification, WalletInsufficient
 from kadun.payments.models import Payment, Refund
 from kadun.payments.registry import deposit_changed, insured_claim_paid, insured_shortfall, payment_succeeded
 from kadun.payments.states import PaymentStatus, RefundStatus
+from kadun.payments.watch import watch_cancel, watch_start
 
 log = logging.getLogger("kadun.payments")
 
@@ -52,6 +53,7 @@ def payment_create(*, order, provider: str | None = None, return_url: str, premi
         if token is not None:
             alipay.pay_device.reset(token)
     payment.save(force_insert=True)
+    watch_start(payment)  # a lost notification is found by asking the gateway
     return payment, payment.pay_url
 
 
@@ -65,39 +67,65 @@ def notification_handle(*, provider: str, params: dict[str, str], request=None) 
     with transaction.atomic():
         if note.nonce:
             _nonce_claim(provider=impl.name, nonce=note.nonce)
-        # Of the order only its shop is needed here (the order's handler reads it under a lock).
-        # And whether the order has other payments (换一种支付方式): then a success may be a duplicate.
-        others = Payment.objects.filter(order_id=OuterRef("order_id")).exclude(pk=OuterRef("pk"))
-        payment = (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")), siblings=Exists(others))
-                   .filter(provider=impl.name, out_trade_no=note.out_trade_no).first())
+        payment = payment_for_credit(provider=impl.name, out_trade_no=note.out_trade_no)
         if payment is None:
             raise BadNotification("unknown_payment", "支付通知对应的支付单不存在。")
-        if note.amount != payment.amount:
-            raise BadNotification("amount_mismatch", "支付通知金额与订单不符。")
-        if note.currency != payment.currency:
-            raise BadNotification("currency_mismatch", "支付通知币种与订单不符。")
-        if note.merchant_no is not None and note.merchant_no != str(payment.shop_id):
-            raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
-        now = clock.now()
+        payment_check(payment, amount=note.amount, currency=note.currency, merchant_no=note.merchant_no)
         if getattr(note, "absorbed", False):
             return "absorbed"  # verified but not a result (Alipay WAIT_BUYER_PAY / TRADE_CLOSED): nothing changes
         if not note.succeeded:
             if Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(status=PaymentStatus.FAILED):
-                evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="failed", at=now))
+                evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="failed", at=clock.now()))
             return "failed"
-        claimed = payment_claim(payment, gateway_trade_no=note.gateway_trade_no, at=now, siblings=payment.siblings)
-        if claimed == "replay":
-            return "duplicate"  # a replay changes nothing, and logs nothing
-        if claimed == "duplicate":
-            # 重复支付: the order already has its credited payment; this money goes straight back.
-            refund = duplicate_refund(payment, provider=impl.name, memo=f"{impl.name} {note.gateway_trade_no}")
-            evidence.record_fact(duplicate_fact(provider=impl.name, params=params, payment=payment, refund=refund, at=now))
-            return "duplicate_refunded"
-        evidence.record_fact(sources.notification_fact(provider=impl.name, params=params, payment=payment, outcome="succeeded", at=now))
-        if payment.purpose == PURPOSE_DEPOSIT:
-            return _deposit_paid(payment, provider=impl.name, gateway_trade_no=note.gateway_trade_no)
-        _paid_in(payment, source=codes.external(impl.name), memo=f"{impl.name} {note.gateway_trade_no}")
-        return payment_succeeded(order_id=payment.order_id)
+        return _credit(payment, gateway_trade_no=note.gateway_trade_no, source="notify", params=params)
+
+
+def payment_for_credit(*, provider: str, out_trade_no: str) -> Payment | None:
+    """Our payment a gateway's result is about, with the shop it pays (``shop_id``) and whether
+    its order has other payments (``siblings``, 换一种支付方式: then a success may be a duplicate).
+    Of the order only its shop is needed here (the order's handler reads it under a lock)."""
+    others = Payment.objects.filter(order_id=OuterRef("order_id")).exclude(pk=OuterRef("pk"))
+    return (Payment.objects.annotate(shop_id=Coalesce(F("order__shop_id"), F("deposit_shop_id")), siblings=Exists(others))
+            .filter(provider=provider, out_trade_no=out_trade_no).first())
+
+
+def payment_check(payment: Payment, *, amount: int | None, currency: str, merchant_no: str | None) -> None:
+    """What the gateway says was paid must be our payment to the 分, in its currency, for its
+    shop: the same checks for a notification and for a query's answer."""
+    if amount != payment.amount:
+        raise BadNotification("amount_mismatch", "支付通知金额与订单不符。")
+    if currency != payment.currency:
+        raise BadNotification("currency_mismatch", "支付通知币种与订单不符。")
+    if merchant_no is not None and merchant_no != str(payment.shop_id):
+        raise BadNotification("merchant_mismatch", "支付通知的商户与订单不符。")
+
+
+def _credit(payment: Payment, *, gateway_trade_no: str, source: str, params: dict) -> str:
+    """The one path by which a gateway's verified 'paid' becomes money in our books, whoever
+    told us — the notification (``source="notify"``) or our own query (``"query"``), in the
+    caller's transaction: the conditional update (``duplicates.payment_claim``, guard in the
+    WHERE: of a notification and a query arriving together one claims, the other sees a replay;
+    a second payment of an order already paid becomes 重复支付 and is refunded), the evidence
+    fact, the ledger entry and the order's (or deposit's) handler."""
+    now, memo = clock.now(), f"{payment.provider} {gateway_trade_no}"
+    claimed = payment_claim(payment, gateway_trade_no=gateway_trade_no, at=now, siblings=getattr(payment, "siblings", True))
+    if claimed == "replay":
+        return "duplicate"  # a replay changes nothing, and logs nothing
+    watch_cancel(payment)  # paid (or refunded as a duplicate): the watch's next check has nothing to ask
+    if claimed == "duplicate":
+        # 重复支付: the order already has its credited payment; this money goes straight back.
+        refund = duplicate_refund(payment, provider=payment.provider, memo=memo)
+        fact = duplicate_fact(provider=payment.provider, params=params, payment=payment, refund=refund, at=now)
+        if source != "notify":
+            fact.body["source"] = source
+        evidence.record_fact(fact)
+        return "duplicate_refunded"
+    evidence.record_fact(sources.notification_fact(provider=payment.provider, params=params, payment=payment, outcome="succeeded",
+                                                   at=now, via=source))
+    if payment.purpose == PURPOSE_DEPOSIT:
+        return _deposit_paid(payment, provider=payment.provider, gateway_trade_no=gateway_trade_no)
+    _paid_in(payment, source=codes.external(payment.provider), memo=memo)
+    return payment_succeeded(order_id=payment.order_id)
 
 
 def _paid_in(payment: Payment, *, source: str, memo: str) -> None:
@@ -146,6 +174,7 @@ def payment_create_deposit(*, shop_id: int, amount: int, provider: str | None = 
                       amount=int(amount), created_at=clock.now())
     payment.pay_url = impl.create_payment(payment=payment, subject="店铺保证金充值", merchant_no=str(shop_id), return_url=return_url)
     payment.save(force_insert=True)
+    watch_start(payment)
     return payment, payment.pay_url
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kadun.web import views, views_account, views_api_keys, views_keys, views_lookup, views_pay, views_refunds
+from kadun.web import views, views_account, views_api_keys, views_keys, views_lookup, views_paid, views_pay, views_refunds
 
 app_name = "web"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("orders/<str:order_no>/confirm/", views.confirm, name="confirm"),
     path("orders/<str:order_no>/pay/wallet/", views.pay_wallet, name="pay_wallet"),
     path("orders/<str:order_no>/pay/switch/", views_pay.pay_switch, name="pay_switch"),
+    path("orders/<str:order_no>/paid/", views_paid.buyer_says_paid, name="buyer_says_paid"),  # 我已支付
     path("orders/<str:order_no>/leave/", views.order_leave, name="order_leave"),
     path("orders/<str:order_no>/image/", views.delivery_image, name="delivery_image"),
     # refund requests, posted from the order page (the rules and decisions are aftersales')

@@ -179,6 +179,11 @@ CASES = [
          E(owner=302, **PAGE_BUYER_ONLY), data=lambda w: {"provider": "wallet"}),
     Case("page payment switch (guest)", "page", "POST", lambda w: reverse("web:pay_switch", args=[w.guest_order.order_no]),
          E(owner=302, **PAGE_BUYER_ONLY), owner="guest", data=lambda w: {"provider": "sandbox"}),
+    # 我已支付 on an order already paid: its buyer is sent back to the page (nothing changes), everyone else 404.
+    Case("page buyer says paid", "page", "POST", lambda w: reverse("web:buyer_says_paid", args=[w.auto_order.order_no]),
+         E(owner=302, **PAGE_BUYER_ONLY)),
+    Case("page buyer says paid (guest)", "page", "POST", lambda w: reverse("web:buyer_says_paid", args=[w.guest_order.order_no]),
+         E(owner=302, **PAGE_BUYER_ONLY), owner="guest"),
     Case("page delivery image", "page", "GET", lambda w: reverse("web:delivery_image", args=[w.delivered_order.order_no]), PAGE_SEE),
     Case("page refund-request create", "page", "POST", lambda w: reverse("web:refund_request", args=[w.auto_order.order_no]),
          E(owner=302, **PAGE_BUYER_ONLY), data=lambda w: {"reason": "unrevealed", "key_ids": [w.auto_key], "client_key": "m1"}, writer="owner"),

@@ -163,6 +163,7 @@ def test_a_sweep_takes_one_kind_the_oldest_due_first():
     assert fired(KIND_AUTOCONFIRM, order).fired_at is None
     assert deadlines_sweep() == 1  # then the auto-confirm
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
+    assert deadlines_sweep() == 1  # then the unpaid order's payment watch (the paid one's was dropped when it was paid)
     assert deadlines_sweep() == 0
 
 

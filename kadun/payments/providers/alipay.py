@@ -23,7 +23,7 @@ from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
 from kadun.payments.providers.alipay_sign import notify_content, request_content, response_body, rsa2_sign, rsa2_verify
-from kadun.payments.providers.base import VerifiedNotification
+from kadun.payments.providers.base import QueryResult, VerifiedNotification
 from kadun.payments.providers.gateway_http import amount_fen, http_post, yuan
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -125,16 +125,23 @@ class AlipayProvider:
             succeeded=status in PAID, absorbed=status in ABSORBED,
         )
 
-    def query(self, *, payment) -> str:
+    def query(self, *, payment) -> QueryResult:
         body = call("alipay.trade.query", {"out_trade_no": payment.out_trade_no})
         if body.get("code") != "10000":
             if body.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
-                return "pending"  # the buyer has not opened the cashier yet
+                return QueryResult("pending")  # the buyer has not opened the cashier yet
             raise GatewayError(f"query: {body.get('sub_code') or body.get('code')}")
+        if body.get("out_trade_no", payment.out_trade_no) != payment.out_trade_no:
+            raise GatewayError("query answered another trade")
         status = body.get("trade_status")
-        if status in PAID and amount_fen(body.get("total_amount")) == payment.amount:
-            return "paid"
-        return "failed" if status == "TRADE_CLOSED" else "pending"
+        if status in PAID:
+            try:
+                amount = amount_fen(str(body.get("total_amount", "")))
+            except BadNotification:
+                raise GatewayError("query: malformed total_amount") from None
+            return QueryResult("paid", gateway_trade_no=str(body.get("trade_no", ""))[:64], amount=amount,
+                               currency=body.get("trans_currency") or "CNY")
+        return QueryResult("failed" if status == "TRADE_CLOSED" else "pending")
 
     def refund(self, *, refund) -> str:
         """``out_request_no`` is our refund number: Alipay refunds once per number, however often asked."""

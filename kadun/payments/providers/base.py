@@ -25,6 +25,20 @@ class VerifiedNotification:
 
 
 @dataclass(frozen=True)
+class QueryResult:
+    """What a gateway answered when asked about a payment (``Provider.query``), from its signed
+    or authenticated answer. For ``paid`` it carries the gateway's trade number and the amount
+    the gateway says was paid (分): the payments service checks it against our payment exactly as
+    it checks a notification's, before crediting."""
+
+    status: str  # 'paid', 'failed' or 'pending'
+    gateway_trade_no: str = ""
+    amount: int | None = None  # 分; None where the gateway did not say (never for 'paid')
+    currency: str = "CNY"
+    merchant_no: str | None = None  # our shop where the gateway echoes it; None where the account is the platform's
+
+
+@dataclass(frozen=True)
 class NotifyRequest:
     """A notification as it reached us, for providers that verify the raw request
     (``verify_request``): header names lower-cased, the body's exact bytes, and the form/query
@@ -59,8 +73,10 @@ class Provider(Protocol):
         its gateway notifies with, and ``answer(ok) -> (status, content_type, body)`` what it
         expects back."""
 
-    def query(self, *, payment) -> str:
-        """Ask the gateway for a payment's status: 'paid', 'failed' or 'pending'."""
+    def query(self, *, payment) -> QueryResult:
+        """Ask the gateway for a payment's status ('paid', 'failed' or 'pending'), with the trade
+        number and the amount it reports. Raises GatewayError when the gateway cannot be asked
+        or its answer cannot be trusted (the caller asks again later)."""
 
     def refund(self, *, refund) -> str:
         """Refund at the gateway; return the gateway's refund number. Idempotent on refund_no."""

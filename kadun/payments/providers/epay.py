@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from kadun.payments.errors import BadNotification
 from kadun.payments.models import Payment
 from kadun.payments.providers import register
-from kadun.payments.providers.base import VerifiedNotification
+from kadun.payments.providers.base import QueryResult, VerifiedNotification
 from kadun.payments.providers.gateway_http import amount_fen, http_get, http_post, yuan
 
 REQUIRED = ("pid", "trade_no", "out_trade_no", "money", "trade_status", "sign")
@@ -119,15 +119,19 @@ class EpayProvider:
         if not confirmed:
             raise BadNotification("not_confirmed", "易支付查询未确认该交易已支付。")
 
-    def query(self, *, payment) -> str:
+    def query(self, *, payment) -> QueryResult:
         order = order_query(payment.out_trade_no)
         if str(order.get("code")) != "1":
-            return "pending"
+            return QueryResult("pending")  # the panel does not know the trade (yet)
+        if str(order.get("status")) != "1":
+            return QueryResult("pending")
+        if order.get("out_trade_no", payment.out_trade_no) != payment.out_trade_no or str(order.get("pid", settings.KADUN_EPAY_PID)) != settings.KADUN_EPAY_PID:
+            raise GatewayError("epay query answered another trade")
         try:
-            same = amount_fen(str(order.get("money", ""))) == payment.amount
+            amount = amount_fen(str(order.get("money", "")))
         except BadNotification:
-            same = False
-        return "paid" if str(order.get("status")) == "1" and same else "pending"
+            raise GatewayError("epay query: malformed money") from None
+        return QueryResult("paid", gateway_trade_no=str(order.get("trade_no", ""))[:64], amount=amount)
 
     def refund(self, *, refund) -> str:
         """``api.php?act=refund`` where the panel has it. ``out_refund_no`` (our refund number)

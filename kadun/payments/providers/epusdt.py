@@ -22,7 +22,7 @@ from django.conf import settings
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
-from kadun.payments.providers.base import NotifyRequest, VerifiedNotification
+from kadun.payments.providers.base import NotifyRequest, QueryResult, VerifiedNotification
 
 CENT = Decimal("0.01")
 # epusdt makes concurrent orders of one amount distinct by adding a few 0.0001 (BEpusdt: 0.01); a
@@ -60,6 +60,7 @@ class EpusdtProvider:
     name = "epusdt"
     label = "USDT (TRC20)"
     notify_methods = ("POST",)
+    queryable = False  # no query API: the payment watch does not ask it
 
     def _post(self, path: str, payload: dict) -> dict:
         payload = dict(payload, signature=sign(payload))
@@ -129,9 +130,9 @@ class EpusdtProvider:
     def answer(self, ok: bool) -> tuple[int, str, str]:
         return (200, "text/plain", "ok") if ok else (400, "text/plain", "fail")
 
-    def query(self, *, payment) -> str:
+    def query(self, *, payment) -> QueryResult:
         """epusdt has no query API for a merchant: a payment is known from its callback only."""
-        return "pending"
+        return QueryResult("pending")
 
     def refund(self, *, refund) -> str:
         """A USDT payment cannot be refunded by the service: staff send it back by hand."""

@@ -25,7 +25,7 @@ from kadun.notifications.services import outbox_enqueue
 from kadun.payments.errors import BadNotification
 from kadun.payments.models import SandboxRefund, SandboxTrade
 from kadun.payments.providers import register
-from kadun.payments.providers.base import VerifiedNotification
+from kadun.payments.providers.base import QueryResult, VerifiedNotification
 from kadun.payments.states import SandboxTradeStatus as TradeStatus
 
 REQUIRED = ("app_id", "out_trade_no", "trade_no", "merchant_no", "amount", "currency", "trade_status", "timestamp", "nonce", "sign")
@@ -112,9 +112,14 @@ class SandboxProvider:
             succeeded=params["trade_status"] == "SUCCESS",
         )
 
-    def query(self, *, payment) -> str:
+    def query(self, *, payment) -> QueryResult:
+        """The sandbox's own books, as its query API would answer (the sandbox is in-process)."""
         trade = SandboxTrade.objects.filter(out_trade_no=payment.out_trade_no).first()
-        return {"paid": "paid", "failed": "failed"}.get(trade.status if trade else "", "pending")
+        if trade is None or trade.status not in (TradeStatus.PAID, TradeStatus.FAILED):
+            return QueryResult("pending")
+        if trade.status == TradeStatus.FAILED:
+            return QueryResult("failed")
+        return QueryResult("paid", gateway_trade_no=trade.trade_no, amount=trade.amount, currency=trade.currency, merchant_no=trade.merchant_no)
 
     def refund(self, *, refund) -> str:
         trade = SandboxTrade.objects.get(out_trade_no=refund.payment.out_trade_no)

@@ -29,7 +29,7 @@ from django.urls import reverse
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
-from kadun.payments.providers.base import NotifyRequest, VerifiedNotification
+from kadun.payments.providers.base import NotifyRequest, QueryResult, VerifiedNotification
 
 SIGN_SCHEME = "WECHATPAY2-SHA256-RSA2048"
 PAID_STATES = {"SUCCESS"}
@@ -205,14 +205,22 @@ class WechatPayNative:
             return 200, "application/json", json.dumps({"code": "SUCCESS", "message": "成功"})
         return 400, "application/json", json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
 
-    def query(self, *, payment) -> str:
-        data = call("GET", f"/v3/pay/transactions/out-trade-no/{payment.out_trade_no}?mchid={settings.KADUN_WECHATPAY_MCHID}")
+    def query(self, *, payment) -> QueryResult:
+        try:
+            data = call("GET", f"/v3/pay/transactions/out-trade-no/{payment.out_trade_no}?mchid={settings.KADUN_WECHATPAY_MCHID}")
+        except GatewayError as exc:
+            if "ORDER_NOT_EXIST" in str(exc):
+                return QueryResult("pending")  # the buyer has not scanned the code yet
+            raise
         state = data.get("trade_state", "")
         if state in PAID_STATES:
-            if (data.get("amount") or {}).get("total") != payment.amount or data.get("mchid") != settings.KADUN_WECHATPAY_MCHID:
+            amount = data.get("amount") or {}
+            if (data.get("mchid") != settings.KADUN_WECHATPAY_MCHID or data.get("out_trade_no") != payment.out_trade_no
+                    or not isinstance(amount.get("total"), int)):
                 raise GatewayError("wechatpay query does not match the payment")
-            return "paid"
-        return "failed" if state in FAILED_STATES else "pending"
+            return QueryResult("paid", gateway_trade_no=str(data.get("transaction_id", ""))[:64], amount=amount["total"],
+                               currency=str(amount.get("currency") or "CNY"))
+        return QueryResult("failed" if state in FAILED_STATES else "pending")
 
     def refund(self, *, refund) -> str:
         """``out_refund_no`` is our refund's number: WeChat refunds it once however often it is sent."""

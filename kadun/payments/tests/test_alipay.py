@@ -141,11 +141,11 @@ def test_query_reads_the_signed_answer(alipay):  # noqa: F811
     product = make_product(keys=1, price=1010)
     order, _t, pay_url = buy(product, provider="alipay")
     impl = alipay_provider.provider
-    assert impl.query(payment=order.payment) == "pending"  # the buyer never opened the cashier
+    assert impl.query(payment=order.payment).status == "pending"  # the buyer never opened the cashier
     alipay.open(pay_url)
-    assert impl.query(payment=order.payment) == "pending"
+    assert impl.query(payment=order.payment).status == "pending"
     alipay.pay(order.payment.out_trade_no)
-    assert impl.query(payment=order.payment) == "paid"
+    assert impl.query(payment=order.payment).status == "paid"
 
 
 def test_a_forged_synchronous_answer_is_not_believed(alipay, monkeypatch):  # noqa: F811

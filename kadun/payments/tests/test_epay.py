@@ -125,10 +125,10 @@ def test_query(epay):  # noqa: F811
     product = make_product(keys=1, price=1010)
     order, _t, pay_url = buy(product, provider="epay")
     impl = epay_provider.provider
-    assert impl.query(payment=order.payment) == "pending"
+    assert impl.query(payment=order.payment).status == "pending"
     epay.open(pay_url)
     epay.pay(order.payment.out_trade_no)
-    assert impl.query(payment=order.payment) == "paid"
+    assert impl.query(payment=order.payment).status == "paid"
 
 
 def test_a_bad_signature_never_reaches_the_panel(epay):  # noqa: F811

@@ -27,9 +27,9 @@ def paid(product, gateway):  # noqa: F811
 
 def test_query_tells_pending_then_paid(product, gateway):  # noqa: F811
     order, _ = wechat_order(product)
-    assert wechatpay.provider.query(payment=order.payment) == "pending"
+    assert wechatpay.provider.query(payment=order.payment).status == "pending"
     gateway.pay(order.payment.out_trade_no)
-    assert wechatpay.provider.query(payment=order.payment) == "paid"
+    assert wechatpay.provider.query(payment=order.payment).status == "paid"
 
 
 def test_an_unsigned_gateway_answer_is_not_believed(product, gateway, settings):  # noqa: F811
