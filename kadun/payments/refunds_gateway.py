@@ -28,8 +28,8 @@ from django.db.models import Q
 
 from kadun.core import clock
 from kadun.deadlines.registry import duty
-from kadun.notifications.models import OutboxMessage
 from kadun.notifications.registry import sender
+from kadun.notifications.selectors import outbox_live_count
 from kadun.notifications.services import outbox_enqueue
 from kadun.payments import providers
 from kadun.payments.models import Refund, RefundEvent
@@ -65,9 +65,23 @@ def enqueue(refund_id: int, *, delay: dt.timedelta | None = None) -> None:
     outbox_enqueue(topic=TOPIC, payload={"refund_id": refund_id}, delay=delay)
 
 
+class RefundBusy(RuntimeError):
+    """Another sender holds the refund's lease and this message is all that is left to drive it
+    (that sender may have died): the outbox tries this message again after its back-off."""
+
+
 @sender(TOPIC)
 def _send_refund(payload: dict) -> None:
-    refund_step(refund_id=payload["refund_id"])
+    refund_id = payload["refund_id"]
+    if refund_step(refund_id=refund_id) != "noop":
+        return
+    leased = Refund.objects.filter(pk=refund_id, status__in=[S.PENDING, S.PROCESSING], next_attempt_at__gt=clock.now()).exists()
+    if leased and live_messages(refund_id) <= 1:  # only this one: not a duplicate of a scheduled step
+        raise RefundBusy(f"refund #{refund_id} is held by another sender")
+
+
+def live_messages(refund_id: int) -> int:
+    return outbox_live_count(topic=TOPIC, key="refund_id", value=refund_id)
 
 
 def refund_step(*, refund_id: int) -> str:
@@ -166,7 +180,7 @@ def refunds_overdue() -> int:
     )
     revived = 0
     for refund_id in late:
-        if not OutboxMessage.objects.filter(topic=TOPIC, sent_at__isnull=True, dead=False, payload__refund_id=refund_id).exists():
+        if not live_messages(refund_id):
             with transaction.atomic():
                 enqueue(refund_id)
             revived += 1

@@ -136,3 +136,15 @@ def test_a_wallet_refund_is_instant(alipay):  # noqa: F811
     assert (refund.status, refund.destination) == (S.SUCCEEDED, "wallet")
     assert not OutboxMessage.objects.filter(topic="provider_refund").exists()
     assert balance_of(codes.buyer_wallet(buyer.pk)) == 2000
+
+
+def test_the_message_of_a_sender_that_died_holding_the_lease_is_tried_again(alipay):  # noqa: F811
+    order, _token = paid_order(alipay, "alipay")
+    refund = issue(order)
+    assert refunds_gateway._claim(refund.pk) is not None  # a sender took the lease, then its process died
+    message = OutboxMessage.objects.get(topic="provider_refund")
+    refund = step(refund)  # the message is delivered again while the lease holds: kept, not consumed
+    message.refresh_from_db()
+    assert refund.status == S.PENDING and message.sent_at is None and message.attempts == 1
+    refund = step(refund, after=dt.timedelta(minutes=3))  # the lease ran out: this message sends it
+    assert refund.status == S.SUCCEEDED and refund_gateway_calls(alipay) == 1
