@@ -1,12 +1,14 @@
 from django.urls import path
 
-from kadun.backoffice import views, views_alerts, views_risk
+from kadun.backoffice import views, views_alerts, views_refunds, views_risk
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
     path("orders/<str:order_no>/", views.order_detail, name="order"),
     path("ledger-check/", views.ledger_check, name="ledger_check"),
+    path("gateway-refunds/", views_refunds.gateway_refunds, name="gateway_refunds"),
+    path("gateway-refunds/<int:refund_id>/<str:action>/", views_refunds.gateway_refund_action, name="gateway_refund_action"),
     path("risk/", views_risk.alerts, name="risk"),
     path("risk/<int:alert_id>/", views_risk.alert_detail, name="risk_alert"),
     path("risk/<int:alert_id>/resolve/", views_risk.alert_resolve, name="risk_alert_resolve"),

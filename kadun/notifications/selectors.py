@@ -33,3 +33,9 @@ def deliveries_of(*, user, limit: int = DELIVERIES_SHOWN) -> list[NotifyDelivery
 
 def email_enabled(*, user) -> bool:
     return NotifyPreference.objects.filter(user=user).values_list("email_enabled", flat=True).first() is not False
+
+
+def outbox_live_count(*, topic: str, key: str, value) -> int:
+    """How many messages of ``topic`` with ``payload[key] == value`` are still to be sent (not
+    sent, not given up): e.g. whether a refund's next step is already queued."""
+    return OutboxMessage.objects.filter(topic=topic, sent_at__isnull=True, dead=False, **{f"payload__{key}": value}).count()

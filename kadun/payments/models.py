@@ -70,6 +70,38 @@ class Refund(models.Model):
     provider_refund_no = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The gateway call's lifecycle (``refunds_gateway``): failed attempts since the last (re)queue,
+    # the last failure's code (the gateway's error code, never its message or a secret), and
+    # when the next step (a retry, or a query of a processing refund) is due; while a sender
+    # holds the refund it is the sender's lease.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=80, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Refunded by hand by staff (已线下退款): the transfer's reference, and who.
+    manual_reference = models.CharField(max_length=80, blank=True)
+    resolved_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="refund_status_due")]
+
+    @property
+    def buyer_label(self) -> str:
+        """The status in the buyer's words: 退款处理中 / 已退款 / 退款受阻，平台处理中."""
+        from kadun.payments.states import REFUND_BUYER_LABELS
+
+        return REFUND_BUYER_LABELS.get(self.status, self.get_status_display())
+
+
+class RefundEvent(models.Model):
+    """One transition of a refund's gateway lifecycle, written in the transition's transaction."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20, help_text="failed / processing / succeeded / attention / requeued / manual_done")
+    from_status = models.CharField(max_length=12)
+    to_status = models.CharField(max_length=12)
+    code = models.CharField(max_length=80, blank=True, help_text="the gateway's error code or the transfer reference")
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    at = models.DateTimeField()
 
 
 class SandboxTrade(models.Model):

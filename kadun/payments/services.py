@@ -1,4 +1,5 @@
-"""Writes for payments: creating payments, handling gateway notifications, refunds."""
+"""Writes for payments: creating payments, handling gateway notifications, issuing refunds (the
+gateway's side of a refund, topic ``provider_refund``, is ``kadun.payments.refunds_gateway``)."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +13,6 @@ from kadun.core import clock
 from kadun.evidence import services as evidence
 from kadun.ledger import accounts as codes
 from kadun.ledger import services as ledger
-from kadun.notifications.registry import sender
 from kadun.notifications.services import outbox_enqueue
 from kadun.payments import evidence as sources
 from kadun.payments import providers
@@ -347,14 +347,3 @@ def premium_return(*, order, amount: int, key: str, note: str = "") -> Refund:
     if not to_wallet:
         outbox_enqueue(topic="provider_refund", payload={"refund_id": refund.pk})
     return refund
-
-
-@sender("provider_refund")
-def _send_refund(payload: dict) -> None:
-    refund = Refund.objects.select_related("payment").get(pk=payload["refund_id"])
-    if refund.status != RefundStatus.PENDING:
-        return
-    provider_refund_no = providers.registered(refund.payment.provider).refund(refund=refund)
-    Refund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
-        status=RefundStatus.SUCCEEDED, provider_refund_no=provider_refund_no, completed_at=clock.now()
-    )

@@ -309,6 +309,13 @@ CASES = [
     Case("page staff order", "page", "GET", lambda w: reverse("backoffice:order", args=[w.auto_order.order_no]), STAFF_PAGE),
     Case("page staff order (guest's)", "page", "GET", lambda w: reverse("backoffice:order", args=[w.guest_order.order_no]), STAFF_PAGE, owner="guest"),
     Case("page staff ledger check", "page", "GET", lambda w: reverse("backoffice:ledger_check"), STAFF_PAGE),
+    # 原路退款: every staff role sees the queue; risk and admin act (an unknown refund: told so, 302 back).
+    Case("page staff gateway refunds", "page", "GET", lambda w: reverse("backoffice:gateway_refunds"), STAFF_PAGE),
+    Case("page staff gateway refund retry", "page", "POST", lambda w: reverse("backoffice:gateway_refund_action", args=[999999, "retry"]),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404, risk=302, admin=302)),
+    Case("page staff gateway refund manual", "page", "POST", lambda w: reverse("backoffice:gateway_refund_action", args=[999999, "manual"]),
+         E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404, risk=302, admin=302),
+         data=lambda w: {"reference": "BANK-0001"}),
     # --- funds (保证金, 提现): each shop its own; the staff console's review pages ------------------
     Case("api merchant funds", "api", "GET", lambda w: _api("/merchant/funds"), E(**{**API_MERCHANT, "other_merchant": 200})),
     Case("api merchant withdrawals", "api", "GET", lambda w: _api("/merchant/funds/withdrawals"), E(**{**API_MERCHANT, "other_merchant": 200})),

@@ -23,7 +23,7 @@ from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
 from kadun.payments.providers.alipay_sign import notify_content, request_content, response_body, rsa2_sign, rsa2_verify
-from kadun.payments.providers.base import QueryResult, VerifiedNotification
+from kadun.payments.providers.base import QueryResult, RefundAnswer, RefundRefused, VerifiedNotification
 from kadun.payments.providers.gateway_http import amount_fen, http_post, yuan
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -34,6 +34,13 @@ PAGE, WAP = "alipay.trade.page.pay", "alipay.trade.wap.pay"
 # Which page the buyer is sent to: set by checkout from the buyer's device ("mobile" → 手机网站支付),
 # or explicitly; unset → 电脑网站支付.
 pay_device: contextvars.ContextVar[str] = contextvars.ContextVar("alipay_pay_device", default="")
+# Refusals of alipay.trade.refund that asking again will not change: raised to staff at once.
+DEFINITE_REFUSALS = frozenset({
+    "ACQ.TRADE_HAS_FINISHED", "ACQ.TRADE_HAS_CLOSE", "ACQ.TRADE_NOT_EXIST", "ACQ.TRADE_STATUS_ERROR",
+    "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "ACQ.REFUND_FEE_ERROR", "ACQ.DISCORDANT_REPEAT_REQUEST", "ACQ.TRADE_NOT_ALLOW_REFUND",
+    "ACQ.REASON_TRADE_BEEN_FREEZEN", "ACQ.SELLER_BALANCE_NOT_ENOUGH", "ACQ.ONLINE_TRADE_VOUCHER_NOT_ALLOW_REFUND",
+    "ACQ.ACCOUNT_STATE_ILLEGAL", "ACQ.BUYER_ERROR", "isv.invalid-signature", "isv.missing-signature",
+})
 MOBILE_HINTS = ("mobile", "android", "iphone", "ipod", "micromessenger", "alipayclient")
 
 
@@ -144,14 +151,38 @@ class AlipayProvider:
         return QueryResult("failed" if status == "TRADE_CLOSED" else "pending")
 
     def refund(self, *, refund) -> str:
-        """``out_request_no`` is our refund number: Alipay refunds once per number, however often asked."""
+        return self.refund_send(refund=refund).gateway_no
+
+    def refund_send(self, *, refund) -> RefundAnswer:
+        """``out_request_no`` is our refund number: Alipay refunds once per number, however often
+        asked. ``fund_change=Y``: the money moved now; ``N`` (a repeat, or not yet): confirmed
+        by ``query_refund``. A refusal in DEFINITE is raised to staff, any other is retried."""
         body = call("alipay.trade.refund", {
             "out_trade_no": refund.payment.out_trade_no, "refund_amount": yuan(refund.amount),
             "out_request_no": refund.refund_no, "refund_reason": (refund.reason or "退款")[:40],
         })
         if body.get("code") != "10000":
-            raise GatewayError(f"refund refused: {body.get('sub_code') or body.get('code')}")
-        return f"{body.get('trade_no', '')}:{refund.refund_no}"[:64]
+            code = str(body.get("sub_code") or body.get("code") or "unknown")
+            raise RefundRefused(f"alipay:{code}", definite=code in DEFINITE_REFUSALS)
+        number = f"{body.get('trade_no', '')}:{refund.refund_no}"[:64]
+        return RefundAnswer("succeeded" if body.get("fund_change") == "Y" else "processing", number)
+
+    def query_refund(self, *, refund) -> RefundAnswer:
+        """alipay.trade.fastpay.refund.query by (out_trade_no, out_request_no): REFUND_SUCCESS with
+        our amount is done; no refund data means Alipay never received it (``unknown``)."""
+        body = call("alipay.trade.fastpay.refund.query", {
+            "out_trade_no": refund.payment.out_trade_no, "out_request_no": refund.refund_no, "query_options": ["gmt_refund_pay"],
+        })
+        if body.get("code") != "10000":
+            if body.get("sub_code") == "ACQ.TRADE_NOT_EXIST":
+                return RefundAnswer("unknown")
+            raise GatewayError(f"refund query: {body.get('sub_code') or body.get('code')}")
+        if not body.get("out_request_no") or not body.get("refund_amount"):
+            return RefundAnswer("unknown")
+        if amount_fen(body["refund_amount"]) != refund.amount:
+            raise RefundRefused("alipay:refund_amount_differs", definite=True)
+        number = f"{body.get('trade_no', '')}:{refund.refund_no}"[:64]
+        return RefundAnswer("succeeded" if body.get("refund_status", "REFUND_SUCCESS") == "REFUND_SUCCESS" else "processing", number)
 
 
 provider = register(AlipayProvider())

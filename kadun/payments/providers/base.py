@@ -50,6 +50,25 @@ class NotifyRequest:
     params: dict
 
 
+@dataclass(frozen=True)
+class RefundAnswer:
+    """What a gateway said of a refund (``refund_send`` / ``query_refund``): ``succeeded``,
+    ``processing`` (accepted, finished later: ask again), or, from a query only, ``unknown``
+    (the gateway never received it: sending it again is safe, by the refund's number)."""
+
+    state: str
+    gateway_no: str = ""
+
+
+class RefundRefused(Exception):
+    """The gateway answered the refund with a refusal. ``code`` is the gateway's error code (never
+    its message, never a secret); ``definite``: asking again will not help, staff must act."""
+
+    def __init__(self, code: str, *, definite: bool):
+        super().__init__(code)
+        self.code, self.definite = code[:80], definite
+
+
 def answer(provider, ok: bool) -> tuple[int, str, str]:
     """(status, content type, body) the gateway expects; ``success`` unless the provider says."""
     if hasattr(provider, "answer"):
@@ -79,7 +98,10 @@ class Provider(Protocol):
         or its answer cannot be trusted (the caller asks again later)."""
 
     def refund(self, *, refund) -> str:
-        """Refund at the gateway; return the gateway's refund number. Idempotent on refund_no."""
+        """Refund at the gateway; return the gateway's refund number. Idempotent on refund_no.
+        A provider whose gateway can answer "accepted, later" or refuse for good implements
+        ``refund_send(refund=) -> RefundAnswer`` (raising RefundRefused), and, where the gateway
+        has a refund query, ``query_refund(refund=) -> RefundAnswer``."""
 
 
 # --- payouts (提现): money from kadun to a merchant's payout account -----------------------------

@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 from kadun.payments.errors import BadNotification
 from kadun.payments.models import Payment
 from kadun.payments.providers import register
-from kadun.payments.providers.base import QueryResult, VerifiedNotification
+from kadun.payments.providers.base import QueryResult, RefundAnswer, RefundRefused, VerifiedNotification
 from kadun.payments.providers.gateway_http import amount_fen, http_get, http_post, yuan
 
 REQUIRED = ("pid", "trade_no", "out_trade_no", "money", "trade_status", "sign")
@@ -134,17 +134,26 @@ class EpayProvider:
         return QueryResult("paid", gateway_trade_no=str(order.get("trade_no", ""))[:64], amount=amount)
 
     def refund(self, *, refund) -> str:
-        """``api.php?act=refund`` where the panel has it. ``out_refund_no`` (our refund number)
-        makes a retry refund once on panels that honour it; a panel without the refund API
-        (``KADUN_EPAY_REFUND=0``) raises GatewayError, and the refund is raised to staff."""
+        return self.refund_send(refund=refund).gateway_no
+
+    def refund_send(self, *, refund) -> RefundAnswer:
+        """``api.php?act=refund`` where the panel has it; done when the panel says ``code=1``
+        (the protocol has no refund query and no asynchronous refund). ``out_refund_no`` (our
+        refund number) makes a retry refund once on panels that honour it; the classic call
+        knows only ``out_trade_no`` + ``money``. A panel without the refund API
+        (``KADUN_EPAY_REFUND=0``) refuses for good: the refund goes to staff at once."""
         if not settings.KADUN_EPAY_REFUND:
-            raise GatewayError("this 易支付 panel has no refund API: refund by hand")
+            raise RefundRefused("epay:no_refund_api", definite=True)
         answer = _api({"act": "refund", "pid": settings.KADUN_EPAY_PID, "key": settings.KADUN_EPAY_KEY,
                        "out_trade_no": refund.payment.out_trade_no, "money": yuan(refund.amount),
                        "out_refund_no": refund.refund_no}, post=True)
         if str(answer.get("code")) != "1":
-            raise GatewayError(f"epay refund refused: {str(answer.get('msg', ''))[:60]}")
-        return f"EPR{refund.refund_no}"
+            # A panel's refusal is a free-text message, not a code: counted, retried, then staff's;
+            # "不支持的操作" is a panel without the refund API, which no retry will change.
+            if "不支持" in str(answer.get("msg", "")):
+                raise RefundRefused("epay:no_refund_api", definite=True)
+            raise RefundRefused(f"epay:refused:{str(answer.get('code', ''))[:8]}", definite=False)
+        return RefundAnswer("succeeded", f"EPR{refund.refund_no}")
 
 
 provider = register(EpayProvider())

@@ -138,5 +138,10 @@ class EpusdtProvider:
         """A USDT payment cannot be refunded by the service: staff send it back by hand."""
         raise GatewayError("epusdt cannot refund: pay it back by hand")
 
+    def refund_send(self, *, refund):
+        from kadun.payments.providers.base import RefundRefused
+
+        raise RefundRefused("epusdt:no_refund_api", definite=True)  # to staff at once: they send the USDT back
+
 
 provider = register(EpusdtProvider())

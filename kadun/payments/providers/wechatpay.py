@@ -29,7 +29,7 @@ from django.urls import reverse
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
-from kadun.payments.providers.base import NotifyRequest, QueryResult, VerifiedNotification
+from kadun.payments.providers.base import NotifyRequest, QueryResult, RefundAnswer, RefundRefused, VerifiedNotification
 
 SIGN_SCHEME = "WECHATPAY2-SHA256-RSA2048"
 PAID_STATES = {"SUCCESS"}
@@ -38,10 +38,16 @@ FAILED_STATES = {"CLOSED", "REVOKED", "PAYERROR"}
 
 class GatewayError(Exception):
     """The gateway refused a call or answered something we cannot trust; the caller retries.
-    ``status`` and ``code``: WeChat's signed error answer (0 and "" when there was none)."""
+    ``status`` / ``code``: the HTTP status and WeChat's error code of a refusal (0 / "" else)."""
 
-    status: int = 0
-    code: str = ""
+    def __init__(self, message: str, *, status: int = 0, code: str = ""):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+# Refund refusals asking again will not change (HTTP 4xx but 429): raised to staff at once.
+REFUND_DEFINITE = {"PARAM_ERROR", "INVALID_REQUEST", "NOT_ENOUGH", "NO_AUTH", "USER_ACCOUNT_ABNORMAL", "RESOURCE_NOT_EXISTS",
+                   "REQUEST_BLOCKED", "MCH_NOT_EXISTS", "SIGN_ERROR"}
 
 
 @lru_cache(maxsize=4)
@@ -135,9 +141,8 @@ def call(method: str, path: str, payload: dict | None = None, *, serial: str | N
         raise GatewayError(f"wechatpay answer not trusted: {exc.code}") from None
     data = json.loads(raw) if raw else {}
     if status >= 400:
-        error = GatewayError(f"wechatpay {status}: {str(data.get('code', ''))[:40]}")
-        error.status, error.code = status, str(data.get("code", ""))[:40]
-        raise error
+        code = str(data.get("code", ""))[:40]
+        raise GatewayError(f"wechatpay {status}: {code}", status=status, code=code)
     return data
 
 
@@ -223,15 +228,45 @@ class WechatPayNative:
         return QueryResult("failed" if state in FAILED_STATES else "pending")
 
     def refund(self, *, refund) -> str:
-        """``out_refund_no`` is our refund's number: WeChat refunds it once however often it is sent."""
+        return self.refund_send(refund=refund).gateway_no
+
+    def refund_send(self, *, refund) -> RefundAnswer:
+        """``out_refund_no`` is our refund's number: WeChat refunds it once however often it is
+        sent. SUCCESS is done; PROCESSING is finished by ``query_refund``; CLOSED / ABNORMAL and
+        the 4xx refusals in REFUND_DEFINITE are raised to staff; anything else is retried."""
         payment = refund.payment
-        data = call("POST", "/v3/refund/domestic/refunds", {
-            "out_trade_no": payment.out_trade_no, "out_refund_no": refund.refund_no, "reason": refund.reason[:80],
-            "amount": {"refund": int(refund.amount), "total": int(payment.amount), "currency": "CNY"},
-        })
-        if data.get("status") not in ("SUCCESS", "PROCESSING") or not data.get("refund_id"):
-            raise GatewayError(f"wechatpay refund {str(data.get('status', ''))[:20]}")
-        return str(data["refund_id"])[:64]
+        try:
+            data = call("POST", "/v3/refund/domestic/refunds", {
+                "out_trade_no": payment.out_trade_no, "out_refund_no": refund.refund_no, "reason": refund.reason[:80],
+                "amount": {"refund": int(refund.amount), "total": int(payment.amount), "currency": "CNY"},
+            })
+        except GatewayError as exc:
+            if exc.status:
+                raise RefundRefused(f"wechatpay:{exc.code or exc.status}", definite=exc.code in REFUND_DEFINITE) from None
+            raise
+        return self._refund_answer(data, refund)
+
+    def query_refund(self, *, refund) -> RefundAnswer:
+        """``GET /v3/refund/domestic/refunds/{out_refund_no}``; 404 RESOURCE_NOT_EXISTS: WeChat
+        never received it (``unknown``: sending it again is safe)."""
+        try:
+            data = call("GET", f"/v3/refund/domestic/refunds/{refund.refund_no}")
+        except GatewayError as exc:
+            if exc.status == 404:
+                return RefundAnswer("unknown")
+            raise
+        return self._refund_answer(data, refund)
+
+    @staticmethod
+    def _refund_answer(data: dict, refund) -> RefundAnswer:
+        status = str(data.get("status", ""))
+        if data.get("out_refund_no") != refund.refund_no or (data.get("amount") or {}).get("refund") != refund.amount:
+            raise GatewayError("wechatpay refund answer does not match the refund")
+        if status in ("CLOSED", "ABNORMAL"):
+            raise RefundRefused(f"wechatpay:{status}", definite=True)
+        if status not in ("SUCCESS", "PROCESSING") or not data.get("refund_id"):
+            raise GatewayError(f"wechatpay refund {status[:20]}")
+        return RefundAnswer("succeeded" if status == "SUCCESS" else "processing", str(data["refund_id"])[:64])
 
 
 class WechatPayH5(WechatPayNative):

@@ -38,6 +38,8 @@ class FakeAlipay:
         self.refunds: dict[str, dict] = {}
         self.transfers: dict[str, dict] = {}
         self.transfer_status = "SUCCESS"  # what a new transfer answers: SUCCESS, or DEALING (result later)
+        self.refund_refusals: list[str] = []  # sub_codes the next refund calls are refused with, one each
+        self.lost_refund_answers = 0  # refunds booked whose answer is lost on the way (arrives unsigned)
         self.lock = threading.Lock()
         self.server = FakeServer(self._handle)
         self.gateway = self.server.url + "/gateway.do"
@@ -109,6 +111,10 @@ class FakeAlipay:
         handler = getattr(self, "_" + method.replace(".", "_"))
         with self.lock:
             response = handler(biz)
+            lost = method == "alipay.trade.refund" and response.get("fund_change") == "Y" and self.lost_refund_answers > 0
+            self.lost_refund_answers -= 1 if lost else 0
+        if lost:  # booked, but the answer kadun gets cannot be trusted: as good as lost
+            return 200, "application/json;charset=utf-8", self._answer(method, response).replace(b'"sign":"', b'"sign":"AA')
         return 200, "application/json;charset=utf-8", self._answer(method, response)
 
     @staticmethod
@@ -123,6 +129,9 @@ class FakeAlipay:
                 "trade_status": t["status"], "total_amount": t["total_amount"]}
 
     def _alipay_trade_refund(self, biz):
+        if self.refund_refusals:
+            code = self.refund_refusals.pop(0)
+            return self._fail(code, {"ACQ.SYSTEM_ERROR": "系统错误", "ACQ.TRADE_HAS_FINISHED": "交易已完结"}.get(code, "业务处理失败"))
         t = self.trades.get(biz.get("out_trade_no"))
         if t is None or t["status"] not in ("TRADE_SUCCESS", "TRADE_FINISHED"):
             return self._fail("ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
@@ -137,6 +146,18 @@ class FakeAlipay:
             fund_change = "N"
         return {"code": "10000", "msg": "Success", "trade_no": t["trade_no"], "out_trade_no": biz["out_trade_no"],
                 "refund_fee": biz["refund_amount"], "fund_change": fund_change}
+
+    def _alipay_trade_fastpay_refund_query(self, biz):
+        """As Alipay answers: the refund's data when it exists, a bare Success when it does not."""
+        t = self.trades.get(biz.get("out_trade_no"))
+        if t is None:
+            return self._fail("ACQ.TRADE_NOT_EXIST", "交易不存在")
+        r = self.refunds.get(biz.get("out_request_no"))
+        if r is None or r["out_trade_no"] != biz["out_trade_no"]:
+            return {"code": "10000", "msg": "Success"}
+        return {"code": "10000", "msg": "Success", "trade_no": t["trade_no"], "out_trade_no": biz["out_trade_no"],
+                "out_request_no": biz["out_request_no"], "total_amount": t["total_amount"], "refund_amount": r["amount"],
+                "refund_status": "REFUND_SUCCESS", "gmt_refund_pay": "2026-12-01 12:05:00"}
 
     def _alipay_fund_trans_uni_transfer(self, biz):
         payee = biz["payee_info"]

@@ -21,6 +21,7 @@ class FakeEpay:
         self.refunds: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.refund_api = True
+        self.busy_refunds = 0  # the next refund calls the panel refuses (系统繁忙), one each
         self.server = FakeServer(self._handle)
         self.base = self.server.url
 
@@ -65,6 +66,9 @@ class FakeEpay:
     def _refund(self, params):
         if not self.refund_api:
             return {"code": -4, "msg": "不支持的操作"}
+        if self.busy_refunds > 0:
+            self.busy_refunds -= 1
+            return {"code": -1, "msg": "系统繁忙，请稍后再试"}
         t = self.trades.get(params.get("out_trade_no"))
         if t is None or t["status"] != 1:
             return {"code": -1, "msg": "订单状态不允许退款"}

@@ -74,15 +74,27 @@ def test_epay_refund_moves_money_once_under_retries(epay):  # noqa: F811
     assert_books_clean()
 
 
-def test_a_panel_without_the_refund_api_leaves_the_refund_pending_for_staff(epay):  # noqa: F811
+def test_a_panel_without_the_refund_api_raises_the_refund_to_staff(epay):  # noqa: F811
     epay.refund_api = False
     order = delivered(epay, "epay")
     r = refund(order)
     outbox_deliver_all()
     r.refresh_from_db()
-    assert r.status == RefundStatus.PENDING and not epay.refunds
-    message = OutboxMessage.objects.get(topic="provider_refund")
-    assert message.attempts >= 1 and message.sent_at is None  # retried, then dead: the staff's queue
+    # "不支持的操作": no retry will change it, so it goes to staff at once (需人工处理), nothing refunded.
+    assert (r.status, r.attempts, r.last_error) == (RefundStatus.ATTENTION, 1, "epay:no_refund_api") and not epay.refunds
+    assert not OutboxMessage.objects.filter(topic="provider_refund", sent_at__isnull=True).exists()
+    assert balance_of(codes.external("epay")) == 0  # the ledger moved once, at issue: paid in, paid back
+
+
+def test_a_panel_configured_without_the_refund_api_is_never_called(epay, settings):  # noqa: F811
+    settings.KADUN_EPAY_REFUND = False
+    order = delivered(epay, "epay")
+    calls = len(epay.server.calls)
+    r = refund(order)
+    outbox_deliver_all()
+    r.refresh_from_db()
+    assert (r.status, r.last_error) == (RefundStatus.ATTENTION, "epay:no_refund_api")
+    assert len(epay.server.calls) == calls  # the panel was not asked
 
 
 @pytest.fixture

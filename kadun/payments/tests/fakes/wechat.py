@@ -90,6 +90,8 @@ class FakeWechat:
         self.foreign_openids = set()  # openids not of our appid: a transfer to one is refused
         self.payee_names = {}  # out_bill_no → the user_name we sent, decrypted with WeChat's private key
         self.requests = []  # (method, path) of every request that passed its signature check
+        self.refund_status = "PROCESSING"  # what a new refund answers: PROCESSING (bank cards, 零钱 later) or SUCCESS
+        self.refund_refusals: list[tuple[int, str]] = []  # (HTTP status, code) the next refund calls get, one each
         self.lock = threading.Lock()
         self.server = FakeServer(self.handle)
         self.url = self.server.url
@@ -179,7 +181,13 @@ class FakeWechat:
             if method == "GET" and path.startswith("/v3/pay/transactions/out-trade-no/"):
                 return self._query(path.split("/")[-1].split("?")[0])
             if method == "POST" and path == "/v3/refund/domestic/refunds":
+                if self.refund_refusals:
+                    status, code = self.refund_refusals.pop(0)
+                    return self._answer(status, {"code": code, "message": "退款失败"})
                 return self._refund(data)
+            if method == "GET" and path.startswith("/v3/refund/domestic/refunds/"):
+                refund = self.refunds.get(path.rsplit("/", 1)[1])
+                return self._answer(200, refund) if refund else self._answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
             if method == "POST" and path == "/v3/fund-app/mch-transfer/transfer-bills":
                 return self._transfer(data, headers)
             if method == "GET" and path.startswith("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"):
@@ -216,10 +224,21 @@ class FakeWechat:
         if trade is None or trade["trade_state"] != "SUCCESS" or trade["refunded"] + data["amount"]["refund"] > trade["amount"]:
             return self._answer(400, {"code": "INVALID_REQUEST", "message": "退款金额超过可退金额"})
         trade["refunded"] += data["amount"]["refund"]
-        refund = {"refund_id": "5030000000" + secrets.token_hex(6), "out_refund_no": data["out_refund_no"], "status": "PROCESSING",
-                  "amount": {"refund": data["amount"]["refund"], "total": trade["amount"], "currency": "CNY"}}
+        refund = {"refund_id": "5030000000" + secrets.token_hex(6), "out_refund_no": data["out_refund_no"],
+                  "transaction_id": trade["transaction_id"], "out_trade_no": data["out_trade_no"], "channel": "ORIGINAL",
+                  "user_received_account": "支付用户零钱", "create_time": "2026-12-01T12:00:00+08:00", "status": self.refund_status,
+                  "funds_account": "AVAILABLE",
+                  "amount": {"refund": data["amount"]["refund"], "total": trade["amount"], "payer_total": trade["amount"],
+                             "payer_refund": data["amount"]["refund"], "currency": "CNY"}}
         self.refunds[data["out_refund_no"]] = refund
         return self._answer(200, refund)
+
+    def settle_refund(self, out_refund_no: str, status: str = "SUCCESS") -> None:
+        """The refund reaches the buyer (SUCCESS), or the bank card refuses it (ABNORMAL), later."""
+        refund = self.refunds[out_refund_no]
+        refund["status"] = status
+        if status == "SUCCESS":
+            refund["success_time"] = "2026-12-01T12:05:00+08:00"
 
     def _payee_name(self, data, headers) -> str | None:
         """The user_name field: RSA-OAEP with our public key, the key named by Wechatpay-Serial."""
