@@ -136,3 +136,6 @@ class UsdtTrade(models.Model):
     usdt_amount = models.DecimalField(max_digits=18, decimal_places=4)
     gateway_trade_no = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField()
+
+
+from kadun.payments.models_reconcile import DifferenceKind, ReconciliationDifference, ReconciliationRun  # noqa: E402, F401
