@@ -191,7 +191,7 @@ class FakeWechat:
     def _refund(self, data):
         existing = self.refunds.get(data["out_refund_no"])
         if existing is not None:  # the same out_refund_no: the same refund, money moved once
-            return self._answer(200, existing)
+            return self._answer(200, self._public(existing))
         trade = self.trades.get(data["out_trade_no"])
         if trade is None or trade["trade_state"] != "SUCCESS" or trade["refunded"] + data["amount"]["refund"] > trade["amount"]:
             return self._answer(400, {"code": "INVALID_REQUEST", "message": "退款金额超过可退金额"})
@@ -200,7 +200,12 @@ class FakeWechat:
                   "amount": {"refund": data["amount"]["refund"], "total": trade["amount"], "currency": "CNY"},
                   "out_trade_no": data["out_trade_no"], "at": clock.now()}
         self.refunds[data["out_refund_no"]] = refund
-        return self._answer(200, refund)
+        return self._answer(200, self._public(refund))
+
+    @staticmethod
+    def _public(refund: dict) -> dict:
+        """The refund as the API answers it (without the fake's own bookkeeping: time, bill status)."""
+        return {k: v for k, v in refund.items() if k not in ("at", "bill_status")}
 
     def _transfer(self, data):
         existing = self.transfers.get(data["out_bill_no"])
