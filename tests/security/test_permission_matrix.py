@@ -295,6 +295,10 @@ CASES = [
     Case("page staff order", "page", "GET", lambda w: reverse("backoffice:order", args=[w.auto_order.order_no]), STAFF_PAGE),
     Case("page staff order (guest's)", "page", "GET", lambda w: reverse("backoffice:order", args=[w.guest_order.order_no]), STAFF_PAGE, owner="guest"),
     Case("page staff ledger check", "page", "GET", lambda w: reverse("backoffice:ledger_check"), STAFF_PAGE),
+    Case("page staff reconcile runs", "page", "GET", lambda w: reverse("backoffice:reconcile_runs"), STAFF_PAGE,
+         marker=lambda w: reverse("backoffice:reconcile_run", args=[w.reconcile_run.pk]), sees=STAFF_ROLES),
+    Case("page staff reconcile run", "page", "GET", lambda w: reverse("backoffice:reconcile_run", args=[w.reconcile_run.pk]), STAFF_PAGE,
+         marker=lambda w: w.reconcile_trade_no, sees=STAFF_ROLES),
     # --- funds (保证金, 提现): each shop its own; the staff console's review pages ------------------
     Case("api merchant funds", "api", "GET", lambda w: _api("/merchant/funds"), E(**{**API_MERCHANT, "other_merchant": 200})),
     Case("api merchant withdrawals", "api", "GET", lambda w: _api("/merchant/funds/withdrawals"), E(**{**API_MERCHANT, "other_merchant": 200})),
