@@ -17,7 +17,7 @@ def kinds(run=None) -> list[tuple]:
     return list(run.differences.order_by("pk").values_list("kind", "out_trade_no", "refund_no", "gateway_amount", "our_amount"))
 
 
-def test_books_that_agree_give_no_difference_and_exit_zero(alipay):
+def test_books_that_agree_give_no_difference_and_exit_zero(alipay):  # noqa: F811
     order, no = alipay_paid(alipay, price=1010)
     issued = refund(order, 300)
     _second, no2 = alipay_paid(alipay, price=2999)
@@ -31,7 +31,7 @@ def test_books_that_agree_give_no_difference_and_exit_zero(alipay):
     assert [c[2].get("method") for c in alipay.server.calls if c[1] == "/gateway.do"][-1] == "alipay.data.dataservice.bill.downloadurl.query"
 
 
-def test_paid_at_alipay_but_not_here_is_listed(alipay):
+def test_paid_at_alipay_but_not_here_is_listed(alipay):  # noqa: F811
     from conftest import buy, make_product
 
     alipay_paid(alipay)
@@ -45,7 +45,7 @@ def test_paid_at_alipay_but_not_here_is_listed(alipay):
     assert ReconciliationDifference.objects.get().note == "本站状态：待支付"
 
 
-def test_paid_here_but_absent_from_the_bill_is_listed(alipay):
+def test_paid_here_but_absent_from_the_bill_is_listed(alipay):  # noqa: F811
     _order, no = alipay_paid(alipay, price=1200)
     alipay.trades[no]["status"] = "TRADE_CLOSED"  # the gateway has no such payment
     code, out, _ = reconcile("alipay", next_day())
@@ -54,7 +54,7 @@ def test_paid_here_but_absent_from_the_bill_is_listed(alipay):
 
 
 @pytest.mark.parametrize("gateway_says", ["10.09", "10.11"])
-def test_one_fen_either_way_is_an_amount_difference(alipay, gateway_says):
+def test_one_fen_either_way_is_an_amount_difference(alipay, gateway_says):  # noqa: F811
     _order, no = alipay_paid(alipay, price=1010)
     alipay.trades[no]["total_amount"] = gateway_says
     code, _out, _ = reconcile("alipay", next_day())
@@ -63,7 +63,7 @@ def test_one_fen_either_way_is_an_amount_difference(alipay, gateway_says):
     assert (run.matched, kinds()) == (0, [("amount", no, "", int(gateway_says.replace(".", "")), 1010)])
 
 
-def test_a_refund_at_alipay_that_we_never_made_is_listed(alipay):
+def test_a_refund_at_alipay_that_we_never_made_is_listed(alipay):  # noqa: F811
     order, no = alipay_paid(alipay, price=1010)
     from kadun.core import clock
 
@@ -74,7 +74,7 @@ def test_a_refund_at_alipay_that_we_never_made_is_listed(alipay):
     assert ReconciliationDifference.objects.get().note == "本站无此退款单"
 
 
-def test_our_refund_missing_at_alipay_is_listed(alipay):
+def test_our_refund_missing_at_alipay_is_listed(alipay):  # noqa: F811
     order, no = alipay_paid(alipay, price=1010)
     issued = refund(order, 1010)
     del alipay.refunds[issued.refund_no]
@@ -83,7 +83,7 @@ def test_our_refund_missing_at_alipay_is_listed(alipay):
     assert kinds() == [("refund_ours_only", no, issued.refund_no, None, 1010)]
 
 
-def test_a_refund_amount_off_by_one_fen_is_listed(alipay):
+def test_a_refund_amount_off_by_one_fen_is_listed(alipay):  # noqa: F811
     order, no = alipay_paid(alipay, price=1010)
     issued = refund(order, 500)
     alipay.refunds[issued.refund_no]["amount"] = "5.01"
@@ -92,7 +92,7 @@ def test_a_refund_amount_off_by_one_fen_is_listed(alipay):
     assert kinds() == [("refund_amount", no, issued.refund_no, 501, 500)]
 
 
-def test_a_payment_booked_here_the_day_before_still_matches(alipay):
+def test_a_payment_booked_here_the_day_before_still_matches(alipay):  # noqa: F811
     """Paid at 23:59:59 here, 00:00:01 at the gateway: the stray row is found by number."""
     import datetime as dt
 
@@ -109,7 +109,7 @@ def test_a_payment_booked_here_the_day_before_still_matches(alipay):
     assert ReconciliationRun.objects.get().matched == 1
 
 
-def test_a_bill_for_a_day_not_yet_published_is_a_clear_error_and_stores_nothing(alipay):
+def test_a_bill_for_a_day_not_yet_published_is_a_clear_error_and_stores_nothing(alipay):  # noqa: F811
     from kadun.payments.tests.reconcile_helpers import today
 
     alipay_paid(alipay)

@@ -13,7 +13,7 @@ from kadun.payments.tests.wechat_helpers import gateway, now_ts, post, wechat_or
 pytestmark = pytest.mark.django_db
 
 
-def wechat_paid(gateway, price=1010, provider="wechatpay"):
+def wechat_paid(gateway, price=1010, provider="wechatpay"):  # noqa: F811
     order, _url = wechat_order(make_product(keys=2, price=price), provider=provider)
     no = Payment.objects.get(order=order).out_trade_no
     gateway.pay(no)
@@ -27,7 +27,7 @@ def differences() -> list[tuple]:
     return list(run.differences.order_by("pk").values_list("kind", "out_trade_no", "refund_no", "gateway_amount", "our_amount"))
 
 
-def test_native_and_h5_payments_and_a_refund_that_agree_give_no_difference(gateway):
+def test_native_and_h5_payments_and_a_refund_that_agree_give_no_difference(gateway):  # noqa: F811
     order, _ = wechat_paid(gateway, price=1010)
     refund(order, 1010)
     wechat_paid(gateway, price=2000, provider="wechatpay_h5")
@@ -40,7 +40,7 @@ def test_native_and_h5_payments_and_a_refund_that_agree_give_no_difference(gatew
     assert any(p.startswith("/v3/billdownload/file?token=") for p in paths)  # the download was signed too
 
 
-def test_every_kind_of_difference_in_one_bill(gateway):
+def test_every_kind_of_difference_in_one_bill(gateway):  # noqa: F811
     from kadun.core import clock
 
     _o1, only_there = wechat_order(make_product(keys=1, price=700))[0], None
@@ -66,7 +66,7 @@ def test_every_kind_of_difference_in_one_bill(gateway):
     assert ReconciliationRun.objects.get().matched == 1  # the 10.00 payment itself
 
 
-def test_a_download_that_does_not_hash_to_the_signed_sha1_stores_nothing(gateway):
+def test_a_download_that_does_not_hash_to_the_signed_sha1_stores_nothing(gateway):  # noqa: F811
     wechat_paid(gateway)
     gateway.bill_tamper = lambda content: content.replace(b"`10.10", b"`1.10", 1)
     code, _out, err = reconcile("wechatpay", next_day())
@@ -75,7 +75,7 @@ def test_a_download_that_does_not_hash_to_the_signed_sha1_stores_nothing(gateway
     assert ReconciliationRun.objects.count() == 0
 
 
-def test_a_refund_still_processing_at_wechat_is_not_money_moved(gateway):
+def test_a_refund_still_processing_at_wechat_is_not_money_moved(gateway):  # noqa: F811
     order, _ = wechat_paid(gateway, price=1010)
     ours = refund(order, 500)
     gateway.refunds[ours.refund_no]["bill_status"] = "PROCESSING"
