@@ -5,7 +5,7 @@ One run:
 1. a fresh database is created and migrated (``bench.runaway.scratch_database``); one order is
    bought through the services as the template, then N orders are written in bulk from it, each
    with its payment (succeeded, paid during the statement day, Asia/Shanghai), and a refund to
-   the payment source on every 20th one (succeeded the same day);
+   the payment source on every 20th one (3.00, succeeded the same day);
 2. the statement is built from the same books in the gateway's published format
    (``kadun.payments.tests.fakes.bills``: the 支付宝 业务明细 zip, GBK; the 微信支付 交易账单 ALL),
    with ``--off`` rows one 分 off, and written to a file;
@@ -75,7 +75,7 @@ def seed(trades: int, day: dt.date) -> tuple[list, list]:
             back = [Refund(order_id=p.order_id, payment=p, refund_no=f"RC{p.order_id:020d}", amount=300, reason="bench",
                            destination="source", idempotency_key=f"refund:bench:{p.order_id}", status="succeeded",
                            created_at=p.paid_at, completed_at=p.paid_at + dt.timedelta(minutes=5))
-                    for p in batch if p.order_id % REFUND_EVERY == 0]
+                    for i, p in enumerate(batch, start=start) if i % REFUND_EVERY == REFUND_EVERY - 1]
             Refund.objects.bulk_create(back)
             refunds += back
     return pays, refunds
@@ -121,7 +121,7 @@ def main() -> int:
         from kadun.payments.models import Payment
 
         day = (clock.now().astimezone(SHANGHAI) - dt.timedelta(days=1)).date()
-        trades = round(args.lines * REFUND_EVERY / (REFUND_EVERY + 1))
+        trades = next(t for t in range(args.lines * REFUND_EVERY // (REFUND_EVERY + 1), args.lines + 1) if t + t // REFUND_EVERY >= args.lines)
         started = time.perf_counter()
         pays, refunds = seed(trades, day)
         lines = len(pays) + len(refunds)
