@@ -193,3 +193,6 @@ class UsdtTrade(models.Model):
     address = models.CharField(max_length=64, blank=True)
     payment_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField()
+
+
+from kadun.payments.models_reconcile import DifferenceKind, ReconciliationDifference, ReconciliationRun  # noqa: E402, F401

@@ -141,6 +141,7 @@ def build_world(*, cases: bool = False) -> World:
     w.channel_ids = [
         channel_create(user=user, kind="bark", label="matrix", data={"device_key": f"MatrixDevice{user.pk}Key"})[0].pk for user in (w.buyer, w.merchant)
     ]
+    w.reconcile_run = _reconcile_run(w)
     return w
 
 
@@ -161,6 +162,21 @@ def _withdrawal(w: World):
         withdrawal, created = withdrawals.withdrawal_request(shop_id=w.shop_a.pk, account_id=account.pk, amount=20_000, key="matrix", user=w.merchant)
     assert created and withdrawal.status == "review" and not shop_frozen(w.shop_a.pk), (withdrawal.status, withdrawal.review_reasons)
     return withdrawal
+
+
+def _reconcile_run(w):
+    """A stored 对账 run with one difference about the buyer's order (its number is the marker)."""
+    import datetime as dt
+
+    from kadun.core import clock
+    from kadun.payments.models import Payment, ReconciliationRun
+
+    now = clock.now()
+    w.reconcile_trade_no = Payment.objects.filter(order=w.auto_order).values_list("out_trade_no", flat=True).first()
+    run = ReconciliationRun.objects.create(provider="alipay", bill_date=dt.date(2026, 11, 30), source="file", file_sha256="0" * 64,
+                                           lines_read=1, matched=0, difference_count=1, started_at=now, finished_at=now)
+    run.differences.create(kind="ours_only", out_trade_no=w.reconcile_trade_no, our_amount=w.auto_order.amount)
+    return run
 
 
 def _secrets() -> list[str]:

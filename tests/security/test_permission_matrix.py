@@ -316,6 +316,10 @@ CASES = [
     Case("page staff gateway refund manual", "page", "POST", lambda w: reverse("backoffice:gateway_refund_action", args=[999999, "manual"]),
          E(owner=404, other_buyer=404, merchant=404, other_merchant=404, anonymous=404, staff=404, risk=302, admin=302),
          data=lambda w: {"reference": "BANK-0001"}),
+    Case("page staff reconcile runs", "page", "GET", lambda w: reverse("backoffice:reconcile_runs"), STAFF_PAGE,
+         marker=lambda w: reverse("backoffice:reconcile_run", args=[w.reconcile_run.pk]), sees=STAFF_ROLES),
+    Case("page staff reconcile run", "page", "GET", lambda w: reverse("backoffice:reconcile_run", args=[w.reconcile_run.pk]), STAFF_PAGE,
+         marker=lambda w: w.reconcile_trade_no, sees=STAFF_ROLES),
     # --- funds (保证金, 提现): each shop its own; the staff console's review pages ------------------
     Case("api merchant funds", "api", "GET", lambda w: _api("/merchant/funds"), E(**{**API_MERCHANT, "other_merchant": 200})),
     Case("api merchant withdrawals", "api", "GET", lambda w: _api("/merchant/funds/withdrawals"), E(**{**API_MERCHANT, "other_merchant": 200})),

@@ -15,7 +15,9 @@ from decimal import Decimal
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kadun.core import clock
 from kadun.payments.providers.alipay_sign import notify_content, request_content, rsa2_sign, rsa2_verify
+from kadun.payments.tests.fakes import bills
 from kadun.payments.tests.fakes_http import FakeServer
 
 APP_ID, SELLER_ID = "2021000000000001", "2088000000000001"
@@ -40,6 +42,7 @@ class FakeAlipay:
         self.transfer_status = "SUCCESS"  # what a new transfer answers: SUCCESS, or DEALING (result later)
         self.refund_refusals: list[str] = []  # sub_codes the next refund calls are refused with, one each
         self.lost_refund_answers = 0  # refunds booked whose answer is lost on the way (arrives unsigned)
+        self.bill_files: dict[str, bytes] = {}
         self.lock = threading.Lock()
         self.server = FakeServer(self._handle)
         self.gateway = self.server.url + "/gateway.do"
@@ -59,7 +62,7 @@ class FakeAlipay:
         return trade
 
     def pay(self, out_trade_no: str) -> None:
-        self.trades[out_trade_no]["status"] = "TRADE_SUCCESS"
+        self.trades[out_trade_no].update(status="TRADE_SUCCESS", paid_at=clock.now())
 
     def notification(self, out_trade_no: str, /, **overrides) -> dict[str, str]:
         """The asynchronous notify Alipay sends for a trade, signed (overrides are signed too,
@@ -105,6 +108,9 @@ class FakeAlipay:
         return ('{"%s":%s,"sign":"%s"}' % (key, text, sign)).encode()
 
     def _handle(self, verb, path, params):
+        if path == "/downloadBillFile.resource":  # the short-lived bill URL: no signature, the token is the fileId
+            content = self.bill_files.get(params.get("fileId", ""))
+            return (200, "application/octet-stream", content) if content else (404, "text/plain", b"not found")
         if not rsa2_verify(request_content(params), params.get("sign", ""), self.app_public) or params.get("app_id") != APP_ID:
             return 200, "application/json", b'{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.invalid-signature"}}'
         method, biz = params["method"], json.loads(params["biz_content"])
@@ -140,7 +146,7 @@ class FakeAlipay:
             refunded = sum(Decimal(r["amount"]) for r in self.refunds.values() if r["out_trade_no"] == biz["out_trade_no"])
             if refunded + Decimal(biz["refund_amount"]) > Decimal(t["total_amount"]):
                 return self._fail("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限")
-            self.refunds[key] = {"out_trade_no": biz["out_trade_no"], "amount": biz["refund_amount"]}
+            self.refunds[key] = {"out_trade_no": biz["out_trade_no"], "amount": biz["refund_amount"], "at": clock.now()}
             fund_change = "Y"
         else:
             fund_change = "N"
@@ -176,3 +182,30 @@ class FakeAlipay:
         if t is None:
             return self._fail("ORDER_NOT_EXIST", "转账订单不存在")
         return {"code": "10000", "msg": "Success", "order_id": t["order_id"], "status": t["status"], "trans_amount": t["amount"]}
+
+    # --- 对账单 ----------------------------------------------------------------------------
+    def statement_rows(self, day) -> list:
+        """The day's 业务明细 rows from the gateway's own books (Asia/Shanghai)."""
+        rows = [bills.Row("trade", no, t["trade_no"], int(Decimal(t["total_amount"]) * 100), t["paid_at"], subject=t.get("subject", ""))
+                for no, t in self.trades.items() if t["status"] in ("TRADE_SUCCESS", "TRADE_FINISHED") and t.get("paid_at")]
+        rows += [bills.Row("refund", r["out_trade_no"], self.trades[r["out_trade_no"]]["trade_no"], int(Decimal(r["amount"]) * 100),
+                           r["at"], refund_no=key) for key, r in self.refunds.items()]
+        return sorted(bills.on_day(rows, day), key=lambda r: r.at)
+
+    def statement(self, day) -> bytes:
+        """The zip the bill URL serves."""
+        return bills.alipay_zip(self.statement_rows(day), pid=SELLER_ID, day=day)
+
+    def _alipay_data_dataservice_bill_downloadurl_query(self, biz):
+        import datetime as dt
+
+        if biz.get("bill_type") != "trade":
+            return self._fail("isp.bill_type_not_support", "账单类型不支持")
+        day = dt.date.fromisoformat(biz["bill_date"])
+        if day >= clock.now().astimezone(bills.SHANGHAI).date():
+            return self._fail("isp.bill_not_exist", "账单不存在")
+        token = secrets.token_hex(12)
+        self.bill_files[token] = self.statement(day)
+        url = (f"{self.server.url}/downloadBillFile.resource?bizType=trade&userId={SELLER_ID}&fileType=csv.zip"
+               f"&bill_date={biz['bill_date']}&downloadFileName={SELLER_ID}_{day:%Y%m%d}.csv.zip&fileId={token}")
+        return {"code": "10000", "msg": "Success", "bill_download_url": url}

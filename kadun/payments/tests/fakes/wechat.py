@@ -18,6 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 
+from kadun.core import clock
+from kadun.payments.tests.fakes import bills
 from kadun.payments.tests.fakes.common import FakeServer
 
 MCHID, APPID = "1900000001", "wxd678efh567hg6787"
@@ -89,6 +91,7 @@ class FakeWechat:
         self.system_errors = 0  # how many transfer calls answer 500 SYSTEM_ERROR first
         self.foreign_openids = set()  # openids not of our appid: a transfer to one is refused
         self.payee_names = {}  # out_bill_no → the user_name we sent, decrypted with WeChat's private key
+        self.bill_files = {}  # token → bytes
         self.requests = []  # (method, path) of every request that passed its signature check
         self.refund_status = "PROCESSING"  # what a new refund answers: PROCESSING (bank cards, 零钱 later) or SUCCESS
         self.refund_refusals: list[tuple[int, str]] = []  # (HTTP status, code) the next refund calls get, one each
@@ -180,6 +183,13 @@ class FakeWechat:
                 return self._create(path.rsplit("/", 1)[1], data)
             if method == "GET" and path.startswith("/v3/pay/transactions/out-trade-no/"):
                 return self._query(path.split("/")[-1].split("?")[0])
+            if method == "GET" and path.startswith("/v3/bill/tradebill?"):
+                return self._tradebill(path)
+            if method == "GET" and path.startswith("/v3/billdownload/file?token="):
+                content = self.bill_files.get(path.split("token=", 1)[1])
+                # the file is not signed by WeChat: its SHA1 came in the signed tradebill answer
+                return (200, {"Content-Type": "application/octet-stream"}, content) if content is not None else \
+                    self._answer(404, {"code": "NOT_FOUND", "message": "账单不存在"})
             if method == "POST" and path == "/v3/refund/domestic/refunds":
                 if self.refund_refusals:
                     status, code = self.refund_refusals.pop(0)
@@ -187,7 +197,7 @@ class FakeWechat:
                 return self._refund(data)
             if method == "GET" and path.startswith("/v3/refund/domestic/refunds/"):
                 refund = self.refunds.get(path.rsplit("/", 1)[1])
-                return self._answer(200, refund) if refund else self._answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
+                return self._answer(200, self._public(refund)) if refund else self._answer(404, {"code": "RESOURCE_NOT_EXISTS", "message": "退款单不存在"})
             if method == "POST" and path == "/v3/fund-app/mch-transfer/transfer-bills":
                 return self._transfer(data, headers)
             if method == "GET" and path.startswith("/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/"):
@@ -207,7 +217,7 @@ class FakeWechat:
         return self._answer(200, {"h5_url": f"https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={no}"})
 
     def pay(self, out_trade_no):
-        self.trades[out_trade_no]["trade_state"] = "SUCCESS"
+        self.trades[out_trade_no].update(trade_state="SUCCESS", paid_at=clock.now())
 
     def _query(self, no):
         trade = self.trades.get(no)
@@ -219,7 +229,7 @@ class FakeWechat:
     def _refund(self, data):
         existing = self.refunds.get(data["out_refund_no"])
         if existing is not None:  # the same out_refund_no: the same refund, money moved once
-            return self._answer(200, existing)
+            return self._answer(200, self._public(existing))
         trade = self.trades.get(data["out_trade_no"])
         if trade is None or trade["trade_state"] != "SUCCESS" or trade["refunded"] + data["amount"]["refund"] > trade["amount"]:
             return self._answer(400, {"code": "INVALID_REQUEST", "message": "退款金额超过可退金额"})
@@ -229,9 +239,15 @@ class FakeWechat:
                   "user_received_account": "支付用户零钱", "create_time": "2026-12-01T12:00:00+08:00", "status": self.refund_status,
                   "funds_account": "AVAILABLE",
                   "amount": {"refund": data["amount"]["refund"], "total": trade["amount"], "payer_total": trade["amount"],
-                             "payer_refund": data["amount"]["refund"], "currency": "CNY"}}
+                             "payer_refund": data["amount"]["refund"], "currency": "CNY"},
+                  "at": clock.now()}
         self.refunds[data["out_refund_no"]] = refund
-        return self._answer(200, refund)
+        return self._answer(200, self._public(refund))
+
+    @staticmethod
+    def _public(refund: dict) -> dict:
+        """The refund as the API answers it (without the fake's own bookkeeping: time, bill status)."""
+        return {k: v for k, v in refund.items() if k not in ("at", "bill_status")}
 
     def settle_refund(self, out_refund_no: str, status: str = "SUCCESS") -> None:
         """The refund reaches the buyer (SUCCESS), or the bank card refuses it (ABNORMAL), later."""
@@ -273,6 +289,36 @@ class FakeWechat:
                         "package_info": "affffddafdfafddffda=="}
             self.transfers[data["out_bill_no"]] = existing
         return self._answer(200, existing)
+
+    # --- 交易账单 ----------------------------------------------------------------------------
+    def statement_rows(self, day) -> list:
+        rows = [bills.Row("trade", no, t["transaction_id"], t["amount"], t["paid_at"])
+                for no, t in self.trades.items() if t["trade_state"] == "SUCCESS" and t.get("paid_at")]
+        rows += [bills.Row("refund", r["out_trade_no"], r["refund_id"], r["amount"]["refund"], r["at"], refund_no=no,
+                           refund_status=r.get("bill_status", "SUCCESS")) for no, r in self.refunds.items()]
+        return sorted(bills.on_day(rows, day), key=lambda r: r.at)
+
+    def statement(self, day) -> bytes:
+        return bills.wechat_csv(self.statement_rows(day), mchid=MCHID, appid=APPID)
+
+    def _tradebill(self, path):
+        import hashlib
+        import urllib.parse
+
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query))
+        try:
+            day = dt.date.fromisoformat(query.get("bill_date", ""))
+        except ValueError:
+            return self._answer(400, {"code": "PARAM_ERROR", "message": "账单日期格式错误"})
+        if query.get("bill_type") != "ALL" or day >= clock.now().astimezone(bills.SHANGHAI).date():
+            return self._answer(400, {"code": "NO_STATEMENT_EXIST", "message": "账单文件不存在"})
+        token = secrets.token_urlsafe(16)
+        content = self.statement(day)
+        self.bill_files[token] = self.bill_tamper(content) if self.bill_tamper else content
+        return self._answer(200, {"hash_type": "SHA1", "hash_value": hashlib.sha1(content).hexdigest(),
+                                  "download_url": f"{self.url}/v3/billdownload/file?token={token}"})
+
+    bill_tamper = None  # a test may alter the served file after its hash was given
 
     def close(self):
         self.server.close()
