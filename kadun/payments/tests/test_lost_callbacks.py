@@ -2,8 +2,11 @@
 does), 5 % of the payment notifications dropped and 10 % delivered twice (seeded), the sweeper
 and the outbox worker run through the payment watch's 24 hours — every paid order is delivered
 exactly once (one key, its money in escrow to the 分, one payment entry), the unpaid ones expire
-with nothing moved, and the books balance."""
+with nothing moved, the books balance, and Alipay's 业务明细 for every day the world spans shows
+no difference with our books (``kadun reconcile``)."""
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 from django.db.models import Count, Sum
@@ -16,10 +19,11 @@ from kadun.ledger.selectors import CheckReport, balance_of, balances_of, ledger_
 from kadun.notifications.models import OutboxMessage
 from kadun.orders.models import Order
 from kadun.orders.states import OrderStatus
-from kadun.payments.models import Payment
+from kadun.payments.models import Payment, ReconciliationRun
 from kadun.payments.states import PaymentStatus
 from kadun.payments.tests.gateway_fixtures import alipay  # noqa: F401 (fixture)
 from kadun.payments.tests.lost_callbacks import lost_callbacks_world, world_run
+from kadun.payments.tests.reconcile_helpers import SHANGHAI, reconcile
 from kadun.payments.watch import KIND
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +86,15 @@ def test_every_paid_order_is_delivered_exactly_once_and_the_unpaid_expire(lost_w
     assert not watch.filter(outcome="failed").exists()
     # Paid orders' checks were dropped when their notification came; the dropped and the unpaid were watched.
     assert set(watch.values_list("subject_id", flat=True)) == {payments[o.pk].pk for o in w.dropped + w.unpaid}
+
+    # The gateway's statement against our books: every day from the first order to the last
+    # credit (the clock is past it now, so each day's bill is published) — 0 differences.
+    first = w.started_at.astimezone(SHANGHAI).date()
+    last = max(p.paid_at for p in payments.values() if p.paid_at).astimezone(SHANGHAI).date()
+    days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+    for day in days:
+        code, out, err = reconcile("alipay", day)
+        assert code == 0, (day, out, err)
+    runs = ReconciliationRun.objects.filter(provider="alipay")
+    assert runs.count() == len(days) and not any(r.difference_count for r in runs)
+    assert sum(r.matched for r in runs) == len(w.paid) == sum(r.lines_read for r in runs)
