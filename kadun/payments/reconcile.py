@@ -83,24 +83,25 @@ def _state(choices, status: str | None, missing: str) -> str:
 
 def _settle_strays(tally: _Tally, names: tuple, trades: list[StatementLine], refunds: list[StatementLine]) -> None:
     """Statement rows with no counterpart in our day: booked here on another day, or not at all."""
-    for chunk in _chunks(trades):
-        found = {no: (status, amount) for no, status, amount in Payment.objects.filter(
-            provider__in=names, out_trade_no__in=[line.out_trade_no for line in chunk]).values_list("out_trade_no", "status", "amount")}
+    payments = Payment.objects.filter(provider__in=names)
+    _strays(tally, trades, rows=lambda nos: payments.filter(out_trade_no__in=nos).values_list("out_trade_no", "status", "amount"),
+            number=lambda line: line.out_trade_no, states=PaymentStatus, kind=K.GATEWAY_ONLY, absent="无此支付单")
+    ours = Refund.objects.filter(payment__provider__in=names)
+    _strays(tally, refunds, rows=lambda nos: ours.filter(refund_no__in=nos).values_list("refund_no", "status", "amount"),
+            number=lambda line: line.refund_no, states=RefundStatus, kind=K.REFUND_GATEWAY_ONLY, absent="无此退款单")
+
+
+def _strays(tally: _Tally, lines: list[StatementLine], *, rows, number, states, kind: str, absent: str) -> None:
+    """Look each stray line up by its number (a chunk at a time): succeeded here, compare the
+    amounts; otherwise it is ``kind`` (the note says our state, or ``absent``)."""
+    for chunk in _chunks(lines):
+        found = {no: (status, amount) for no, status, amount in rows([number(line) for line in chunk])}
         for line in chunk:
-            status, amount = found.get(line.out_trade_no, (None, None))
-            if status == PaymentStatus.SUCCEEDED:
+            status, amount = found.get(number(line), (None, None))
+            if status == states.SUCCEEDED:
                 tally.compare(line, amount)
             else:
-                tally.add(K.GATEWAY_ONLY, line=line, ours=amount, note=_state(PaymentStatus, status, "无此支付单"))
-    for chunk in _chunks(refunds):
-        found = {no: (status, amount) for no, status, amount in Refund.objects.filter(
-            payment__provider__in=names, refund_no__in=[line.refund_no for line in chunk]).values_list("refund_no", "status", "amount")}
-        for line in chunk:
-            status, amount = found.get(line.refund_no, (None, None))
-            if status == RefundStatus.SUCCEEDED:
-                tally.compare(line, amount)
-            else:
-                tally.add(K.REFUND_GATEWAY_ONLY, line=line, ours=amount, note=_state(RefundStatus, status, "无此退款单"))
+                tally.add(kind, line=line, ours=amount, note=_state(states, status, absent))
 
 
 def compare(*, provider: str, day: dt.date, lines) -> _Tally:

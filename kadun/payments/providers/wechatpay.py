@@ -101,6 +101,29 @@ def signature_check(headers: dict, body: bytes) -> tuple[int, str]:
         raise BadNotification("bad_signature", "微信支付通知签名错误。") from None
 
 
+def notification_open(req: NotifyRequest, *, what: str) -> tuple[dict, int, str]:
+    """A WeChat Pay notification (payment or transfer result) as it reached us: the Wechatpay-*
+    signature over the exact body, a timestamp within the skew, a JSON envelope with its
+    ``resource``. Returns (envelope, timestamp, nonce); raises BadNotification otherwise."""
+    timestamp, nonce = signature_check(req.headers, req.body)
+    if abs(clock.now().timestamp() - timestamp) > settings.KADUN_NOTIFY_MAX_SKEW_SECONDS:
+        raise BadNotification("stale_timestamp", f"{what}已过期。")
+    try:
+        envelope = json.loads(req.body)
+        if not isinstance(envelope, dict) or not isinstance(envelope["resource"], dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise BadNotification("malformed_notification", f"{what}格式错误。") from None
+    return envelope, timestamp, nonce
+
+
+def notification_answer(ok: bool) -> tuple[int, str, str]:
+    """WeChat wants 200/204 for a received notification, 4XX/5XX with code FAIL otherwise."""
+    if ok:
+        return 200, "application/json", json.dumps({"code": "SUCCESS", "message": "成功"}, ensure_ascii=False)
+    return 400, "application/json", json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
+
+
 def decrypt_resource(resource: dict) -> dict:
     """AEAD_AES_256_GCM with the APIv3 key: the notification's actual content."""
     if resource.get("algorithm") != "AEAD_AES_256_GCM":
@@ -180,15 +203,8 @@ class WechatPayNative:
         return url
 
     def verify_request(self, req: NotifyRequest) -> VerifiedNotification:
-        timestamp, nonce = signature_check(req.headers, req.body)
-        if abs(clock.now().timestamp() - timestamp) > settings.KADUN_NOTIFY_MAX_SKEW_SECONDS:
-            raise BadNotification("stale_timestamp", "微信支付通知已过期。")
-        try:
-            envelope = json.loads(req.body)
-            resource = envelope["resource"]
-        except (ValueError, KeyError, TypeError):
-            raise BadNotification("malformed_notification", "微信支付通知格式错误。") from None
-        trade = decrypt_resource(resource)
+        envelope, timestamp, nonce = notification_open(req, what="微信支付通知")
+        trade = decrypt_resource(envelope["resource"])
         if trade.get("mchid") != settings.KADUN_WECHATPAY_MCHID:
             raise BadNotification("merchant_mismatch", "微信支付通知的商户号不符。")
         if trade.get("appid") != settings.KADUN_WECHATPAY_APPID:
@@ -206,9 +222,7 @@ class WechatPayNative:
         )
 
     def answer(self, ok: bool) -> tuple[int, str, str]:
-        if ok:
-            return 200, "application/json", json.dumps({"code": "SUCCESS", "message": "成功"})
-        return 400, "application/json", json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
+        return notification_answer(ok)
 
     def query(self, *, payment) -> QueryResult:
         try:

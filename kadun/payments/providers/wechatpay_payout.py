@@ -16,18 +16,16 @@ money goes back to the shop's available balance; any other error is retried."""
 from __future__ import annotations
 
 import base64
-import json
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.db import transaction
 
-from kadun.core import clock
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register_payout
 from kadun.payments.providers.base import NotifyRequest, PayoutRequest, VerifiedPayout
-from kadun.payments.providers.wechatpay import GatewayError, call, decrypt_resource, signature_check, verifiers
+from kadun.payments.providers.wechatpay import GatewayError, call, decrypt_resource, notification_answer, notification_open, verifiers
 from kadun.payments.registry import payout_result
 
 EVENT = "MCHTRANSFER.BILL.FINISHED"
@@ -83,17 +81,10 @@ class WechatTransfer:
         raise BadNotification("malformed_notification", "微信转账通知应为签名的 JSON 请求。")
 
     def verify_payout_request(self, req: NotifyRequest) -> VerifiedPayout:
-        timestamp, nonce = signature_check(req.headers, req.body)
-        if abs(clock.now().timestamp() - timestamp) > settings.KADUN_NOTIFY_MAX_SKEW_SECONDS:
-            raise BadNotification("stale_timestamp", "微信转账通知已过期。")
-        try:
-            envelope = json.loads(req.body)
-            resource = envelope["resource"]
-        except (ValueError, KeyError, TypeError):
-            raise BadNotification("malformed_notification", "微信转账通知格式错误。") from None
+        envelope, _timestamp, nonce = notification_open(req, what="微信转账通知")
         if envelope.get("event_type") != EVENT:
             raise BadNotification("malformed_notification", "微信转账通知类型未知。")
-        bill = decrypt_resource(resource)
+        bill = decrypt_resource(envelope["resource"])
         if bill.get("mchid", bill.get("mch_id")) != settings.KADUN_WECHATPAY_MCHID:
             raise BadNotification("merchant_mismatch", "微信转账通知的商户号不符。")
         if "appid" in bill and bill["appid"] != settings.KADUN_WECHATPAY_APPID:
@@ -108,10 +99,7 @@ class WechatTransfer:
                               amount=amount, succeeded=state == "SUCCESS", reason=reason[:80], nonce=nonce)
 
     def answer(self, ok: bool) -> tuple[int, str, str]:
-        """WeChat wants 200/204 for a received notification, 4XX/5XX with code FAIL otherwise."""
-        if ok:
-            return 200, "application/json", json.dumps({"code": "SUCCESS", "message": "成功"}, ensure_ascii=False)
-        return 400, "application/json", json.dumps({"code": "FAIL", "message": "失败"}, ensure_ascii=False)
+        return notification_answer(ok)
 
     def query_payout(self, *, payout_no: str) -> tuple[str, str]:
         try:
