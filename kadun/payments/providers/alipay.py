@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
@@ -91,7 +92,7 @@ def call(method: str, biz: dict) -> dict:
 
 class AlipayProvider:
     name = "alipay"
-    label = "支付宝"
+    label = _("支付宝")
     notify_methods = ("POST",)
 
     @staticmethod

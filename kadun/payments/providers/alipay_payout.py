@@ -12,6 +12,7 @@ import json
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register_payout
@@ -34,7 +35,7 @@ def _apply(payout_no: str, *, succeeded: bool, gateway_no: str, reason: str = ""
 
 class AlipayPayoutProvider:
     name = "alipay"
-    label = "支付宝转账"
+    label = _("支付宝转账")
     manual = False
 
     def payout(self, *, request: PayoutRequest) -> str:

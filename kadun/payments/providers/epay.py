@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from kadun.payments.errors import BadNotification
 from kadun.payments.models import Payment
@@ -64,7 +65,7 @@ def _payment_of(out_trade_no: str) -> tuple[str, int] | None:
 
 class EpayProvider:
     name = "epay"
-    label = "易支付"
+    label = _("易支付")
     notify_methods = ("GET", "POST")
 
     @staticmethod

@@ -18,6 +18,7 @@ import urllib.request
 from decimal import ROUND_UP, Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
@@ -58,7 +59,7 @@ def usdt_for(fen: int, rate: Decimal) -> Decimal:
 
 class EpusdtProvider:
     name = "epusdt"
-    label = "USDT (TRC20)"
+    label = _("USDT (TRC20)")
     notify_methods = ("POST",)
     queryable = False  # no query API: the payment watch does not ask it
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from kadun.core import clock
 from kadun.notifications.registry import sender
@@ -70,7 +71,7 @@ transport: Callable[[str, dict[str, str]], str] = _http_post
 
 class SandboxProvider:
     name = "sandbox"
-    label = "沙箱支付（测试）"
+    label = _("沙箱支付（测试）")
 
     def create_payment(self, *, payment, subject: str, merchant_no: str, return_url: str) -> str:
         SandboxTrade.objects.create(

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from kadun.core import clock
 from kadun.notifications.registry import sender
@@ -60,7 +61,7 @@ def payout_params(payout: SandboxPayout) -> dict[str, str]:
 
 class SandboxPayoutProvider:
     name = "sandbox"
-    label = "沙箱转账（测试）"
+    label = _("沙箱转账（测试）")
     manual = False
 
     def payout(self, *, request: PayoutRequest) -> str:
@@ -107,7 +108,7 @@ class ManualPayoutProvider:
     """Staff pay by hand and confirm with the transfer reference (bank transfer, USDT-TRC20)."""
 
     name = "manual"
-    label = "人工转账"
+    label = _("人工转账")
     manual = True
 
     def payout(self, *, request: PayoutRequest) -> str:

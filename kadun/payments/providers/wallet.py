@@ -2,6 +2,8 @@
 notification — the money moves from the wallet account into escrow in the buyer's own request."""
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register
 from kadun.payments.providers.base import QueryResult
@@ -9,7 +11,7 @@ from kadun.payments.providers.base import QueryResult
 
 class WalletProvider:
     name = "wallet"
-    label = "平台余额"
+    label = _("平台余额")
     queryable = False  # paid in our own books: nothing to ask
 
     def create_payment(self, *, payment, subject: str, merchant_no: str, return_url: str) -> str:

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from kadun.core import clock
 from kadun.payments.errors import BadNotification
@@ -171,7 +172,7 @@ def call(method: str, path: str, payload: dict | None = None, *, serial: str | N
 
 class WechatPayNative:
     name = "wechatpay"
-    label = "微信支付"
+    label = _("微信支付")
     mode = "native"
     notify_methods = ("POST",)
 
@@ -285,7 +286,7 @@ class WechatPayNative:
 
 class WechatPayH5(WechatPayNative):
     name = "wechatpay_h5"
-    label = "微信支付（H5）"
+    label = _("微信支付（H5）")
     mode = "h5"
 
     def _notify_url(self) -> str:

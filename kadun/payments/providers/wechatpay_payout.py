@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kadun.payments.errors import BadNotification
 from kadun.payments.providers import register_payout
@@ -47,7 +48,7 @@ def encrypt_for_wechat(text: str) -> tuple[str, str]:
 
 class WechatTransfer:
     name = "wechatpay"
-    label = "微信商家转账"
+    label = _("微信商家转账")
     manual = False
 
     def payout(self, *, request: PayoutRequest) -> str:
