@@ -19,7 +19,7 @@ from kadun.ledger.selectors import entries_for
 from kadun.orders.errors import OrderNotFound
 from kadun.orders.selectors import Viewer, events_of, order_access
 from kadun.orders.states import OrderStatus
-from kadun.payments.selectors import payment_of, refunds_of
+from kadun.payments.selectors import payment_of, payments_of, refunds_of
 
 PAGE_SIZE = 50
 PROBLEMS_SHOWN = 200
@@ -75,6 +75,7 @@ def order_detail(request, order_no):
         "buyer_inputs": [(labels.get(name, name), value) for name, value in (order.buyer_inputs or {}).items()],
         "events": events_of(order).select_related("actor_user"),
         "payment": payment_of(order),
+        "payments": payments_of(order),  # all of them when the buyer switched method (换一种支付方式)
         "refunds": refunds_of(order),
         "entries": entries_for(ref_type="order", ref_id=order.pk),
         "keys": keys,

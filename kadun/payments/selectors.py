@@ -28,6 +28,11 @@ def duplicates_of(order) -> list[dict]:
     return [{"payment": p, "refund": refunds.get(p.pk)} for p in rows]
 
 
+def payments_of(order) -> list[Payment]:
+    """Every payment of the order, oldest first (staff: switched methods, 重复支付, failed tries)."""
+    return list(Payment.objects.filter(order=order).order_by("id"))
+
+
 def refunds_of(order):
     return Refund.objects.filter(order=order).order_by("id")
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
-from conftest import buy, make_product
+from conftest import buy, make_product, make_user
 from kadun.evidence.models import Entry
 from kadun.ledger import accounts as codes
 from kadun.ledger.models import JournalEntry
@@ -155,3 +157,16 @@ def test_at_most_five_payments_per_order(alipay):  # noqa: F811
     response = switch(client, order, "alipay", follow=True)
     assert "每个订单最多发起5次支付，请重新下单。" in response.content.decode()
     assert len(payments(order)) == 5
+
+
+def test_staff_see_every_payment_of_a_switched_order(switched, alipay):  # noqa: F811
+    order, _client = switched
+    old, new = payments(order)
+    _pay_alipay(alipay, new)
+    notify_sandbox(old)  # the old method succeeds too: 重复支付
+    staff = Client()
+    staff.force_login(make_user(staff_role="support"), backend="django.contrib.auth.backends.ModelBackend")
+    page = staff.get(reverse("backoffice:order", args=[order.order_no])).content.decode()
+    table = page[page.index('id="all-payments"'):page.index("</table>", page.index('id="all-payments"'))]
+    assert old.out_trade_no in table and new.out_trade_no in table
+    assert "重复支付" in table and "已支付" in table
